@@ -1,0 +1,37 @@
+// Builds the `clinvk` binary as one fast-starting esbuild bundle (with code splitting so that each
+// subcommand's heavy modules load only when used) and the library as plain ESM with type declarations.
+import { execFileSync } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
+import { build } from "esbuild";
+
+const banner = [
+  'import { createRequire as __clinvkCreateRequire } from "node:module";',
+  'import { fileURLToPath as __clinvkFileURLToPath } from "node:url";',
+  'import { dirname as __clinvkDirname } from "node:path";',
+  "const require = __clinvkCreateRequire(import.meta.url);",
+  "const __filename = __clinvkFileURLToPath(import.meta.url);",
+  "const __dirname = __clinvkDirname(__filename);",
+].join("\n");
+
+const onlyCli = process.argv.includes("--cli");
+rmSync("dist", { recursive: true, force: true });
+
+await build({
+  entryPoints: { cli: "src/cli/main.ts" },
+  outdir: "dist",
+  chunkNames: "chunks/[name]-[hash]",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  banner: { js: `#!/usr/bin/env node\n${banner}` },
+  logLevel: "warning",
+  legalComments: "none",
+});
+
+if (!onlyCli && existsSync("tsconfig.build.json")) {
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {
+    stdio: "inherit",
+  });
+}

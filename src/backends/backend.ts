@@ -1,0 +1,87 @@
+/**
+ * The contract every CLI backend implements. Backends are pure: options in, argv out; output lines
+ * in, unified events out. They never spawn, read files or touch the environment, so each one is
+ * tested against recorded output of the real CLI.
+ */
+
+import type { ErrorInfo } from "../engine/errors.js";
+import type { BackendName, EventBody, Usage } from "../engine/events.js";
+import type { FlagSpec } from "./extra-flags.js";
+
+export const APPROVAL_MODES = ["default", "auto", "none", "always"] as const;
+export type ApprovalMode = (typeof APPROVAL_MODES)[number];
+
+export const SANDBOX_MODES = ["default", "read-only", "workspace", "full"] as const;
+export type SandboxMode = (typeof SANDBOX_MODES)[number];
+
+/** Everything a backend needs to build its command line; already validated and defaulted. */
+export interface InvocationOptions {
+  prompt: string;
+  /** Already resolved from aliases. */
+  model?: string;
+  approvalMode: ApprovalMode;
+  sandboxMode: SandboxMode;
+  maxTurns?: number;
+  systemPrompt?: string;
+  allowedTools: string[];
+  allowedDirs: string[];
+  /** Already checked against the backend's allowlist. */
+  extraFlags: string[];
+  ephemeral: boolean;
+  /** The backend's own session id to resume. */
+  resume?: string;
+  /** Large prompts go through stdin: argv has a per-argument size limit. */
+  promptVia: "argv" | "stdin";
+}
+
+export interface Invocation {
+  args: string[];
+  /** Written to the CLI's stdin, which is then closed. Without it stdin is closed at once. */
+  stdin?: string;
+  /** Options this backend cannot honour, said to the user rather than dropped silently. */
+  warnings: string[];
+}
+
+/** What the parser knows when the CLI has exited. */
+export interface ProcessOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  /** The tail of stderr (bounded). */
+  stderr: string;
+}
+
+export interface ParsedOutcome {
+  text: string;
+  backendSessionId?: string;
+  model?: string;
+  usage?: Usage;
+  numTurns?: number;
+  error?: ErrorInfo;
+  /** Events to emit before the result (e.g. an error found only in stderr). */
+  events: EventBody[];
+}
+
+/** Stateful per run: one parser instance reads one run's output. */
+export interface OutputParser {
+  /** One complete line of the CLI's stdout (without the newline). Never throws. */
+  line(line: string): EventBody[];
+  /** Called once after the process ended. */
+  finish(outcome: ProcessOutcome): ParsedOutcome;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  readonly displayName: string;
+  /** Executable looked up on PATH when no path is configured. */
+  readonly binary: string;
+  /** How to install the CLI, for `clinvk doctor` and errors. */
+  readonly installHint: string;
+  readonly versionArgs: readonly string[];
+  /** Flags a caller may add through `extra` (everything else is refused). */
+  readonly extraFlags: readonly FlagSpec[];
+  /** Model aliases (`fast`, `balanced`, `best`) for this backend. */
+  readonly modelAliases: Readonly<Record<string, string>>;
+  parseVersion(output: string): string | undefined;
+  buildInvocation(options: InvocationOptions): Invocation;
+  createParser(): OutputParser;
+}

@@ -1,0 +1,88 @@
+/**
+ * Turns what a CLI says about a failure (an HTTP status, an error message) into one of clinvoker's
+ * stable error codes with a hint. Shared by the three parsers because the providers fail alike.
+ */
+import type { ErrorCode, ErrorInfo } from "../engine/errors.js";
+
+const rules: ReadonlyArray<{ code: ErrorCode; status?: number[]; pattern?: RegExp; hint: string }> = [
+  {
+    code: "auth",
+    status: [401, 403],
+    pattern:
+      /\b(401|403)\b|unauthori[sz]ed|unauthenticated|invalid (x-)?api[ -]key|api key not valid|incorrect api key|not logged in|authentication|permission denied|forbidden/i,
+    hint: "check the CLI's credentials (API key or login) for this backend",
+  },
+  {
+    code: "usage_limit",
+    pattern: /usage limit|quota|insufficient[_ ]quota|credit balance|billing|spending limit|limit reached/i,
+    hint: "the account's usage limit or quota is used up; wait for it to reset or raise it",
+  },
+  {
+    code: "rate_limit",
+    status: [429],
+    pattern: /\b429\b|rate[ _-]?limit|too many requests|resource[_ ]exhausted/i,
+    hint: "the provider is rate limiting; retry later or lower the concurrency",
+  },
+  {
+    code: "overloaded",
+    status: [529, 503],
+    pattern: /\b529\b|overloaded|high demand|capacity|unavailable/i,
+    hint: "the provider is overloaded; retry in a moment",
+  },
+  {
+    code: "invalid_model",
+    status: [404],
+    pattern:
+      /model.{0,80}(not found|does not exist|may not exist|not exist|not available|not supported)|modelnotfound|^model: /i,
+    hint: "check the model name (`clinvk doctor` lists backends; aliases: fast, balanced, best)",
+  },
+  {
+    code: "timeout",
+    pattern: /timed out|timeout|deadline exceeded/i,
+    hint: "the provider did not answer in time; retry, or raise the CLI's own timeout",
+  },
+];
+
+/** Classifies a provider failure. Falls back to `api_error` when nothing more precise fits. */
+export function classifyProviderError(message: string, status?: number | null): ErrorInfo {
+  for (const rule of rules) {
+    if (status != null && rule.status?.includes(status)) return { code: rule.code, message, hint: rule.hint };
+  }
+  for (const rule of rules) {
+    if (rule.pattern?.test(message)) return { code: rule.code, message, hint: rule.hint };
+  }
+  if (status != null && status >= 500) {
+    return { code: "api_error", message, hint: "the provider failed; retry in a moment" };
+  }
+  return { code: "api_error", message };
+}
+
+/** Parses a JSON object line; anything else (plain text, arrays, broken JSON) is undefined. */
+export function parseJsonObject(line: string): Record<string, unknown> | undefined {
+  const trimmed = line.trim();
+  if (!trimmed.startsWith("{")) return undefined;
+  try {
+    const value: unknown = JSON.parse(trimmed);
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+export const num = (value: unknown): number | undefined =>
+  typeof value === "number" && Number.isFinite(value) ? value : undefined;
+export const obj = (value: unknown): Record<string, unknown> | undefined =>
+  value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+export const int = (value: unknown): number => Math.max(0, Math.round(num(value) ?? 0));
+
+/** The last non-empty lines of stderr, without the noise every CLI prints, for error messages. */
+export function stderrSummary(stderr: string, noise: readonly RegExp[] = [], maxLines = 3): string {
+  const lines = stderr
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line && !/^at\s/.test(line) && !noise.some((re) => re.test(line)));
+  return lines.slice(-maxLines).join(" | ").slice(0, 2000);
+}

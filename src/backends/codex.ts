@@ -1,0 +1,196 @@
+/**
+ * OpenAI Codex (`codex`). Driven as `codex exec --json`, which prints one JSON event per line
+ * (thread.started, item.*, turn.completed / turn.failed). Resume is `codex exec resume <id>`.
+ */
+
+import type { ErrorInfo } from "../engine/errors.js";
+import type { EventBody, Usage } from "../engine/events.js";
+import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
+import { classifyProviderError, int, obj, parseJsonObject, str } from "./classify.js";
+import { flag } from "./extra-flags.js";
+import { failureWithoutResult } from "./outcome.js";
+
+const APPROVAL_POLICY = { auto: "on-request", none: "never", always: "untrusted" } as const;
+const SANDBOX = { "read-only": "read-only", workspace: "workspace-write", full: "danger-full-access" } as const;
+const STDERR_NOISE = [/^Reading (additional input|prompt) from stdin/, /^WARNING: proceeding, even though/];
+
+/** TOML basic string, for `-c key="value"` overrides. */
+const tomlString = (value: string) => JSON.stringify(value);
+
+export const codex: Backend = {
+  name: "codex",
+  displayName: "OpenAI Codex",
+  binary: "codex",
+  installHint: "npm install -g @openai/codex",
+  versionArgs: ["--version"],
+  modelAliases: {
+    fast: "gpt-5-mini",
+    quick: "gpt-5-mini",
+    balanced: "gpt-5",
+    default: "gpt-5",
+    best: "gpt-5-codex",
+    powerful: "gpt-5-codex",
+  },
+  extraFlags: [
+    flag(true, "--model", "-m"),
+    flag(true, "--sandbox", "-s"),
+    flag(true, "--add-dir"),
+    flag(true, "--profile", "-p"),
+    flag(false, "--skip-git-repo-check"),
+    flag(false, "--ephemeral"),
+    flag(false, "--full-auto"),
+    flag(false, "--approve-for-me"),
+  ],
+
+  parseVersion(output) {
+    return /(\d+\.\d+\.\d+[\w.-]*)/.exec(output)?.[1];
+  },
+
+  buildInvocation(options: InvocationOptions): Invocation {
+    const args: string[] = ["exec"];
+    const warnings: string[] = [];
+    if (options.resume) args.push("resume", options.resume);
+    args.push("--json", "--skip-git-repo-check");
+    if (options.model) args.push(`--model=${options.model}`);
+    if (options.approvalMode !== "default") {
+      args.push("-c", `approval_policy=${tomlString(APPROVAL_POLICY[options.approvalMode])}`);
+    }
+    if (options.sandboxMode !== "default") {
+      // `codex exec resume` has no --sandbox flag; the config override works for both.
+      args.push("-c", `sandbox_mode=${tomlString(SANDBOX[options.sandboxMode])}`);
+    }
+    if (options.maxTurns) warnings.push("codex has no max-turns option; max_turns is not applied");
+    if (options.systemPrompt) args.push("-c", `developer_instructions=${tomlString(options.systemPrompt)}`);
+    if (options.allowedTools.length) warnings.push("codex has no allowed-tools option; allowed_tools is not applied");
+    if (!options.resume) for (const dir of options.allowedDirs) args.push(`--add-dir=${dir}`);
+    else if (options.allowedDirs.length)
+      warnings.push("codex cannot add directories when resuming; allowed_dirs is not applied");
+    if (options.ephemeral) args.push("--ephemeral");
+    args.push(...options.extraFlags);
+    // `-` makes codex read the prompt from stdin; otherwise stdin is closed so codex does not wait on it.
+    if (options.promptVia === "stdin") return { args: [...args, "--", "-"], stdin: options.prompt, warnings };
+    args.push("--", options.prompt);
+    return { args, warnings };
+  },
+
+  createParser: () => new CodexParser(),
+};
+
+function codexUsage(usage: Record<string, unknown>): Usage {
+  const cached = int(usage.cached_input_tokens);
+  return {
+    input_tokens: int(usage.input_tokens),
+    output_tokens: int(usage.output_tokens),
+    cached_tokens: cached,
+    reasoning_tokens: int(usage.reasoning_output_tokens),
+  };
+}
+
+class CodexParser implements OutputParser {
+  private threadId: string | undefined;
+  private lastMessage = "";
+  private usage: Usage | undefined;
+  private completed = false;
+  private failure: string | undefined;
+
+  line(line: string): EventBody[] {
+    const event = parseJsonObject(line);
+    if (!event) return line.trim() ? [{ type: "raw", stream: "stdout", line }] : [];
+    const raw = event;
+    switch (event.type) {
+      case "thread.started":
+        this.threadId = str(event.thread_id) ?? this.threadId;
+        return [{ type: "init", backend_session_id: this.threadId, raw }];
+      case "turn.started":
+        return [];
+      case "item.started":
+        return this.itemStarted(obj(event.item) ?? {}, raw);
+      case "item.updated":
+        return [];
+      case "item.completed":
+        return this.itemCompleted(obj(event.item) ?? {}, raw);
+      case "turn.completed":
+        this.completed = true;
+        this.usage = codexUsage(obj(event.usage) ?? {});
+        return [{ type: "usage", usage: this.usage, raw }];
+      case "turn.failed":
+        this.failure = str(obj(event.error)?.message) ?? "codex turn failed";
+        return [];
+      case "error": {
+        const message = str(event.message) ?? "codex reported an error";
+        // Reconnect notices are codex retrying; the real failure comes as turn.failed.
+        return [{ type: "notice", level: "warn", message, raw }];
+      }
+      default:
+        return [{ type: "raw", stream: "stdout", line, raw }];
+    }
+  }
+
+  private itemStarted(item: Record<string, unknown>, raw: unknown): EventBody[] {
+    const call = toolCall(item);
+    return call ? [{ type: "tool_call", ...call, raw }] : [];
+  }
+
+  private itemCompleted(item: Record<string, unknown>, raw: unknown): EventBody[] {
+    const id = str(item.id) ?? "";
+    switch (item.type) {
+      case "agent_message": {
+        const text = str(item.text) ?? "";
+        this.lastMessage = text;
+        return text ? [{ type: "text", text, message_id: id, raw }] : [];
+      }
+      case "reasoning": {
+        const text = str(item.text) ?? "";
+        return text ? [{ type: "thinking", text, raw }] : [];
+      }
+      case "error":
+        return [{ type: "notice", level: "warn", message: str(item.message) ?? "codex warning", raw }];
+      default: {
+        const call = toolCall(item);
+        if (!call) return [{ type: "raw", stream: "stdout", line: JSON.stringify(raw), raw }];
+        const exitCode = typeof item.exit_code === "number" ? item.exit_code : undefined;
+        const failed = item.status === "failed" || (exitCode !== undefined && exitCode !== 0);
+        const output =
+          str(item.aggregated_output) ?? (item.result !== undefined ? JSON.stringify(item.result) : undefined);
+        return [{ type: "tool_result", id: call.id, name: call.name, output, is_error: failed, raw }];
+      }
+    }
+  }
+
+  finish(outcome: ProcessOutcome): ParsedOutcome {
+    const base = { text: this.lastMessage, backendSessionId: this.threadId, usage: this.usage, events: [] };
+    if (this.failure !== undefined) return { ...base, text: "", error: classifyProviderError(this.failure) };
+    if (!this.completed || outcome.exitCode !== 0) {
+      return { ...base, error: codexFailure(outcome) };
+    }
+    return base;
+  }
+}
+
+function codexFailure(outcome: ProcessOutcome): ErrorInfo {
+  if (/no rollout found for thread id/i.test(outcome.stderr)) {
+    return {
+      code: "session_not_found",
+      message: "codex has no session with that id (it may have been deleted or run under another CODEX_HOME)",
+      hint: "list resumable sessions with `clinvk sessions list`",
+    };
+  }
+  return failureWithoutResult("codex", outcome, STDERR_NOISE);
+}
+
+/** Codex items that are tool runs: shell commands, file changes, MCP and web-search calls. */
+function toolCall(item: Record<string, unknown>): { id: string; name: string; input: unknown } | undefined {
+  const id = str(item.id) ?? "";
+  switch (item.type) {
+    case "command_execution":
+      return { id, name: "shell", input: { command: item.command } };
+    case "file_change":
+      return { id, name: "file_change", input: { changes: item.changes } };
+    case "mcp_tool_call":
+      return { id, name: `${str(item.server) ?? "mcp"}.${str(item.tool) ?? "tool"}`, input: item.arguments ?? {} };
+    case "web_search":
+      return { id, name: "web_search", input: { query: item.query } };
+    default:
+      return undefined;
+  }
+}

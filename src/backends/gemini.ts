@@ -1,0 +1,235 @@
+/**
+ * Gemini CLI (`gemini`). Driven as `gemini --prompt=<text> -o stream-json`, which prints init,
+ * message (assistant text as deltas), tool_use, tool_result and result events, one per line.
+ */
+
+import type { ErrorInfo } from "../engine/errors.js";
+import type { EventBody, Usage } from "../engine/events.js";
+import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
+import { classifyProviderError, int, num, obj, parseJsonObject, str } from "./classify.js";
+import { flag } from "./extra-flags.js";
+import { failureWithoutResult } from "./outcome.js";
+
+const APPROVAL_MODE = { auto: "auto_edit", none: "yolo", always: "default" } as const;
+const STDERR_NOISE = [
+  /^Warning: 256-color support/,
+  /^Ripgrep is not available/,
+  /^\[STARTUP\]/,
+  /^Loaded cached credentials/,
+  /^[{}]$/,
+  /^status: \d+$/,
+];
+
+export const gemini: Backend = {
+  name: "gemini",
+  displayName: "Gemini CLI",
+  binary: "gemini",
+  installHint: "npm install -g @google/gemini-cli",
+  versionArgs: ["--version"],
+  modelAliases: {
+    fast: "gemini-2.5-flash",
+    quick: "gemini-2.5-flash",
+    balanced: "gemini-2.5-pro",
+    default: "gemini-2.5-pro",
+    best: "gemini-2.5-pro",
+    powerful: "gemini-2.5-pro",
+  },
+  extraFlags: [
+    flag(true, "--model", "-m"),
+    flag(true, "--approval-mode"),
+    flag(false, "--sandbox", "-s"),
+    flag(false, "--yolo", "-y"),
+    flag(true, "--include-directories"),
+    flag(true, "--allowed-tools"),
+    flag(true, "--allowed-mcp-server-names"),
+    flag(true, "--extensions", "-e"),
+  ],
+
+  parseVersion(output) {
+    return /(\d+\.\d+\.\d+[\w.-]*)/.exec(output)?.[1];
+  },
+
+  buildInvocation(options: InvocationOptions): Invocation {
+    const args: string[] = [];
+    const warnings: string[] = [];
+    if (options.resume) args.push(`--resume=${options.resume}`);
+    // Headless runs choose their directory explicitly, as `claude -p` and `codex exec` do.
+    args.push("--output-format=stream-json", "--skip-trust");
+    if (options.model) args.push(`--model=${options.model}`);
+    if (options.approvalMode !== "default") args.push(`--approval-mode=${APPROVAL_MODE[options.approvalMode]}`);
+    if (options.sandboxMode === "read-only" || options.sandboxMode === "workspace") args.push("--sandbox");
+    if (options.maxTurns) warnings.push("gemini has no max-turns option; max_turns is not applied");
+    if (options.systemPrompt) warnings.push("gemini has no system-prompt option; system_prompt is not applied");
+    for (const tool of options.allowedTools) args.push(`--allowed-tools=${tool}`);
+    for (const dir of options.allowedDirs) args.push(`--include-directories=${dir}`);
+    if (options.ephemeral) {
+      warnings.push("gemini cannot skip saving its own session files; the run is ephemeral for clinvoker only");
+    }
+    args.push(...options.extraFlags);
+    // Without --prompt, gemini reads the prompt from stdin. The `=` form keeps a prompt that
+    // begins with "-" from being read as a flag (`-p -- text` does not work with gemini).
+    if (options.promptVia === "stdin") return { args, stdin: options.prompt, warnings };
+    args.push(`--prompt=${options.prompt}`);
+    return { args, warnings };
+  },
+
+  createParser: () => new GeminiParser(),
+};
+
+function geminiUsage(stats: Record<string, unknown>): Usage {
+  const input = int(stats.input_tokens);
+  return {
+    input_tokens: input,
+    output_tokens: int(stats.output_tokens),
+    cached_tokens: int(stats.cached),
+    reasoning_tokens: int(stats.thoughts ?? stats.thoughts_tokens),
+  };
+}
+
+/** The model that did the work: the one with the most tokens (the router's call is small). */
+function mainModel(stats: Record<string, unknown>): string | undefined {
+  const models = obj(stats.models);
+  if (!models) return undefined;
+  let best: string | undefined;
+  let bestTokens = -1;
+  for (const [name, value] of Object.entries(models)) {
+    const tokens = int(obj(value)?.total_tokens);
+    if (tokens > bestTokens) {
+      best = name;
+      bestTokens = tokens;
+    }
+  }
+  return best;
+}
+
+class GeminiParser implements OutputParser {
+  private sessionId: string | undefined;
+  private model: string | undefined;
+  private text = "";
+  private result: Record<string, unknown> | undefined;
+  private readonly toolNames = new Map<string, string>();
+
+  line(line: string): EventBody[] {
+    const event = parseJsonObject(line);
+    if (!event) return line.trim() ? [{ type: "raw", stream: "stdout", line }] : [];
+    const raw = event;
+    switch (event.type) {
+      case "init": {
+        this.sessionId = str(event.session_id) ?? this.sessionId;
+        const model = str(event.model);
+        if (model && model !== "auto") this.model = model;
+        return [{ type: "init", backend_session_id: this.sessionId, model: this.model, raw }];
+      }
+      case "message": {
+        if (event.role !== "assistant") return [];
+        const text = str(event.content) ?? "";
+        if (!text) return [];
+        this.text += text;
+        return [{ type: "text", text, raw }];
+      }
+      case "tool_use": {
+        const id = str(event.tool_id) ?? "";
+        const name = str(event.tool_name) ?? "unknown";
+        this.toolNames.set(id, name);
+        return [{ type: "tool_call", id, name, input: event.parameters ?? {}, raw }];
+      }
+      case "tool_result": {
+        const id = str(event.tool_id) ?? "";
+        const error = obj(event.error);
+        return [
+          {
+            type: "tool_result",
+            id,
+            name: this.toolNames.get(id),
+            output: str(event.output) ?? str(error?.message),
+            is_error: event.status === "error" || error !== undefined,
+            raw,
+          },
+        ];
+      }
+      case "error": {
+        const message = str(event.message) ?? "gemini reported an error";
+        return [{ type: "notice", level: "warn", message, raw }];
+      }
+      case "result": {
+        this.result = event;
+        const stats = obj(event.stats) ?? {};
+        this.model = mainModel(stats) ?? this.model;
+        return [{ type: "usage", usage: geminiUsage(stats), raw }];
+      }
+      default:
+        return [{ type: "raw", stream: "stdout", line, raw }];
+    }
+  }
+
+  finish(outcome: ProcessOutcome): ParsedOutcome {
+    const base = {
+      text: this.text,
+      backendSessionId: this.sessionId,
+      model: this.model,
+      usage: this.result ? geminiUsage(obj(this.result.stats) ?? {}) : undefined,
+      events: [],
+    };
+    if (this.result && this.result.status !== "error" && outcome.exitCode === 0) return base;
+    return { ...base, text: "", error: geminiFailure(this.result, outcome) };
+  }
+}
+
+function geminiFailure(result: Record<string, unknown> | undefined, outcome: ProcessOutcome): ErrorInfo {
+  const error = obj(result?.error) ?? obj(lastJsonObject(outcome.stderr)?.error);
+  if (error) {
+    const unwrapped = unwrapApiError(str(error.message) ?? "gemini failed");
+    const status = unwrapped.status ?? httpStatusFromExit(outcome.exitCode) ?? num(error.code);
+    return classifyProviderError(unwrapped.text, status);
+  }
+  switch (outcome.exitCode) {
+    case 41:
+      return {
+        code: "auth",
+        message: "gemini has no usable authentication method",
+        hint: 'set GEMINI_API_KEY and select "gemini-api-key" auth in ~/.gemini/settings.json, or log in with `gemini` once',
+      };
+    case 42:
+      if (/resum|session/i.test(outcome.stderr)) {
+        return {
+          code: "session_not_found",
+          message: "gemini has no session with that id in this working directory",
+          hint: "gemini sessions belong to the directory they ran in; resume from the same workdir",
+        };
+      }
+      break;
+    case 55:
+      return {
+        code: "invalid_request",
+        message: "gemini refuses to run in an untrusted directory",
+        hint: "set GEMINI_CLI_TRUST_WORKSPACE=true or trust the folder in gemini",
+      };
+  }
+  return failureWithoutResult("gemini", outcome, STDERR_NOISE);
+}
+
+/** gemini exits with the HTTP status modulo 256 on API errors (401 → 145, 500 → 244). */
+function httpStatusFromExit(exitCode: number | null): number | undefined {
+  if (exitCode === null || exitCode < 128) return undefined;
+  const candidate = exitCode + 256;
+  return candidate >= 400 && candidate < 600 ? candidate : undefined;
+}
+
+/** "[API Error: {"error":{"code":401,"message":"…"}}]" → the inner message and status. */
+function unwrapApiError(message: string): { text: string; status?: number } {
+  const start = message.indexOf("{");
+  const end = message.lastIndexOf("}");
+  if (start !== -1 && end > start) {
+    const inner = obj(parseJsonObject(message.slice(start, end + 1))?.error);
+    const text = str(inner?.message);
+    if (text) return { text, status: num(inner?.code) };
+  }
+  return { text: message };
+}
+
+/** gemini prints its error object, pretty-printed, at the end of stderr. */
+function lastJsonObject(stderr: string): Record<string, unknown> | undefined {
+  const start = stderr.lastIndexOf("\n{");
+  const candidate = start === -1 ? stderr.trimStart() : stderr.slice(start + 1);
+  return parseJsonObject(candidate.replace(/\s+/g, " "));
+}

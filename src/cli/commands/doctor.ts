@@ -1,0 +1,34 @@
+/** `clinvk doctor`: which backends are installed, where, which version, and how to get the rest. */
+import { Engine } from "../../engine/engine.js";
+import { ExitCode } from "../../engine/exit-codes.js";
+import type { BackendStatus } from "../../engine/registry.js";
+
+export async function runDoctorCommand(flags: { json?: boolean }): Promise<number> {
+  const statuses = await new Engine().registry.statuses();
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ backends: statuses }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${formatDoctor(statuses)}\n`);
+  }
+  return statuses.some((status) => status.available && status.enabled) ? ExitCode.ok : ExitCode.backendUnavailable;
+}
+
+export function formatDoctor(statuses: readonly BackendStatus[]): string {
+  const lines: string[] = [];
+  for (const status of statuses) {
+    const mark = status.available ? (status.enabled ? "ok     " : "off    ") : "missing";
+    const version = status.version ? ` ${status.version}` : "";
+    lines.push(`${mark} ${status.name.padEnd(7)}${version}${status.path ? `  (${status.path})` : ""}`);
+    if (!status.enabled) lines.push("        disabled in the configuration");
+    if (status.problem) lines.push(`        ${status.problem}`);
+    if (!status.available) lines.push(`        install: ${status.installHint}`);
+  }
+  const available = statuses.filter((s) => s.available && s.enabled).length;
+  lines.push("");
+  lines.push(
+    available === 0
+      ? "No backend is available: install at least one of the CLIs above."
+      : `${available} of ${statuses.length} backends available.`,
+  );
+  return lines.join("\n");
+}

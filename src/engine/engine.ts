@@ -1,0 +1,252 @@
+/**
+ * The engine: one RunRequest in, one stream of unified events out, ending in a `result` event.
+ * The CLI, the server and the SDK all run prompts through here and nowhere else.
+ */
+import type { ProcessOutcome } from "../backends/backend.js";
+import { type ProcessExit, runProcess } from "../process/run-process.js";
+import { ClinvkError, type ErrorInfo, toClinvkError } from "./errors.js";
+import {
+  type BackendName,
+  EVENT_SCHEMA_VERSION,
+  type EventBody,
+  emptyUsage,
+  type ResultEvent,
+  type RunEvent,
+} from "./events.js";
+import { type PreparedRun, prepareRun } from "./prepare.js";
+import { BackendRegistry } from "./registry.js";
+import type { BackendSettings, RunRequest, RunResult } from "./request.js";
+
+/** Lets sessions (and anything else) follow runs without the engine knowing about them. */
+export interface RunHooks {
+  /** Before the CLI starts. May name the clinvoker session the run belongs to. */
+  beforeRun?(request: RunRequest, prepared: PreparedRun): Promise<{ sessionId?: string } | undefined>;
+  /** After the result is known, before it is yielded. */
+  afterRun?(request: RunRequest, result: RunResult): Promise<void>;
+}
+
+export interface EngineOptions {
+  registry?: BackendRegistry;
+  /** Per-backend settings: executable path, default model, modes, env. */
+  backends?: Partial<Record<BackendName, BackendSettings>>;
+  /** Environment the CLIs inherit (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  /** Directory that relative workdirs are resolved against (default: the current one). */
+  cwd?: string;
+  hooks?: RunHooks;
+  /** Longest line accepted from a CLI; a longer one becomes an `output_too_large` error event. */
+  maxLineBytes?: number;
+  /** Time between SIGTERM and SIGKILL when a run is stopped. */
+  killGraceMs?: number;
+}
+
+export interface RunControl {
+  signal?: AbortSignal;
+}
+
+export class Engine {
+  readonly registry: BackendRegistry;
+  private readonly options: EngineOptions;
+
+  constructor(options: EngineOptions = {}) {
+    this.options = options;
+    this.registry =
+      options.registry ??
+      new BackendRegistry({
+        binaries: Object.fromEntries(
+          Object.entries(options.backends ?? {}).flatMap(([name, s]) => (s?.binary ? [[name, s.binary]] : [])),
+        ),
+        disabled: Object.entries(options.backends ?? {}).flatMap(([name, s]) =>
+          s?.enabled === false ? [name as BackendName] : [],
+        ),
+        env: options.env,
+      });
+  }
+
+  /** Validates the request and builds the command without running anything. */
+  prepare(request: RunRequest): PreparedRun {
+    return prepareRun(request, {
+      registry: this.registry,
+      settings: this.options.backends ?? {},
+      baseEnv: this.options.env ?? process.env,
+      cwd: this.options.cwd ?? process.cwd(),
+    });
+  }
+
+  /** Runs to the end and returns the result. Invalid requests throw a ClinvkError. */
+  async run(request: RunRequest, control: RunControl = {}): Promise<RunResult> {
+    const events = this.stream(request, control);
+    while (true) {
+      const step = await events.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * Streams the run's events; the generator's return value is the result. Invalid requests throw
+   * before anything is spawned. Breaking out of the loop or aborting the signal kills the CLI.
+   */
+  async *stream(request: RunRequest, control: RunControl = {}): AsyncGenerator<RunEvent, RunResult, undefined> {
+    const prepared = this.prepare(request);
+    const hookResult = request.dryRun ? undefined : await this.options.hooks?.beforeRun?.(request, prepared);
+    const sessionId = hookResult?.sessionId ?? request.sessionId;
+    let seq = 0;
+    const stamp = (body: EventBody): RunEvent => {
+      const event = {
+        ...body,
+        v: EVENT_SCHEMA_VERSION,
+        seq: seq++,
+        ts: new Date().toISOString(),
+        backend: prepared.backend.name,
+        ...(sessionId ? { session_id: sessionId } : {}),
+      } as RunEvent;
+      if (!request.includeRaw) delete event.raw;
+      return event;
+    };
+
+    yield stamp({
+      type: "start",
+      model: prepared.model,
+      workdir: prepared.cwd,
+      command: [prepared.command, ...prepared.args],
+      resumed: prepared.resumed,
+      warnings: prepared.warnings,
+    });
+
+    if (request.dryRun) {
+      const result = finalResult(prepared.backend.name, sessionId, {
+        status: "success",
+        text: prepared.commandLine,
+        usage: emptyUsage(),
+        duration_ms: 0,
+        exit_code: 0,
+        dry_run: true,
+      });
+      yield stamp({ type: "result", ...result });
+      return result;
+    }
+
+    const parser = prepared.backend.createParser();
+    const limits = {
+      timeoutMs: request.timeoutMs,
+      idleTimeoutMs: request.idleTimeoutMs,
+      maxLineBytes: this.options.maxLineBytes,
+      killGraceMs: this.options.killGraceMs,
+    };
+    const proc = runProcess(
+      { command: prepared.command, args: prepared.args, cwd: prepared.cwd, env: prepared.env, stdin: prepared.stdin },
+      limits,
+      control.signal,
+    );
+    let exit: ProcessExit;
+    try {
+      while (true) {
+        const step = await proc.next();
+        if (step.done) {
+          exit = step.value;
+          break;
+        }
+        const item = step.value;
+        if (item.kind === "overflow") {
+          yield stamp({
+            type: "error",
+            error: {
+              code: "output_too_large",
+              message: `${prepared.backend.name} printed a line of ${item.bytes} bytes, over the limit of ${limits.maxLineBytes ?? "16 MiB"}; it was skipped`,
+            },
+          });
+          continue;
+        }
+        for (const body of safeParse(() => parser.line(item.line), item.line)) yield stamp(body);
+      }
+    } finally {
+      // Runs when the consumer stops early too: the process generator then kills the CLI's group.
+      await proc.return(undefined as never);
+    }
+
+    const outcome: ProcessOutcome = { exitCode: exit.exitCode, signal: exit.signal, stderr: exit.stderr };
+    const parsed = parser.finish(outcome);
+    for (const body of parsed.events) yield stamp(body);
+    const error = endError(exit, prepared, limits) ?? parsed.error;
+    const result = finalResult(prepared.backend.name, sessionId, {
+      status: error ? "error" : "success",
+      text: parsed.text,
+      backend_session_id: parsed.backendSessionId,
+      model: parsed.model ?? prepared.model,
+      usage: parsed.usage ?? emptyUsage(),
+      duration_ms: exit.durationMs,
+      exit_code: exit.exitCode ?? -1,
+      num_turns: parsed.numTurns,
+      error,
+    });
+    if (error) yield stamp({ type: "error", error });
+    if (this.options.hooks?.afterRun) {
+      try {
+        await this.options.hooks.afterRun(request, result);
+      } catch (hookError) {
+        const info = toClinvkError(hookError).toInfo();
+        yield stamp({ type: "notice", level: "warn", message: `could not record the run: ${info.message}` });
+      }
+    }
+    yield stamp({ type: "result", ...result });
+    return result;
+  }
+}
+
+function finalResult(
+  backend: BackendName,
+  sessionId: string | undefined,
+  fields: Omit<RunResult, "backend" | "session_id">,
+): RunResult {
+  const result: RunResult = { backend, ...(sessionId ? { session_id: sessionId } : {}), ...fields };
+  for (const key of Object.keys(result) as (keyof RunResult)[]) if (result[key] === undefined) delete result[key];
+  return result;
+}
+
+/** Why clinvoker itself ended the run, which says more than whatever the killed CLI printed. */
+function endError(
+  exit: ProcessExit,
+  prepared: PreparedRun,
+  limits: { timeoutMs?: number; idleTimeoutMs?: number },
+): ErrorInfo | undefined {
+  const name = prepared.backend.name;
+  switch (exit.reason) {
+    case "timeout":
+      return {
+        code: "timeout",
+        message: `${name} did not finish within ${seconds(limits.timeoutMs)}; it was stopped`,
+        hint: "raise the timeout (--timeout) or split the task",
+      };
+    case "idle_timeout":
+      return {
+        code: "timeout",
+        message: `${name} printed nothing for ${seconds(limits.idleTimeoutMs)}; it was stopped`,
+        hint: "raise the idle timeout, or check that the CLI can reach its provider",
+      };
+    case "aborted":
+      return { code: "cancelled", message: `the ${name} run was cancelled` };
+    case "spawn_failed":
+      return new ClinvkError(
+        exit.spawnError?.code === "ENOENT" || exit.spawnError?.code === "EACCES" ? "backend_unavailable" : "internal",
+        `could not start ${prepared.command}: ${exit.spawnError?.message ?? "unknown error"}`,
+        `install it with: ${prepared.backend.installHint}`,
+      ).toInfo();
+    default:
+      return undefined;
+  }
+}
+
+function seconds(ms: number | undefined): string {
+  return `${((ms ?? 0) / 1000).toFixed(ms && ms % 1000 ? 1 : 0)} s`;
+}
+
+function safeParse(parse: () => EventBody[], line: string): EventBody[] {
+  try {
+    return parse();
+  } catch {
+    // A parser bug must never end a run: keep the line as it was.
+    return [{ type: "raw", stream: "stdout", line }];
+  }
+}
+
+export type { ResultEvent };

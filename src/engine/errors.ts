@@ -1,0 +1,64 @@
+/**
+ * One error type for every face. `code` is stable and documented; faces map it to an exit code
+ * (CLI) or an HTTP status (server). The message says what went wrong, the hint what to do about it.
+ */
+export const ERROR_CODES = [
+  "invalid_request",
+  "invalid_config",
+  "backend_unknown",
+  "backend_unavailable",
+  "session_not_found",
+  "session_error",
+  "auth",
+  "rate_limit",
+  "usage_limit",
+  "overloaded",
+  "invalid_model",
+  "api_error",
+  "max_turns",
+  "timeout",
+  "cancelled",
+  "backend_crashed",
+  "backend_error",
+  "output_too_large",
+  "bad_output",
+  "internal",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+}
+
+export class ClinvkError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ClinvkError";
+    this.code = code;
+    this.hint = hint;
+  }
+
+  toInfo(): ErrorInfo {
+    return this.hint
+      ? { code: this.code, message: this.message, hint: this.hint }
+      : { code: this.code, message: this.message };
+  }
+}
+
+/** Wraps anything thrown into a ClinvkError, keeping the original as the cause. */
+export function toClinvkError(error: unknown): ClinvkError {
+  if (error instanceof ClinvkError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ClinvkError("internal", message, undefined, { cause: error });
+}
+
+/** Errors worth retrying later (the caller's request was fine; the provider was not). */
+export function isRetryable(code: ErrorCode): boolean {
+  return code === "rate_limit" || code === "overloaded" || code === "timeout" || code === "api_error";
+}

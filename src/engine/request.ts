@@ -1,0 +1,64 @@
+/** What a caller asks of the engine, from any face: one run of one CLI. */
+import type { ApprovalMode, SandboxMode } from "../backends/backend.js";
+import type { BackendName, ResultEvent } from "./events.js";
+
+export type OutputFormat = "text" | "json" | "stream-json";
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ["text", "json", "stream-json"];
+
+export interface RunRequest {
+  /** `claude`, `codex` or `gemini`. */
+  backend: BackendName | string;
+  prompt: string;
+  /** A model name or an alias: `fast`, `balanced`, `best`. */
+  model?: string;
+  /** Directory the CLI runs in; defaults to the current one. */
+  workdir?: string;
+  approvalMode?: ApprovalMode;
+  sandboxMode?: SandboxMode;
+  /**
+   * How a face presents the run. The engine always drives the CLI in its streaming JSON mode so
+   * that events arrive live; this field travels with the request for the faces (and sessions).
+   */
+  outputFormat?: OutputFormat;
+  maxTurns?: number;
+  systemPrompt?: string;
+  allowedTools?: string[];
+  allowedDirs?: string[];
+  /** The CLI's own flags, checked against the backend's allowlist. */
+  extraFlags?: string[];
+  /** Leave no session behind (clinvoker's, and the CLI's where it can). */
+  ephemeral?: boolean;
+  /** Build the command but do not run it. */
+  dryRun?: boolean;
+  /** Wall-clock limit for the whole run, in ms (0: none). */
+  timeoutMs?: number;
+  /** Limit on time without any output from the CLI, in ms (0: none). */
+  idleTimeoutMs?: number;
+  /** Continue an earlier conversation: the backend's own session id. */
+  resume?: { backendSessionId: string };
+  /** clinvoker's session this run belongs to, stamped on every event. */
+  sessionId?: string;
+  /** Attach the backend's original line to each event as `raw`. */
+  includeRaw?: boolean;
+  /** Extra environment for this run's CLI. */
+  env?: Record<string, string>;
+}
+
+/** Per-backend settings (from the config): defaults for requests and how to find the CLI. */
+export interface BackendSettings {
+  /** Path of the executable; default: the backend's name looked up on PATH. */
+  binary?: string;
+  model?: string;
+  approvalMode?: ApprovalMode;
+  sandboxMode?: SandboxMode;
+  systemPrompt?: string;
+  allowedTools?: string[];
+  /** Appended after a request's own extra flags. Trusted: not checked against the allowlist. */
+  extraFlags?: string[];
+  /** Environment passed to this CLI. */
+  env?: Record<string, string>;
+  enabled?: boolean;
+}
+
+/** The outcome of a run: the final `result` event without its envelope. */
+export type RunResult = Omit<ResultEvent, "type" | "v" | "seq" | "ts" | "raw">;
