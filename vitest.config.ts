@@ -6,5 +6,6 @@ export default defineConfig({
     exclude: ["test/e2e/**", "node_modules/**"],
     testTimeout: 20_000,
     pool: "forks",
+    globalSetup: ["test/global-setup.ts"],
   },
 });

@@ -14,7 +14,7 @@ const rules: ReadonlyArray<{ code: ErrorCode; status?: number[]; pattern?: RegEx
   },
   {
     code: "usage_limit",
-    pattern: /usage limit|quota|insufficient[_ ]quota|credit balance|billing|spending limit|limit reached/i,
+    pattern: /usage limit|quota|credit balance|billing|spending limit/i,
     hint: "the account's usage limit or quota is used up; wait for it to reset or raise it",
   },
   {
@@ -45,6 +45,9 @@ const rules: ReadonlyArray<{ code: ErrorCode; status?: number[]; pattern?: RegEx
 
 /** Classifies a provider failure. Falls back to `api_error` when nothing more precise fits. */
 export function classifyProviderError(message: string, status?: number | null): ErrorInfo {
+  // A used-up quota often comes as HTTP 429 too, but waiting a minute will not help: say so first.
+  const usage = rules.find((rule) => rule.code === "usage_limit");
+  if (usage?.pattern?.test(message)) return { code: usage.code, message, hint: usage.hint };
   for (const rule of rules) {
     if (status != null && rule.status?.includes(status)) return { code: rule.code, message, hint: rule.hint };
   }

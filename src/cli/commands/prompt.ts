@@ -65,7 +65,8 @@ export async function runPromptCommand(words: string[], flags: PromptFlags): Pro
       prepared.cwd === process.cwd()
         ? prepared.commandLine
         : `cd ${JSON.stringify(prepared.cwd)} && ${prepared.commandLine}`;
-    if (format === "json") {
+    // The pasteable line unless JSON was asked for explicitly.
+    if (flags.outputFormat !== undefined && format === "json") {
       const doc = {
         dry_run: true,
         backend: prepared.backend.name,

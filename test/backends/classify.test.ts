@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { classifyProviderError, stderrSummary } from "../../src/backends/classify.js";
+
+describe("classifyProviderError", () => {
+  it.each([
+    ["anything", 401, "auth"],
+    ["anything", 403, "auth"],
+    ["anything", 429, "rate_limit"],
+    ["anything", 529, "overloaded"],
+    ["anything", 404, "invalid_model"],
+    ["anything", 500, "api_error"],
+    ["Invalid API key · Fix external API key", undefined, "auth"],
+    ["Not logged in · Please run /login", undefined, "auth"],
+    ["Rate limit reached for requests", undefined, "rate_limit"],
+    ["You exceeded your current quota, please check your plan", undefined, "usage_limit"],
+    ["Claude AI usage limit reached|1735000000", undefined, "usage_limit"],
+    ["Overloaded", undefined, "overloaded"],
+    ["We’re currently experiencing high demand, which may cause temporary errors.", undefined, "overloaded"],
+    ["The model `gpt-9` does not exist or you do not have access to it.", undefined, "invalid_model"],
+    ["Request timed out", undefined, "timeout"],
+    ["something odd happened", undefined, "api_error"],
+  ] as const)("%s (HTTP %s) → %s", (message, status, code) => {
+    expect(classifyProviderError(message, status).code).toBe(code);
+  });
+
+  it("keeps the message and adds a hint", () => {
+    const info = classifyProviderError("Invalid API key", 401);
+    expect(info.message).toBe("Invalid API key");
+    expect(info.hint).toMatch(/credentials/);
+  });
+});
+
+describe("stderrSummary", () => {
+  it("keeps the last meaningful lines, without stack frames or noise", () => {
+    const stderr = "Warning: noise\nError: first\n    at foo (x.js:1)\nError: second\n";
+    expect(stderrSummary(stderr, [/^Warning/])).toBe("Error: first | Error: second");
+  });
+});
+
+describe("quota beats status", () => {
+  it("a 429 that says the quota is used up is usage_limit", () => {
+    expect(classifyProviderError("You exceeded your current quota", 429).code).toBe("usage_limit");
+  });
+});

@@ -1,0 +1,163 @@
+import { describe, expect, it } from "vitest";
+import type { InvocationOptions } from "../../src/backends/backend.js";
+import { claude } from "../../src/backends/claude.js";
+import { ofType, parseRecorded, textOf } from "../helpers.js";
+
+const base: InvocationOptions = {
+  prompt: "hello",
+  approvalMode: "default",
+  sandboxMode: "default",
+  allowedTools: [],
+  allowedDirs: [],
+  extraFlags: [],
+  ephemeral: false,
+  promptVia: "argv",
+};
+
+describe("claude argv", () => {
+  it("runs headless in streaming JSON with the prompt after --", () => {
+    expect(claude.buildInvocation(base).args).toEqual([
+      "-p",
+      "--output-format=stream-json",
+      "--verbose",
+      "--include-partial-messages",
+      "--",
+      "hello",
+    ]);
+  });
+
+  it("maps every unified option", () => {
+    const { args, warnings } = claude.buildInvocation({
+      ...base,
+      model: "sonnet",
+      approvalMode: "auto",
+      maxTurns: 3,
+      systemPrompt: "-be brief",
+      allowedTools: ["Read", "Edit"],
+      allowedDirs: ["/tmp/a", "/tmp/b"],
+      ephemeral: true,
+      extraFlags: ["--effort", "high"],
+    });
+    expect(args).toEqual([
+      "-p",
+      "--output-format=stream-json",
+      "--verbose",
+      "--include-partial-messages",
+      "--model=sonnet",
+      "--permission-mode=acceptEdits",
+      "--max-turns=3",
+      "--system-prompt=-be brief",
+      "--allowedTools=Read,Edit",
+      "--add-dir=/tmp/a",
+      "--add-dir=/tmp/b",
+      "--no-session-persistence",
+      "--effort",
+      "high",
+      "--",
+      "hello",
+    ]);
+    expect(warnings).toEqual([]);
+  });
+
+  it.each([
+    ["none", "bypassPermissions"],
+    ["always", "default"],
+  ] as const)("maps approval mode %s to --permission-mode=%s", (mode, flag) => {
+    expect(claude.buildInvocation({ ...base, approvalMode: mode }).args).toContain(`--permission-mode=${flag}`);
+  });
+
+  it("warns that it has no sandbox", () => {
+    const { warnings } = claude.buildInvocation({ ...base, sandboxMode: "read-only" });
+    expect(warnings[0]).toMatch(/no sandbox/);
+  });
+
+  it("resumes with --resume and keeps a dash prompt a prompt", () => {
+    const { args } = claude.buildInvocation({ ...base, resume: "5e5f1cdd-0588", prompt: "-dash prompt" });
+    expect(args[0]).toBe("--resume=5e5f1cdd-0588");
+    expect(args.slice(-2)).toEqual(["--", "-dash prompt"]);
+  });
+
+  it("sends a large prompt through stdin", () => {
+    const invocation = claude.buildInvocation({ ...base, promptVia: "stdin" });
+    expect(invocation.stdin).toBe("hello");
+    expect(invocation.args).not.toContain("hello");
+    expect(invocation.args).not.toContain("--");
+  });
+
+  it("reads its version", () => {
+    expect(claude.parseVersion("2.1.197 (Claude Code)\n")).toBe("2.1.197");
+  });
+});
+
+describe("claude parser on recorded output", () => {
+  it("stream-json: session, text, usage and the final answer", () => {
+    const { events, outcome } = parseRecorded(claude, "stream-json");
+    const [init] = ofType(events, "init");
+    expect(init?.backend_session_id).toBe("9da0288c-1368-41d4-86dd-e5ab6de59e60");
+    expect(init?.model).toBe("claude-opus-4-8");
+    expect(textOf(events)).toBe("stub reply: hello");
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.text).toBe("stub reply: hello");
+    expect(outcome.backendSessionId).toBe("9da0288c-1368-41d4-86dd-e5ab6de59e60");
+    expect(outcome.usage).toMatchObject({ input_tokens: 18994, output_tokens: 5, cost_usd: 0.095095 });
+    expect(outcome.numTurns).toBe(1);
+  });
+
+  it("partial messages: text arrives as deltas and is not repeated by the complete message", () => {
+    const { events, outcome } = parseRecorded(claude, "stream-json-partial");
+    expect(ofType(events, "text")).toHaveLength(1);
+    expect(textOf(events)).toBe("stub reply: hello");
+    expect(outcome.text).toBe("stub reply: hello");
+  });
+
+  it("tool call: the call, its result with the tool's name, and both messages", () => {
+    const { events, outcome } = parseRecorded(claude, "tool-stream-json");
+    const [call] = ofType(events, "tool_call");
+    expect(call).toMatchObject({ name: "Read", input: { file_path: "$SCRATCH/work-claude/note.txt" } });
+    const [result] = ofType(events, "tool_result");
+    expect(result).toMatchObject({ id: call?.id, name: "Read", is_error: false });
+    expect(result?.output).toContain("hello from note.txt");
+    expect(ofType(events, "text").map((e) => e.text)).toEqual(["Let me read it.", "The note says hello."]);
+    expect(outcome.text).toBe("The note says hello.");
+    expect(outcome.usage?.input_tokens).toBe(38080);
+  });
+
+  it("HTTP 500 with retries: notices, no synthetic text, an api_error", () => {
+    const { events, outcome } = parseRecorded(claude, "http500-stream-json");
+    expect(ofType(events, "notice")).toHaveLength(2);
+    expect(textOf(events)).toBe("");
+    expect(outcome.error?.code).toBe("api_error");
+    expect(outcome.error?.message).toContain("500");
+    expect(outcome.text).toBe("");
+  });
+
+  it.each([
+    ["http401-json", "auth"],
+    ["invalid-model-json", "invalid_model"],
+    ["hang-timeout-json", "timeout"],
+    ["max-turns-1-tool-json", "max_turns"],
+    ["stream-json-no-verbose", "backend_error"],
+  ] as const)("%s is classified as %s", (name, code) => {
+    const { outcome } = parseRecorded(claude, name);
+    expect(outcome.error?.code).toBe(code);
+    expect(outcome.error?.message.length).toBeGreaterThan(5);
+  });
+
+  it("a CLI usage error names stderr's message", () => {
+    const { outcome } = parseRecorded(claude, "stream-json-no-verbose");
+    expect(outcome.error?.message).toContain("requires --verbose");
+  });
+
+  it("resume keeps the session id", () => {
+    const { outcome } = parseRecorded(claude, "resume-json");
+    expect(outcome.backendSessionId).toBe("5e5f1cdd-0588-4b2a-b787-8666deeb4cd9");
+    expect(outcome.error).toBeUndefined();
+  });
+
+  it("keeps unknown and non-JSON lines as raw events", () => {
+    const parser = claude.createParser();
+    expect(parser.line('{"type":"brand_new_event","x":1}')).toMatchObject([{ type: "raw" }]);
+    expect(parser.line("plain text")).toMatchObject([{ type: "raw", line: "plain text" }]);
+    expect(parser.line("")).toEqual([]);
+  });
+});
