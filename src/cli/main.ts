@@ -92,6 +92,9 @@ async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
+      if (error.code === "commander.unknownOption") {
+        process.stderr.write("  hint: a prompt that begins with - goes after --, as in: clinvk -- \"-v is verbose?\"\n");
+      }
       // Help and version exit 0; every other commander error is a usage error.
       process.exitCode =
         error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0

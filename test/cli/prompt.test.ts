@@ -157,3 +157,24 @@ describe("clinvk --dry-run -o json", () => {
     });
   });
 });
+
+describe("clinvk with a stdin left open by its parent", () => {
+  it("goes on with the argument after a short wait, and says so", async () => {
+    const record = join(mkdtempSync(join(tmpdir(), "clinvk-cli-")), "argv.jsonl");
+    const { spawn } = await import("node:child_process");
+    const { CLI } = await import("./run-cli.js");
+    const child = spawn(process.execPath, [CLI, "-b", "claude", "-o", "text", "the argument"], {
+      env: replayEnv("claude", "stream-json", "0", { FAKE_CLI_RECORD: record }),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    child.stdin.destroy();
+    expect(code).toBe(0);
+    expect(stderr).toContain("no input on stdin");
+    expect(JSON.parse(readFileSync(record, "utf8")).args.at(-1)).toBe("the argument");
+  });
+});

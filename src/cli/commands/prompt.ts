@@ -37,7 +37,7 @@ const DEFAULT_BACKEND = "claude";
 export async function runPromptCommand(words: string[], flags: PromptFlags): Promise<number> {
   const format = parseOutputFormat(flags.outputFormat) ?? "json";
   const argument = words.join(" ").trim() || undefined;
-  const piped = stdinIsPiped() ? await readPipedStdin() : undefined;
+  const piped = stdinIsPiped() ? await readPipedStdin({ optional: argument !== undefined }) : undefined;
   const request: RunRequest = {
     backend: flags.backend?.trim().toLowerCase() || DEFAULT_BACKEND,
     prompt: combinePrompt(argument, piped),

@@ -1,0 +1,14 @@
+// Provider stub for the end-to-end tests: see test/e2e/README.md.
+export { type ProviderStub, type ProviderStubOptions, startProviderStub, type WaitOptions } from "./server.js";
+export type {
+  Endpoint,
+  ErrorSpec,
+  MidStreamSpec,
+  Provider,
+  RecordedRequest,
+  ScriptedTurn,
+  ToolCallSpec,
+  ToolResult,
+  TurnInput,
+  UsageSpec,
+} from "./types.js";
