@@ -71,8 +71,50 @@ Exit codes: 0 ok, 1 error, 2 backend not available, 3 invalid usage or configura
     .option("--json", "print the findings as JSON")
     .action(async (flags: { json?: boolean }) => {
       const { runDoctorCommand } = await import("./commands/doctor.js");
-      process.exitCode = await runDoctorCommand(flags);
+      process.exitCode = await runDoctorCommand({ ...flags, config: program.opts().config });
     });
+
+  const config = program.command("config").description("show and change the configuration ($CLINVK_HOME/config.yaml)");
+  const configCommand =
+    <A extends unknown[]>(run: (module: typeof import("./commands/config.js"), ...args: A) => number) =>
+    async (...args: A) => {
+      const module = await import("./commands/config.js");
+      process.exitCode = run(module, ...args);
+    };
+  config
+    .command("show")
+    .description("print the effective configuration (secrets masked)")
+    .option("--json", "as JSON instead of YAML")
+    .option("--sources", "say where each value comes from: default, file and line, or environment variable")
+    .action(
+      configCommand((m, flags: { json?: boolean; sources?: boolean }) =>
+        m.runConfigShow({ ...flags, config: program.opts().config }),
+      ),
+    );
+  config
+    .command("get")
+    .description("print one key's effective value")
+    .argument("<key>", "a dotted key, e.g. server.port")
+    .action(configCommand((m, key: string) => m.runConfigGet(key, { config: program.opts().config })));
+  config
+    .command("set")
+    .description("set a key in the config file in use, keeping its comments")
+    .argument("<key>", "a dotted key, e.g. backends.claude.model")
+    .argument("<value>", "the value; lists are comma-separated")
+    .action(
+      configCommand((m, key: string, value: string) => m.runConfigSet(key, value, { config: program.opts().config })),
+    );
+  config
+    .command("path")
+    .description("print the path of the config file in use")
+    .action(configCommand((m) => m.runConfigPath({ config: program.opts().config })));
+  config
+    .command("init")
+    .description("write a commented starter config file")
+    .option("--force", "replace an existing file")
+    .action(
+      configCommand((m, flags: { force?: boolean }) => m.runConfigInit({ ...flags, config: program.opts().config })),
+    );
 
   return program;
 }
@@ -93,7 +135,7 @@ async function main(argv: string[]): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === "commander.unknownOption") {
-        process.stderr.write("  hint: a prompt that begins with - goes after --, as in: clinvk -- \"-v is verbose?\"\n");
+        process.stderr.write('  hint: a prompt that begins with - goes after --, as in: clinvk -- "-v is verbose?"\n');
       }
       // Help and version exit 0; every other commander error is a usage error.
       process.exitCode =

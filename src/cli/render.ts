@@ -13,7 +13,19 @@ export interface Renderer {
 
 type Out = Pick<NodeJS.WritableStream, "write">;
 
-export function createRenderer(format: OutputFormat, out: Out = process.stdout, err: Out = process.stderr): Renderer {
+export interface TextExtras {
+  /** After the answer, print `Tokens: T (input: I, output: O)`. */
+  showTokens?: boolean;
+  /** After the answer, print `Time: X.XXs`. */
+  showTiming?: boolean;
+}
+
+export function createRenderer(
+  format: OutputFormat,
+  extras: TextExtras = {},
+  out: Out = process.stdout,
+  err: Out = process.stderr,
+): Renderer {
   switch (format) {
     case "stream-json":
       return {
@@ -26,7 +38,7 @@ export function createRenderer(format: OutputFormat, out: Out = process.stdout, 
         end: (result) => out.write(`${JSON.stringify(jsonOutput(result), null, 2)}\n`),
       };
     default:
-      return textRenderer(out, err);
+      return textRenderer(extras, out, err);
   }
 }
 
@@ -34,7 +46,7 @@ function warnings(event: RunEvent, err: Out): void {
   if (event.type === "start") for (const warning of event.warnings) err.write(`clinvk: warning: ${warning}\n`);
 }
 
-function textRenderer(out: Out, err: Out): Renderer {
+function textRenderer(extras: TextExtras, out: Out, err: Out): Renderer {
   let printed = false;
   let endsWithNewline = true;
   let lastMessage: string | undefined;
@@ -60,6 +72,9 @@ function textRenderer(out: Out, err: Out): Renderer {
         endsWithNewline = result.text.endsWith("\n");
       }
       if (printed && !endsWithNewline) out.write("\n");
+      const { input_tokens: input, output_tokens: output } = result.usage;
+      if (extras.showTokens) out.write(`\nTokens: ${input + output} (input: ${input}, output: ${output})\n`);
+      if (extras.showTiming) out.write(`Time: ${(result.duration_ms / 1000).toFixed(2)}s\n`);
       if (result.error) {
         err.write(`Error [${result.backend}]: ${result.error.message}\n`);
         if (result.error.hint) err.write(`  hint: ${result.error.hint}\n`);

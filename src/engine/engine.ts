@@ -2,7 +2,7 @@
  * The engine: one RunRequest in, one stream of unified events out, ending in a `result` event.
  * The CLI, the server and the SDK all run prompts through here and nowhere else.
  */
-import type { ProcessOutcome } from "../backends/backend.js";
+import type { ApprovalMode, ProcessOutcome, SandboxMode } from "../backends/backend.js";
 import { type ProcessExit, runProcess } from "../process/run-process.js";
 import { ClinvkError, type ErrorInfo, toClinvkError } from "./errors.js";
 import {
@@ -25,8 +25,19 @@ export interface RunHooks {
   afterRun?(request: RunRequest, result: RunResult): Promise<void>;
 }
 
+/** Defaults for every run (from `unified_flags`); a request's own values and backend settings win. */
+export interface RunDefaults {
+  approvalMode?: ApprovalMode;
+  sandboxMode?: SandboxMode;
+  maxTurns?: number;
+  timeoutMs?: number;
+  idleTimeoutMs?: number;
+  dryRun?: boolean;
+}
+
 export interface EngineOptions {
   registry?: BackendRegistry;
+  defaults?: RunDefaults;
   /** Per-backend settings: executable path, default model, modes, env. */
   backends?: Partial<Record<BackendName, BackendSettings>>;
   /** Environment the CLIs inherit (default: this process's). */
@@ -68,6 +79,7 @@ export class Engine {
     return prepareRun(request, {
       registry: this.registry,
       settings: this.options.backends ?? {},
+      defaults: this.options.defaults ?? {},
       baseEnv: this.options.env ?? process.env,
       cwd: this.options.cwd ?? process.cwd(),
     });
@@ -88,7 +100,7 @@ export class Engine {
    */
   async *stream(request: RunRequest, control: RunControl = {}): AsyncGenerator<RunEvent, RunResult, undefined> {
     const prepared = this.prepare(request);
-    const hookResult = request.dryRun ? undefined : await this.options.hooks?.beforeRun?.(request, prepared);
+    const hookResult = prepared.dryRun ? undefined : await this.options.hooks?.beforeRun?.(request, prepared);
     const sessionId = hookResult?.sessionId ?? request.sessionId;
     let seq = 0;
     const stamp = (body: EventBody): RunEvent => {
@@ -113,7 +125,7 @@ export class Engine {
       warnings: prepared.warnings,
     });
 
-    if (request.dryRun) {
+    if (prepared.dryRun) {
       const result = finalResult(prepared.backend.name, sessionId, {
         status: "success",
         text: prepared.commandLine,
@@ -128,8 +140,8 @@ export class Engine {
 
     const parser = prepared.backend.createParser();
     const limits = {
-      timeoutMs: request.timeoutMs,
-      idleTimeoutMs: request.idleTimeoutMs,
+      timeoutMs: prepared.timeoutMs,
+      idleTimeoutMs: prepared.idleTimeoutMs,
       maxLineBytes: this.options.maxLineBytes,
       killGraceMs: this.options.killGraceMs,
     };

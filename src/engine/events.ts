@@ -4,12 +4,12 @@
  * A run yields events in order and always ends with exactly one `result` event.
  */
 import Type, { type Static } from "typebox";
+import { BACKEND_NAMES, type BackendName } from "../backends/names.js";
 import { ERROR_CODES } from "./errors.js";
 
 export const EVENT_SCHEMA_VERSION = 1;
 
-export const BACKEND_NAMES = ["claude", "codex", "gemini"] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
+export { BACKEND_NAMES, type BackendName };
 
 const Backend = Type.Enum(BACKEND_NAMES, { description: "The CLI backend that produced the event." });
 

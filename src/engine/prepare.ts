@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { APPROVAL_MODES, type Backend, type InvocationOptions, SANDBOX_MODES } from "../backends/backend.js";
 import { checkExtraFlags } from "../backends/extra-flags.js";
 import { shellJoin, shellQuote } from "../process/shell-quote.js";
+import type { RunDefaults } from "./engine.js";
 import { ClinvkError } from "./errors.js";
 import type { BackendName } from "./events.js";
 import type { BackendRegistry } from "./registry.js";
@@ -28,6 +29,9 @@ export interface PreparedRun {
   model?: string;
   warnings: string[];
   resumed: boolean;
+  dryRun: boolean;
+  timeoutMs?: number;
+  idleTimeoutMs?: number;
   /** The command as a POSIX shell line that can be pasted. */
   commandLine: string;
 }
@@ -35,6 +39,7 @@ export interface PreparedRun {
 export interface PrepareContext {
   registry: BackendRegistry;
   settings: Partial<Record<BackendName, BackendSettings>>;
+  defaults: RunDefaults;
   baseEnv: NodeJS.ProcessEnv;
   cwd: string;
 }
@@ -88,6 +93,7 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
   if (request === null || typeof request !== "object") throw invalid("a run request must be an object");
   const backend = context.registry.get(String(request.backend ?? ""));
   const settings = context.settings[backend.name] ?? {};
+  const defaults = context.defaults;
 
   if (typeof request.prompt !== "string" || request.prompt.trim() === "") {
     throw invalid("the prompt is empty", 'give a prompt as an argument or on stdin: clinvk "explain this repo"');
@@ -105,9 +111,13 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
   const options: InvocationOptions = {
     prompt: request.prompt,
     model: resolveModel(backend, request.model || settings.model),
-    approvalMode: oneOf("approval mode", request.approvalMode || settings.approvalMode, APPROVAL_MODES) ?? "default",
-    sandboxMode: oneOf("sandbox mode", request.sandboxMode || settings.sandboxMode, SANDBOX_MODES) ?? "default",
-    maxTurns: nonNegativeInteger("max turns", request.maxTurns) || undefined,
+    approvalMode:
+      oneOf("approval mode", request.approvalMode || settings.approvalMode || defaults.approvalMode, APPROVAL_MODES) ??
+      "default",
+    sandboxMode:
+      oneOf("sandbox mode", request.sandboxMode || settings.sandboxMode || defaults.sandboxMode, SANDBOX_MODES) ??
+      "default",
+    maxTurns: nonNegativeInteger("max turns", request.maxTurns ?? defaults.maxTurns) || undefined,
     systemPrompt: systemPrompt || undefined,
     allowedTools: request.allowedTools ?? settings.allowedTools ?? [],
     allowedDirs: (request.allowedDirs ?? []).map((dir) => directory("allowed dir", dir, cwd)),
@@ -123,10 +133,12 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
     if (typeof tool !== "string" || tool.startsWith("-") || tool.includes("\0"))
       throw invalid(`invalid tool name "${tool}"`);
   }
-  nonNegativeInteger("timeout", request.timeoutMs);
-  nonNegativeInteger("idle timeout", request.idleTimeoutMs);
+  const timeoutMs = nonNegativeInteger("timeout", request.timeoutMs ?? defaults.timeoutMs) || undefined;
+  const idleTimeoutMs =
+    nonNegativeInteger("idle timeout", request.idleTimeoutMs ?? defaults.idleTimeoutMs) || undefined;
+  const dryRun = request.dryRun ?? defaults.dryRun ?? false;
 
-  const command = request.dryRun
+  const command = dryRun
     ? (context.registry.locate(backend.name) ?? backend.binary)
     : context.registry.require(backend.name);
   const invocation = backend.buildInvocation(options);
@@ -141,6 +153,9 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
     model: options.model,
     warnings: invocation.warnings,
     resumed: resumeId !== undefined,
+    dryRun,
+    timeoutMs,
+    idleTimeoutMs,
     commandLine:
       invocation.stdin === undefined
         ? shellJoin([command, ...invocation.args])

@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../helpers.js";
 
@@ -11,6 +13,9 @@ export interface CliRun {
   stderr: string;
 }
 
+/** An empty CLINVK_HOME, so that the developer's own config never changes a test. */
+const isolatedHome = mkdtempSync(join(tmpdir(), "clinvk-home-"));
+
 /** Runs the bundled clinvk; stdin is /dev/null unless `input` is given. */
 export function runCli(
   args: string[],
@@ -19,7 +24,7 @@ export function runCli(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: options.env ?? process.env,
+      env: { CLINVK_HOME: isolatedHome, ...(options.env ?? process.env) },
       stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     let stdout = "";

@@ -1,10 +1,11 @@
 /** `clinvk doctor`: which backends are installed, where, which version, and how to get the rest. */
-import { Engine } from "../../engine/engine.js";
+
 import { ExitCode } from "../../engine/exit-codes.js";
 import type { BackendStatus } from "../../engine/registry.js";
+import { engineFor, loadCliConfig } from "../context.js";
 
-export async function runDoctorCommand(flags: { json?: boolean }): Promise<number> {
-  const statuses = await new Engine().registry.statuses();
+export async function runDoctorCommand(flags: { json?: boolean; config?: string }): Promise<number> {
+  const statuses = await engineFor(loadCliConfig(flags.config)).registry.statuses();
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ backends: statuses }, null, 2)}\n`);
   } else {

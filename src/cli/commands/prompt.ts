@@ -1,7 +1,7 @@
 /** `clinvk [prompt]`: one prompt on one backend. */
-import { Engine } from "../../engine/engine.js";
 import { ExitCode, exitCodeFor } from "../../engine/exit-codes.js";
 import type { RunRequest, RunResult } from "../../engine/request.js";
+import { engineFor, loadCliConfig } from "../context.js";
 import { printError } from "../fail.js";
 import {
   parseApprovalMode,
@@ -30,16 +30,17 @@ export interface PromptFlags {
   allowedTools?: string;
   addDir?: string[];
   raw?: boolean;
+  config?: string;
 }
 
-const DEFAULT_BACKEND = "claude";
-
 export async function runPromptCommand(words: string[], flags: PromptFlags): Promise<number> {
-  const format = parseOutputFormat(flags.outputFormat) ?? "json";
+  const loaded = loadCliConfig(flags.config);
+  const { config } = loaded;
+  const format = parseOutputFormat(flags.outputFormat) ?? parseOutputFormat(config.output.format) ?? "json";
   const argument = words.join(" ").trim() || undefined;
   const piped = stdinIsPiped() ? await readPipedStdin({ optional: argument !== undefined }) : undefined;
   const request: RunRequest = {
-    backend: flags.backend?.trim().toLowerCase() || DEFAULT_BACKEND,
+    backend: flags.backend?.trim().toLowerCase() || config.default_backend,
     prompt: combinePrompt(argument, piped),
     model: flags.model,
     workdir: flags.workdir,
@@ -56,7 +57,7 @@ export async function runPromptCommand(words: string[], flags: PromptFlags): Pro
     idleTimeoutMs: parseSeconds("--idle-timeout", flags.idleTimeout),
     includeRaw: flags.raw,
   };
-  const engine = new Engine();
+  const engine = engineFor(loaded);
 
   if (request.dryRun && format !== "stream-json") {
     const prepared = engine.prepare(request);
@@ -92,7 +93,10 @@ export async function runPromptCommand(words: string[], flags: PromptFlags): Pro
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const renderer = createRenderer(format);
+    const renderer = createRenderer(format, {
+      showTokens: config.output.show_tokens,
+      showTiming: config.output.show_timing,
+    });
     const events = engine.stream(request, { signal: controller.signal });
     let result: RunResult;
     while (true) {

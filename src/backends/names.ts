@@ -1,0 +1,3 @@
+/** The backends clinvoker knows, in display order. */
+export const BACKEND_NAMES = ["claude", "codex", "gemini"] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];

@@ -1,0 +1,66 @@
+/**
+ * `CLINVK_*` environment variables as config overrides: `CLINVK_SERVER_PORT` is `server.port`,
+ * `CLINVK_BACKENDS_CLAUDE_MODEL` is `backends.claude.model`; the Go clinvoker's names
+ * (`CLINVK_BACKEND`, `CLINVK_<B>_MODEL`, `CLINVK_API_KEYS`) keep working.
+ */
+import { BACKEND_NAMES } from "../backends/names.js";
+import { type JsonSchema, sectionAt } from "./keys.js";
+
+/** Variables that are not config keys: where the config is, and test tooling. */
+const NOT_KEYS = new Set(["CLINVK_CONFIG", "CLINVK_HOME", "CLINVK_DEBUG"]);
+const NOT_KEY_PREFIXES = ["CLINVK_E2E_", "CLINVK_TEST_", "CLINVK_BENCH_"];
+
+const LEGACY: Record<string, string[]> = {
+  CLINVK_BACKEND: ["default_backend"],
+  CLINVK_API_KEYS: ["server", "api_keys"],
+  CLINVK_API_KEYS_GOPASS_PATH: ["server", "api_keys_gopass_path"],
+  CLINVK_TIMEOUT: ["unified_flags", "command_timeout_secs"],
+  ...Object.fromEntries(
+    BACKEND_NAMES.map((name) => [`CLINVK_${name.toUpperCase()}_MODEL`, ["backends", name, "model"]]),
+  ),
+};
+
+export interface EnvOverride {
+  variable: string;
+  path: string[];
+  raw: string;
+}
+
+export interface EnvMapping {
+  overrides: EnvOverride[];
+  /** CLINVK_ variables that name no key. */
+  unknown: string[];
+}
+
+export function mapEnvironment(env: NodeJS.ProcessEnv): EnvMapping {
+  const overrides: EnvOverride[] = [];
+  const unknown: string[] = [];
+  const names = Object.keys(env)
+    .filter((name) => name.startsWith("CLINVK_"))
+    .sort();
+  // Legacy names first, so that the nested spelling wins when both are set.
+  for (const variable of [...names.filter((n) => n in LEGACY), ...names.filter((n) => !(n in LEGACY))]) {
+    const raw = env[variable];
+    if (raw === undefined || NOT_KEYS.has(variable) || NOT_KEY_PREFIXES.some((p) => variable.startsWith(p))) continue;
+    const path = LEGACY[variable] ?? resolveTokens(variable.slice("CLINVK_".length).toLowerCase().split("_"), []);
+    if (path) overrides.push({ variable, path, raw });
+    else unknown.push(variable);
+  }
+  return { overrides, unknown };
+}
+
+/** Finds the key whose underscore-joined path equals the tokens (keys contain underscores too). */
+function resolveTokens(tokens: string[], prefix: string[]): string[] | undefined {
+  const section: JsonSchema | undefined = sectionAt(prefix);
+  if (!section?.properties) return undefined;
+  for (let take = tokens.length; take >= 1; take--) {
+    const name = tokens.slice(0, take).join("_");
+    const child = section.properties[name];
+    if (!child) continue;
+    const rest = tokens.slice(take);
+    if (rest.length === 0) return child.properties ? undefined : [...prefix, name];
+    const found = resolveTokens(rest, [...prefix, name]);
+    if (found) return found;
+  }
+  return undefined;
+}

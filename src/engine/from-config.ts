@@ -1,0 +1,40 @@
+/** How the loaded configuration shapes the engine: per-backend settings and run defaults. */
+import { BACKEND_NAMES, type BackendName } from "../backends/names.js";
+import type { Config } from "../config/schema.js";
+import type { EngineOptions, RunDefaults } from "./engine.js";
+import type { BackendSettings } from "./request.js";
+
+export function backendSettingsFromConfig(config: Config): Record<BackendName, BackendSettings> {
+  const settings = {} as Record<BackendName, BackendSettings>;
+  for (const name of BACKEND_NAMES) {
+    const backend = config.backends[name];
+    settings[name] = {
+      binary: backend.binary || undefined,
+      model: backend.model || undefined,
+      approvalMode: backend.approval_mode || undefined,
+      sandboxMode: backend.sandbox_mode || undefined,
+      systemPrompt: backend.system_prompt || undefined,
+      allowedTools: backend.allowed_tools.length ? backend.allowed_tools : undefined,
+      extraFlags: backend.extra_flags,
+      env: backend.env,
+      enabled: backend.enabled,
+    };
+  }
+  return settings;
+}
+
+export function runDefaultsFromConfig(config: Config): RunDefaults {
+  const flags = config.unified_flags;
+  return {
+    approvalMode: flags.approval_mode,
+    sandboxMode: flags.sandbox_mode,
+    maxTurns: flags.max_turns || undefined,
+    timeoutMs: flags.command_timeout_secs * 1000 || undefined,
+    idleTimeoutMs: flags.idle_timeout_secs * 1000 || undefined,
+    dryRun: flags.dry_run,
+  };
+}
+
+export function engineOptionsFromConfig(config: Config): EngineOptions {
+  return { backends: backendSettingsFromConfig(config), defaults: runDefaultsFromConfig(config) };
+}
