@@ -1,0 +1,151 @@
+/**
+ * A clinvoker session: one conversation with one backend, resumable from any face. The JSON field
+ * names are the Go clinvoker's, so its session files and API clients keep working.
+ */
+import { randomBytes } from "node:crypto";
+import type { BackendName } from "../backends/names.js";
+import { ClinvkError } from "../engine/errors.js";
+
+export const SESSION_STATUSES = ["active", "completed", "error", "paused"] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+export interface SessionTokenUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cached_tokens: number;
+  reasoning_tokens: number;
+}
+
+export interface Session {
+  id: string;
+  backend: BackendName;
+  /** The CLI's own id: what `--resume` takes. Absent until the first run reported one. */
+  backend_session_id?: string;
+  model?: string;
+  /** Absolute. */
+  working_dir: string;
+  initial_prompt?: string;
+  title?: string;
+  status: SessionStatus;
+  turn_count: number;
+  token_usage: SessionTokenUsage;
+  tags: string[];
+  parent_id?: string;
+  error_message?: string;
+  metadata: Record<string, string>;
+  created_at: string;
+  last_used: string;
+}
+
+/** What listing needs, kept in the index so that a list reads one file. */
+export type SessionSummary = Omit<Session, "metadata" | "error_message" | "initial_prompt"> & {
+  /** The first 120 characters of the initial prompt. */
+  prompt_preview?: string;
+};
+
+export interface NewSession {
+  backend: BackendName;
+  working_dir: string;
+  model?: string;
+  initial_prompt?: string;
+  title?: string;
+  tags?: string[];
+  metadata?: Record<string, string>;
+  parent_id?: string;
+  backend_session_id?: string;
+}
+
+export interface SessionFilter {
+  backend?: BackendName;
+  status?: SessionStatus;
+  tag?: string;
+  /** Exact absolute directory. */
+  workdir?: string;
+  model?: string;
+  /** Only sessions that have a backend session id, i.e. can be resumed. */
+  resumable?: boolean;
+  limit?: number;
+  offset?: number;
+}
+
+export interface SessionPage {
+  sessions: SessionSummary[];
+  /** Matches before paging. */
+  total: number;
+}
+
+const ID = /^[a-f0-9]{32}$/;
+const LEGACY_ID = /^[a-f0-9]{16}$/;
+const PREFIX = /^[a-f0-9]{1,32}$/;
+
+export function newSessionId(): string {
+  return randomBytes(16).toString("hex");
+}
+
+/** An exact id from a user: 32 (or the Go clinvoker's 16) lowercase hex characters, nothing else. */
+export function checkSessionId(id: string): string {
+  if (typeof id !== "string" || !(ID.test(id) || LEGACY_ID.test(id))) {
+    throw new ClinvkError(
+      "session_not_found",
+      `invalid session id ${JSON.stringify(String(id).slice(0, 80))}`,
+      "session ids are 32 hex characters; `clinvk sessions list` shows them",
+    );
+  }
+  return id;
+}
+
+export function checkSessionPrefix(prefix: string): string {
+  const normalized = typeof prefix === "string" ? prefix.trim().toLowerCase() : "";
+  if (!PREFIX.test(normalized)) {
+    throw new ClinvkError(
+      "session_not_found",
+      `invalid session id or prefix ${JSON.stringify(String(prefix).slice(0, 80))}`,
+      "give the session id or its first characters (hex), as `clinvk sessions list` shows them",
+    );
+  }
+  return normalized;
+}
+
+export function summarize(session: Session): SessionSummary {
+  const { metadata: _metadata, error_message: _error, initial_prompt, ...rest } = session;
+  return initial_prompt ? { ...rest, prompt_preview: initial_prompt.slice(0, 120) } : rest;
+}
+
+/** Title, else the start of the prompt, else the short id. */
+export function displayName(session: SessionSummary | Session, max = 50): string {
+  const prompt = "initial_prompt" in session ? session.initial_prompt : (session as SessionSummary).prompt_preview;
+  const name = (session.title || prompt || session.id.slice(0, 8)).replace(/\s+/g, " ").trim();
+  return name.length > max ? `${name.slice(0, max - 3)}...` : name;
+}
+
+export function matches(session: SessionSummary, filter: SessionFilter): boolean {
+  return (
+    (!filter.backend || session.backend === filter.backend) &&
+    (!filter.status || session.status === filter.status) &&
+    (!filter.tag || session.tags.includes(filter.tag)) &&
+    (!filter.workdir || session.working_dir === filter.workdir) &&
+    (!filter.model || session.model === filter.model) &&
+    (!filter.resumable || Boolean(session.backend_session_id))
+  );
+}
+
+export function createSession(input: NewSession, now = new Date()): Session {
+  const timestamp = now.toISOString();
+  return {
+    id: newSessionId(),
+    backend: input.backend,
+    ...(input.backend_session_id ? { backend_session_id: input.backend_session_id } : {}),
+    ...(input.model ? { model: input.model } : {}),
+    working_dir: input.working_dir,
+    ...(input.initial_prompt ? { initial_prompt: input.initial_prompt } : {}),
+    ...(input.title ? { title: input.title } : {}),
+    status: "active",
+    turn_count: 0,
+    token_usage: { input_tokens: 0, output_tokens: 0, cached_tokens: 0, reasoning_tokens: 0 },
+    tags: [...(input.tags ?? [])],
+    ...(input.parent_id ? { parent_id: input.parent_id } : {}),
+    metadata: { ...(input.metadata ?? {}) },
+    created_at: timestamp,
+    last_used: timestamp,
+  };
+}

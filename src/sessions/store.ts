@@ -1,0 +1,27 @@
+/** The contract of a session store; any implementation must pass test/sessions/contract.ts. */
+import type { NewSession, Session, SessionFilter, SessionPage } from "./session.js";
+
+export interface CleanResult {
+  /** The sessions removed (or, in a dry run, that would be). */
+  sessions: Session[];
+  dryRun: boolean;
+}
+
+export interface SessionStore {
+  create(input: NewSession): Promise<Session>;
+  /** `session_not_found` when there is no such session. */
+  get(id: string): Promise<Session>;
+  /** Exactly one session whose id starts with the prefix; else `session_not_found` (none or ambiguous). */
+  getByPrefix(prefix: string): Promise<Session>;
+  /** Newest `last_used` first. */
+  list(filter?: SessionFilter): Promise<SessionPage>;
+  /** Atomic read-modify-write: no concurrent update, from any process, is lost. */
+  update(id: string, change: (session: Session) => void): Promise<Session>;
+  delete(id: string): Promise<void>;
+  /** Removes sessions not used since `before`. */
+  clean(before: Date, options?: { dryRun?: boolean }): Promise<CleanResult>;
+  /** A new session that continues from the same backend conversation. */
+  fork(id: string): Promise<Session>;
+  /** Problems found while reading (corrupt files skipped), for `sessions list` to report. */
+  problems(): string[];
+}
