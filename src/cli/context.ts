@@ -1,12 +1,34 @@
-/** What every command that runs something needs: the loaded config and an engine built from it. */
+/** What every command that runs something needs: the config, the session store, an engine. */
 import { type LoadedConfig, loadConfig } from "../config/load.js";
+import { clinvkHome } from "../config/paths.js";
+import type { Config } from "../config/schema.js";
 import { Engine } from "../engine/engine.js";
 import { engineOptionsFromConfig } from "../engine/from-config.js";
+import { FileSessionStore } from "../sessions/file-store.js";
+
+export interface CliContext {
+  loaded: LoadedConfig;
+  config: Config;
+  store: FileSessionStore;
+  engine: Engine;
+}
 
 export function loadCliConfig(configFile: string | undefined): LoadedConfig {
   return loadConfig({ configFile });
 }
 
+/** The store lives in `$CLINVK_HOME/sessions`. */
+export function openStore(): FileSessionStore {
+  return new FileSessionStore(clinvkHome());
+}
+
+export function cliContext(configFile: string | undefined): CliContext {
+  const loaded = loadCliConfig(configFile);
+  const store = openStore();
+  return { loaded, config: loaded.config, store, engine: new Engine(engineOptionsFromConfig(loaded.config, store)) };
+}
+
+/** An engine without sessions, for commands that only inspect (doctor). */
 export function engineFor(loaded: LoadedConfig): Engine {
   return new Engine(engineOptionsFromConfig(loaded.config));
 }

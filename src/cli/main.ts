@@ -2,9 +2,10 @@
  * The `clinvk` command tree. Kept light: each command's module is imported only when it runs,
  * so that `clinvk --version` and `clinvk --help` start at once.
  */
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError } from "commander";
 import { ExitCode } from "../engine/exit-codes.js";
 import { VERSION } from "../version.js";
+import { addRunOptions } from "./run-options.js";
 
 function buildProgram(): Command {
   const program = new Command("clinvk")
@@ -12,28 +13,15 @@ function buildProgram(): Command {
       "Run a prompt on Claude Code, Codex or Gemini CLI with the same flags, and get text, JSON or a stream of unified events.",
     )
     .version(VERSION, "-V, --version", "print the version and exit")
+    // Root flags go before a subcommand, so that e.g. `sessions clean --dry-run` is clean's own.
+    .enablePositionalOptions()
     .argument("[prompt...]", "the prompt; piped stdin is appended to it (or is the prompt)")
-    .option("-b, --backend <name>", "backend to run: claude, codex or gemini", undefined)
-    .option("-m, --model <model>", "model name or alias (fast, balanced, best)")
+    .option("-b, --backend <name>", "backend to run: claude, codex or gemini (default: default_backend)")
     .option("-w, --workdir <dir>", "directory the CLI works in (default: the current one)")
-    .addOption(
-      new Option("-o, --output-format <format>", "text, json or stream-json (NDJSON of unified events)").default(
-        undefined,
-        "json",
-      ),
-    )
-    .option("--dry-run", "print the exact command that would run, and run nothing")
+    .option("-c, --continue", "continue the newest session of this directory")
+    .option("--new", "start a new session even when session.auto_resume would continue one")
     .option("--ephemeral", "leave no session behind")
     .option("--config <file>", "config file to use (default: $CLINVK_HOME/config.yaml)")
-    .option("--timeout <seconds>", "stop the run after this many seconds")
-    .option("--idle-timeout <seconds>", "stop the run when the CLI prints nothing for this long")
-    .option("--approval-mode <mode>", "default, auto (accept edits), none (never ask: allow all), always")
-    .option("--sandbox-mode <mode>", "default, read-only, workspace or full")
-    .option("--max-turns <n>", "limit the agent's turns (claude)")
-    .option("--system-prompt <text>", "replace the system prompt")
-    .option("--allowed-tools <list>", "comma-separated tools the agent may use without asking")
-    .option("--add-dir <dir...>", "further directories the agent may use")
-    .option("--raw", "with -o stream-json: attach each backend line to its event as `raw`")
     .showHelpAfterError("(run `clinvk --help` for usage)")
     .addHelpText(
       "after",
@@ -44,17 +32,96 @@ Examples:
   git diff | clinvk -b gemini "review this change"
   clinvk --dry-run -b claude -m fast "hello"
 
+Sessions: every run is saved (unless --ephemeral); with session.auto_resume (on by default) a
+prompt continues the newest session of the same directory and backend. See \`clinvk resume\`
+and \`clinvk sessions\`.
+
 Exit codes: 0 ok, 1 error, 2 backend not available, 3 invalid usage or configuration,
 4 session error, 5 provider API error, 6 timeout, 7 cancelled; otherwise the CLI's own code.`,
-    )
-    .action(async (words: string[], flags) => {
-      if (words.length === 0 && process.stdin.isTTY) {
-        program.outputHelp();
-        return;
-      }
-      const { runPromptCommand } = await import("./commands/prompt.js");
-      process.exitCode = await runPromptCommand(words, flags);
+    );
+  addRunOptions(program);
+  program.action(async (words: string[], flags) => {
+    if (words.length === 0 && process.stdin.isTTY) {
+      program.outputHelp();
+      return;
+    }
+    const { runPromptCommand } = await import("./commands/prompt.js");
+    process.exitCode = await runPromptCommand(words, flags);
+  });
+
+  const resume = program
+    .command("resume")
+    .description("send a prompt to an earlier session: by id (or prefix), --last, or a picker (-i)")
+    .argument("[id]", "session id or its first characters (with --last or -i: the first word of the prompt)")
+    .argument("[prompt...]", "the prompt; piped stdin is appended to it (or is the prompt)")
+    .option("--last", "the newest resumable session (of -b, --here if given)")
+    .option("--here", "only sessions of the current directory")
+    .option("-b, --backend <name>", "only sessions of this backend")
+    .option("-i, --interactive", "pick the session from a list (needs a terminal)");
+  addRunOptions(resume).action(async (id: string | undefined, words: string[], flags) => {
+    const { runResumeCommand } = await import("./commands/resume.js");
+    process.exitCode = await runResumeCommand(id === undefined ? words : [id, ...words], {
+      ...flags,
+      config: program.opts().config,
     });
+  });
+
+  const sessions = program.command("sessions").description("list, show, tag, fork, delete and clean sessions");
+  const sessionsAction =
+    <A extends unknown[]>(run: (module: typeof import("./commands/sessions.js"), ...args: A) => Promise<number>) =>
+    async (...args: A) => {
+      const module = await import("./commands/sessions.js");
+      process.exitCode = await run(module, ...args);
+    };
+  const withConfig = <T extends object>(flags: T) => ({
+    ...flags,
+    config: program.opts().config as string | undefined,
+  });
+  sessions
+    .command("list")
+    .alias("ls")
+    .description("list sessions, newest first")
+    .option("-b, --backend <name>", "only this backend")
+    .option("--status <status>", "only this status: active, completed, error, paused")
+    .option("--tag <tag>", "only sessions with this tag")
+    .option("--workdir <dir>", "only sessions of this directory")
+    .option("-n, --limit <n>", "at most this many")
+    .option("--offset <n>", "skip this many")
+    .option("--json", "as JSON")
+    .action(sessionsAction((m, flags) => m.runSessionsList(withConfig(flags))));
+  sessions
+    .command("show")
+    .description("everything about one session")
+    .argument("<id>", "session id or its first characters")
+    .option("--json", "as JSON")
+    .action(sessionsAction((m, id: string, flags) => m.runSessionsShow(id, withConfig(flags))));
+  sessions
+    .command("delete")
+    .alias("rm")
+    .description("delete one session")
+    .argument("<id>", "session id or its first characters")
+    .action(sessionsAction((m, id: string, flags) => m.runSessionsDelete(id, withConfig(flags))));
+  sessions
+    .command("clean")
+    .description("delete sessions not used for a while (default: session.retention_days)")
+    .option("--older-than <age>", "e.g. 7d, 12h, 30 (days)")
+    .option("--dry-run", "only list what would be deleted")
+    .option("--json", "as JSON")
+    .action(sessionsAction((m, flags) => m.runSessionsClean(withConfig(flags))));
+  sessions
+    .command("tag")
+    .description("add tags to a session (or remove them with --remove)")
+    .argument("<id>", "session id or its first characters")
+    .argument("<tags...>", "tags, space- or comma-separated")
+    .option("--remove", "remove these tags instead")
+    .option("--json", "print the session as JSON")
+    .action(sessionsAction((m, id: string, tags: string[], flags) => m.runSessionsTag(id, tags, withConfig(flags))));
+  sessions
+    .command("fork")
+    .description("start a new session from where another one is")
+    .argument("<id>", "session id or its first characters")
+    .option("--json", "print the new session as JSON")
+    .action(sessionsAction((m, id: string, flags) => m.runSessionsFork(id, withConfig(flags))));
 
   program
     .command("version")

@@ -1,8 +1,10 @@
 /** How the loaded configuration shapes the engine: per-backend settings and run defaults. */
 import { BACKEND_NAMES, type BackendName } from "../backends/names.js";
 import type { Config } from "../config/schema.js";
+import type { SessionStore } from "../sessions/store.js";
 import type { EngineOptions, RunDefaults } from "./engine.js";
 import type { BackendSettings } from "./request.js";
+import { sessionHooks } from "./session-hooks.js";
 
 export function backendSettingsFromConfig(config: Config): Record<BackendName, BackendSettings> {
   const settings = {} as Record<BackendName, BackendSettings>;
@@ -35,6 +37,17 @@ export function runDefaultsFromConfig(config: Config): RunDefaults {
   };
 }
 
-export function engineOptionsFromConfig(config: Config): EngineOptions {
-  return { backends: backendSettingsFromConfig(config), defaults: runDefaultsFromConfig(config) };
+/** Engine options from the config; with a store, runs create and update their sessions. */
+export function engineOptionsFromConfig(config: Config, store?: SessionStore): EngineOptions {
+  const options: EngineOptions = {
+    backends: backendSettingsFromConfig(config),
+    defaults: runDefaultsFromConfig(config),
+  };
+  if (store) {
+    options.hooks = sessionHooks(store, {
+      storeTokenUsage: config.session.store_token_usage,
+      defaultTags: config.session.default_tags,
+    });
+  }
+  return options;
 }

@@ -36,8 +36,12 @@ export interface RunRequest {
   idleTimeoutMs?: number;
   /** Continue an earlier conversation: the backend's own session id. */
   resume?: { backendSessionId: string };
-  /** clinvoker's session this run belongs to, stamped on every event. */
+  /** clinvoker's session this run continues (see sessionRequest); events carry its id. */
   sessionId?: string;
+  /** Stored on a new session. */
+  metadata?: Record<string, string>;
+  /** Title of a new session. */
+  title?: string;
   /** Attach the backend's original line to each event as `raw`. */
   includeRaw?: boolean;
   /** Extra environment for this run's CLI. */

@@ -13,9 +13,6 @@ export interface CliRun {
   stderr: string;
 }
 
-/** An empty CLINVK_HOME, so that the developer's own config never changes a test. */
-const isolatedHome = mkdtempSync(join(tmpdir(), "clinvk-home-"));
-
 /** Runs the bundled clinvk; stdin is /dev/null unless `input` is given. */
 export function runCli(
   args: string[],
@@ -24,7 +21,9 @@ export function runCli(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { CLINVK_HOME: isolatedHome, ...(options.env ?? process.env) },
+      // A fresh CLINVK_HOME unless the test gives one: no config or session of the developer's, or
+      // of another test, changes what a run does.
+      env: { CLINVK_HOME: mkdtempSync(join(tmpdir(), "clinvk-home-")), ...(options.env ?? process.env) },
       stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     let stdout = "";

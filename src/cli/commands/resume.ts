@@ -1,0 +1,91 @@
+/** `clinvk resume [id] [prompt]`: send a prompt to an earlier session, picked by id, --last or -i. */
+
+import { ClinvkError } from "../../engine/errors.js";
+import { isBackendName } from "../../engine/events.js";
+import { newestResumable, sessionRequest } from "../../engine/session-requests.js";
+import { relativeAge } from "../../sessions/age.js";
+import { displayName, type Session } from "../../sessions/session.js";
+import type { SessionStore } from "../../sessions/store.js";
+import { cliContext } from "../context.js";
+import { executeRun } from "../execute.js";
+import { usageError } from "../fail.js";
+import { pick } from "../picker.js";
+import { outputFormatOf, type RunFlags, runFlagsToRequest } from "../run-options.js";
+import { combinePrompt, readPipedStdin, stdinIsPiped } from "../stdin.js";
+
+export interface ResumeFlags extends RunFlags {
+  last?: boolean;
+  here?: boolean;
+  backend?: string;
+  interactive?: boolean;
+  config?: string;
+}
+
+const PICKER_ROWS = 20;
+
+export async function runResumeCommand(args: string[], flags: ResumeFlags): Promise<number> {
+  const { config, store, engine } = cliContext(flags.config);
+  const backend = flags.backend?.trim().toLowerCase();
+  if (backend !== undefined && !isBackendName(backend)) {
+    throw new ClinvkError("backend_unknown", `unknown backend "${backend}"`, "use one of: claude, codex, gemini");
+  }
+  const where = { backend, workdir: flags.here ? process.cwd() : undefined };
+
+  let session: Session;
+  let promptWords: string[];
+  if (flags.last) {
+    const newest = await newestResumable(store, where);
+    if (!newest) throw noSessions(where);
+    session = await store.get(newest.id);
+    promptWords = args;
+  } else if (args.length > 0 && !flags.interactive) {
+    session = await store.getByPrefix(args[0] as string);
+    promptWords = args.slice(1);
+  } else if (process.stdin.isTTY && process.stderr.isTTY) {
+    session = await pickSession(store, where);
+    promptWords = args;
+  } else {
+    throw usageError(
+      "which session? give its id (or the first characters), --last, or -i on a terminal",
+      "`clinvk sessions list` shows the sessions",
+    );
+  }
+
+  const argument = promptWords.join(" ").trim() || undefined;
+  const piped = stdinIsPiped() ? await readPipedStdin({ optional: argument !== undefined }) : undefined;
+  const format = outputFormatOf(flags, config);
+  const request = sessionRequest(session, {
+    ...runFlagsToRequest(flags, format),
+    prompt: combinePrompt(argument, piped),
+  });
+  process.stderr.write(`clinvk: resuming session ${session.id.slice(0, 8)} (${session.backend})\n`);
+  return executeRun(engine, request, format, config, flags.outputFormat !== undefined && format === "json");
+}
+
+async function pickSession(store: SessionStore, where: { backend?: string; workdir?: string }): Promise<Session> {
+  const filter = { resumable: true, ...(where.workdir ? { workdir: where.workdir } : {}) };
+  const page = await store.list(
+    where.backend && isBackendName(where.backend) ? { ...filter, backend: where.backend } : filter,
+  );
+  if (page.total === 0) throw noSessions(where);
+  const rows = page.sessions.slice(0, PICKER_ROWS);
+  const chosen = await pick(
+    `Resume which session?${page.total > PICKER_ROWS ? ` (newest ${PICKER_ROWS} of ${page.total})` : ""}`,
+    rows.map((s) => ({
+      label: `${s.id.slice(0, 8)}  ${s.backend.padEnd(6)}  ${relativeAge(s.last_used).padEnd(10)}  ${displayName(s, 50)}`,
+    })),
+  );
+  if (chosen === undefined) throw new ClinvkError("cancelled", "no session picked");
+  return store.get((rows[chosen] as { id: string }).id);
+}
+
+function noSessions(where: { backend?: string; workdir?: string }): ClinvkError {
+  const scope = [where.backend && `of ${where.backend}`, where.workdir && `in ${where.workdir}`]
+    .filter(Boolean)
+    .join(" ");
+  return new ClinvkError(
+    "session_not_found",
+    `no resumable session${scope ? ` ${scope}` : ""}`,
+    'start one with `clinvk "..."`; `clinvk sessions list` shows the sessions there are',
+  );
+}

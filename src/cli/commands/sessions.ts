@@ -1,0 +1,201 @@
+/** `clinvk sessions list|show|delete|clean|tag|fork`. */
+import { resolve } from "node:path";
+import { isBackendName } from "../../engine/events.js";
+import { ExitCode } from "../../engine/exit-codes.js";
+import { parseAge, relativeAge } from "../../sessions/age.js";
+import {
+  displayName,
+  SESSION_STATUSES,
+  type Session,
+  type SessionFilter,
+  type SessionStatus,
+} from "../../sessions/session.js";
+import { cliContext } from "../context.js";
+import { usageError } from "../fail.js";
+import { parseCount } from "../options.js";
+
+interface Common {
+  config?: string;
+  json?: boolean;
+}
+
+export interface ListFlags extends Common {
+  backend?: string;
+  status?: string;
+  tag?: string;
+  workdir?: string;
+  limit?: string;
+  offset?: string;
+}
+
+const write = (text: string) => process.stdout.write(text);
+const json = (value: unknown) => write(`${JSON.stringify(value, null, 2)}\n`);
+
+function filterFrom(flags: ListFlags): SessionFilter {
+  const filter: SessionFilter = {};
+  if (flags.backend !== undefined) {
+    if (!isBackendName(flags.backend))
+      throw usageError(`unknown backend "${flags.backend}"`, "use claude, codex or gemini");
+    filter.backend = flags.backend;
+  }
+  if (flags.status !== undefined) {
+    if (!(SESSION_STATUSES as readonly string[]).includes(flags.status)) {
+      throw usageError(`invalid --status "${flags.status}"`, `use one of: ${SESSION_STATUSES.join(", ")}`);
+    }
+    filter.status = flags.status as SessionStatus;
+  }
+  if (flags.tag) filter.tag = flags.tag;
+  if (flags.workdir) filter.workdir = resolve(flags.workdir);
+  filter.limit = parseCount("--limit", flags.limit);
+  filter.offset = parseCount("--offset", flags.offset);
+  return filter;
+}
+
+export async function runSessionsList(flags: ListFlags): Promise<number> {
+  const { store } = cliContext(flags.config);
+  const page = await store.list(filterFrom(flags));
+  for (const problem of store.problems()) process.stderr.write(`clinvk: warning: ${problem}\n`);
+  if (flags.json) {
+    json({ sessions: page.sessions, total: page.total });
+    return ExitCode.ok;
+  }
+  if (page.total === 0) {
+    write("No sessions found.\n");
+    return ExitCode.ok;
+  }
+  const rows = page.sessions.map((s) => [
+    s.id.slice(0, 8),
+    s.backend,
+    s.status || "unknown",
+    relativeAge(s.last_used),
+    s.token_usage.input_tokens + s.token_usage.output_tokens > 0
+      ? String(s.token_usage.input_tokens + s.token_usage.output_tokens)
+      : "-",
+    displayName(s, 40),
+  ]);
+  write(table(["ID", "BACKEND", "STATUS", "LAST USED", "TOKENS", "TITLE/PROMPT"], rows));
+  if (page.sessions.length < page.total)
+    write(`(${page.sessions.length} of ${page.total}; --limit and --offset page)\n`);
+  return ExitCode.ok;
+}
+
+export async function runSessionsShow(id: string, flags: Common): Promise<number> {
+  const { store } = cliContext(flags.config);
+  const session = await store.getByPrefix(id);
+  if (flags.json) {
+    json(session);
+    return ExitCode.ok;
+  }
+  const usage = session.token_usage;
+  const lines: [string, string | undefined][] = [
+    ["ID", session.id],
+    ["Backend", session.backend],
+    ["Model", session.model],
+    ["Status", session.status],
+    ["Created", session.created_at],
+    ["Last Used", `${session.last_used} (${relativeAge(session.last_used)})`],
+    ["Working Directory", session.working_dir],
+    ["Backend Session", session.backend_session_id],
+    ["Title", session.title],
+    ["Initial Prompt", session.initial_prompt && truncate(session.initial_prompt, 80)],
+    ["Turns", String(session.turn_count)],
+    [
+      "Tokens",
+      `input ${usage.input_tokens}, output ${usage.output_tokens}, cached ${usage.cached_tokens}, reasoning ${usage.reasoning_tokens}, total ${usage.input_tokens + usage.output_tokens}`,
+    ],
+    ["Tags", session.tags.length ? session.tags.join(", ") : undefined],
+    ["Parent Session", session.parent_id],
+    ["Error", session.error_message],
+    ["Metadata", Object.keys(session.metadata).length ? JSON.stringify(session.metadata) : undefined],
+  ];
+  const width = Math.max(...lines.map(([key]) => key.length)) + 1;
+  for (const [key, value] of lines)
+    if (value !== undefined && value !== "") write(`${`${key}:`.padEnd(width)} ${value}\n`);
+  return ExitCode.ok;
+}
+
+export async function runSessionsDelete(id: string, flags: Common): Promise<number> {
+  const { store } = cliContext(flags.config);
+  const session = await store.getByPrefix(id);
+  await store.delete(session.id);
+  write(`Session ${session.id} deleted.\n`);
+  return ExitCode.ok;
+}
+
+export async function runSessionsClean(flags: Common & { olderThan?: string; dryRun?: boolean }): Promise<number> {
+  const { store, config } = cliContext(flags.config);
+  let ageMs: number;
+  if (flags.olderThan !== undefined) {
+    const parsed = parseAge(flags.olderThan);
+    if (parsed === undefined)
+      throw usageError(`invalid --older-than "${flags.olderThan}"`, "for example 7d, 12h or 30");
+    ageMs = parsed;
+  } else if (config.session.retention_days > 0) {
+    ageMs = config.session.retention_days * 86_400_000;
+  } else {
+    throw usageError(
+      "session.retention_days is 0 (keep everything), so clean needs --older-than",
+      "for example: clinvk sessions clean --older-than 30d",
+    );
+  }
+  const cutoff = new Date(Date.now() - ageMs);
+  const result = await store.clean(cutoff, { dryRun: flags.dryRun });
+  if (flags.json) {
+    json({ dry_run: result.dryRun, cutoff: cutoff.toISOString(), sessions: result.sessions.map((s) => s.id) });
+    return ExitCode.ok;
+  }
+  const verb = result.dryRun ? "Would delete" : "Deleted";
+  for (const s of result.sessions)
+    write(`${verb} ${s.id.slice(0, 8)}  ${s.backend}  ${relativeAge(s.last_used)}  ${displayName(s, 40)}\n`);
+  write(
+    `${verb} ${result.sessions.length} session(s) not used since ${cutoff.toISOString().slice(0, 16).replace("T", " ")}.\n`,
+  );
+  return ExitCode.ok;
+}
+
+export async function runSessionsTag(
+  id: string,
+  tags: string[],
+  flags: Common & { remove?: boolean },
+): Promise<number> {
+  const { store } = cliContext(flags.config);
+  const wanted = tags
+    .flatMap((tag) => tag.split(","))
+    .map((tag) => tag.trim())
+    .filter(Boolean);
+  if (wanted.length === 0) throw usageError("give at least one tag");
+  const found = await store.getByPrefix(id);
+  const session = await store.update(found.id, (s) => {
+    s.tags = flags.remove ? s.tags.filter((tag) => !wanted.includes(tag)) : [...new Set([...s.tags, ...wanted])];
+  });
+  if (flags.json) json(session);
+  else write(`Session ${session.id.slice(0, 8)} tags: ${session.tags.join(", ") || "(none)"}\n`);
+  return ExitCode.ok;
+}
+
+export async function runSessionsFork(id: string, flags: Common): Promise<number> {
+  const { store } = cliContext(flags.config);
+  const parent = await store.getByPrefix(id);
+  const fork: Session = await store.fork(parent.id);
+  if (flags.json) json(fork);
+  else
+    write(
+      `Forked ${parent.id.slice(0, 8)} as ${fork.id} (resume it with: clinvk resume ${fork.id.slice(0, 8)} "...")\n`,
+    );
+  return ExitCode.ok;
+}
+
+function truncate(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ");
+  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    `${cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd()}\n`;
+  return line(header) + rows.map(line).join("");
+}

@@ -1,0 +1,74 @@
+/** Runs one request on the terminal: renders its events, handles Ctrl+C, returns the exit code. */
+import type { Config } from "../config/schema.js";
+import type { Engine } from "../engine/engine.js";
+import { ExitCode, exitCodeFor } from "../engine/exit-codes.js";
+import type { OutputFormat, RunRequest, RunResult } from "../engine/request.js";
+import { printError } from "./fail.js";
+import { createRenderer } from "./render.js";
+
+export async function executeRun(
+  engine: Engine,
+  request: RunRequest,
+  format: OutputFormat,
+  config: Config,
+  explicitJson: boolean,
+): Promise<number> {
+  if (request.dryRun && format !== "stream-json") return printDryRun(engine, request, explicitJson);
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130); // The exit hook still kills the CLI's process group.
+    process.stderr.write("\nclinvk: stopping the run (press Ctrl+C again to quit at once)\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const renderer = createRenderer(format, {
+      showTokens: config.output.show_tokens,
+      showTiming: config.output.show_timing,
+    });
+    const events = engine.stream(request, { signal: controller.signal });
+    let result: RunResult;
+    while (true) {
+      const step = await events.next();
+      if (step.done) {
+        result = step.value;
+        break;
+      }
+      renderer.event(step.value);
+    }
+    renderer.end(result);
+    if (!result.error) return ExitCode.ok;
+    if (format !== "text") printError(result.error);
+    return exitCodeFor(result.error.code, result.exit_code);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** The pasteable command line, or (with an explicit `-o json`) the argv as JSON. */
+function printDryRun(engine: Engine, request: RunRequest, explicitJson: boolean): number {
+  const prepared = engine.prepare(request);
+  for (const warning of prepared.warnings) process.stderr.write(`clinvk: warning: ${warning}\n`);
+  const line =
+    prepared.cwd === process.cwd()
+      ? prepared.commandLine
+      : `cd ${JSON.stringify(prepared.cwd)} && ${prepared.commandLine}`;
+  if (explicitJson) {
+    const doc = {
+      dry_run: true,
+      backend: prepared.backend.name,
+      workdir: prepared.cwd,
+      command: [prepared.command, ...prepared.args],
+      command_line: line,
+    };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${line}\n`);
+  }
+  return ExitCode.ok;
+}

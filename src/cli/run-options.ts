@@ -1,0 +1,70 @@
+/** The flags shared by every command that runs a prompt (`clinvk`, `clinvk resume`). */
+import { type Command, Option } from "commander";
+import type { Config } from "../config/schema.js";
+import type { OutputFormat, RunRequest } from "../engine/request.js";
+import {
+  parseApprovalMode,
+  parseCount,
+  parseList,
+  parseOutputFormat,
+  parseSandboxMode,
+  parseSeconds,
+} from "./options.js";
+
+export interface RunFlags {
+  model?: string;
+  outputFormat?: string;
+  dryRun?: boolean;
+  timeout?: string;
+  idleTimeout?: string;
+  approvalMode?: string;
+  sandboxMode?: string;
+  maxTurns?: string;
+  systemPrompt?: string;
+  allowedTools?: string;
+  addDir?: string[];
+  raw?: boolean;
+}
+
+export function addRunOptions(command: Command): Command {
+  return command
+    .option("-m, --model <model>", "model name or alias (fast, balanced, best)")
+    .addOption(
+      new Option("-o, --output-format <format>", "text, json or stream-json (NDJSON of unified events)").default(
+        undefined,
+        "output.format, json",
+      ),
+    )
+    .option("--dry-run", "print the exact command that would run, and run nothing")
+    .option("--timeout <seconds>", "stop the run after this many seconds")
+    .option("--idle-timeout <seconds>", "stop the run when the CLI prints nothing for this long")
+    .option("--approval-mode <mode>", "default, auto (accept edits), none (never ask: allow all), always")
+    .option("--sandbox-mode <mode>", "default, read-only, workspace or full")
+    .option("--max-turns <n>", "limit the agent's turns (claude)")
+    .option("--system-prompt <text>", "replace the system prompt")
+    .option("--allowed-tools <list>", "comma-separated tools the agent may use without asking")
+    .option("--add-dir <dir...>", "further directories the agent may use")
+    .option("--raw", "with -o stream-json: attach each backend line to its event as `raw`");
+}
+
+export function outputFormatOf(flags: RunFlags, config: Config): OutputFormat {
+  return parseOutputFormat(flags.outputFormat) ?? parseOutputFormat(config.output.format) ?? "json";
+}
+
+/** The request fields these flags set (undefined where a flag was not given). */
+export function runFlagsToRequest(flags: RunFlags, format: OutputFormat): Omit<RunRequest, "backend" | "prompt"> {
+  return {
+    model: flags.model,
+    approvalMode: parseApprovalMode(flags.approvalMode),
+    sandboxMode: parseSandboxMode(flags.sandboxMode),
+    outputFormat: format,
+    maxTurns: parseCount("--max-turns", flags.maxTurns),
+    systemPrompt: flags.systemPrompt,
+    allowedTools: parseList(flags.allowedTools),
+    allowedDirs: flags.addDir,
+    dryRun: flags.dryRun,
+    timeoutMs: parseSeconds("--timeout", flags.timeout),
+    idleTimeoutMs: parseSeconds("--idle-timeout", flags.idleTimeout),
+    includeRaw: flags.raw,
+  };
+}

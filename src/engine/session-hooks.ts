@@ -1,0 +1,61 @@
+/**
+ * Keeps sessions in step with runs: a new run creates its session, every run updates turns,
+ * tokens, status and the newest backend session id (claude may hand out a new one on resume).
+ */
+import type { SessionStore } from "../sessions/store.js";
+import type { RunHooks } from "./engine.js";
+import type { RunResult } from "./request.js";
+
+export interface SessionPolicy {
+  storeTokenUsage: boolean;
+  defaultTags: string[];
+}
+
+export function sessionHooks(store: SessionStore, policy: SessionPolicy): RunHooks {
+  return {
+    async beforeRun(request, prepared) {
+      if (request.sessionId) {
+        await store.update(request.sessionId, (session) => {
+          session.status = "active";
+          session.last_used = new Date().toISOString();
+        });
+        return { sessionId: request.sessionId };
+      }
+      if (request.ephemeral) return undefined;
+      const session = await store.create({
+        backend: prepared.backend.name,
+        working_dir: prepared.cwd,
+        model: prepared.model,
+        initial_prompt: request.prompt,
+        title: request.title,
+        tags: policy.defaultTags,
+        metadata: request.metadata,
+      });
+      return { sessionId: session.id };
+    },
+
+    async afterRun(_request, result: RunResult) {
+      if (!result.session_id) return;
+      await store.update(result.session_id, (session) => {
+        session.turn_count += 1;
+        session.last_used = new Date().toISOString();
+        if (result.backend_session_id) session.backend_session_id = result.backend_session_id;
+        if (policy.storeTokenUsage) {
+          session.token_usage.input_tokens += result.usage.input_tokens;
+          session.token_usage.output_tokens += result.usage.output_tokens;
+          session.token_usage.cached_tokens += result.usage.cached_tokens;
+          session.token_usage.reasoning_tokens += result.usage.reasoning_tokens;
+        }
+        if (!result.error) {
+          session.status = "completed";
+          delete session.error_message;
+        } else if (result.error.code === "cancelled") {
+          session.status = "paused";
+        } else {
+          session.status = "error";
+          session.error_message = result.error.message;
+        }
+      });
+    },
+  };
+}

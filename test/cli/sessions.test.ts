@@ -1,0 +1,148 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { FAKE_CLI_DIR, fixturePath } from "../helpers.js";
+import { runCli } from "./run-cli.js";
+
+/** A project folder, a clinvoker home, and the fake claude replaying a real recording. */
+function world(fixture = "stream-json") {
+  const dir = mkdtempSync(join(tmpdir(), "clinvk-sessions-cli-"));
+  const record = join(dir, "argv.jsonl");
+  const env = {
+    ...process.env,
+    PATH: `${FAKE_CLI_DIR}:${process.env.PATH}`,
+    CLINVK_HOME: join(dir, "home"),
+    FAKE_CLI_MODE: "replay",
+    FAKE_CLI_STDOUT: fixturePath("claude", fixture, "stdout"),
+    FAKE_CLI_STDERR: fixturePath("claude", fixture, "stderr"),
+    FAKE_CLI_RECORD: record,
+  };
+  const run = (...args: string[]) => runCli(args, { env, cwd: dir });
+  const calls = () =>
+    readFileSync(record, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line).args as string[]);
+  const list = async () => JSON.parse((await run("sessions", "list", "--json")).stdout);
+  return { dir, run, calls, list };
+}
+
+const BACKEND_ID = "9da0288c-1368-41d4-86dd-e5ab6de59e60";
+
+describe("sessions through the CLI", () => {
+  it("a run creates a session; the next prompt here continues it and says so", async () => {
+    const w = world();
+    const first = await w.run("-b", "claude", "hello");
+    expect(first.code).toBe(0);
+    const sessionId = JSON.parse(first.stdout).session_id;
+    expect(sessionId).toMatch(/^[a-f0-9]{32}$/);
+    let listed = await w.list();
+    expect(listed.total).toBe(1);
+    expect(listed.sessions[0]).toMatchObject({
+      id: sessionId,
+      backend: "claude",
+      backend_session_id: BACKEND_ID,
+      working_dir: w.dir,
+      turn_count: 1,
+      status: "completed",
+      token_usage: { input_tokens: 18994, output_tokens: 5 },
+    });
+
+    const second = await w.run("-b", "claude", "and then?");
+    expect(second.stderr).toContain(`continuing session ${sessionId.slice(0, 8)}`);
+    expect(JSON.parse(second.stdout).session_id).toBe(sessionId);
+    expect(w.calls()[1]).toContain(`--resume=${BACKEND_ID}`);
+    listed = await w.list();
+    expect(listed.total).toBe(1);
+    expect(listed.sessions[0]).toMatchObject({ turn_count: 2, token_usage: { input_tokens: 2 * 18994 } });
+  });
+
+  it("--new starts afresh; --ephemeral leaves nothing; another directory does not continue", async () => {
+    const w = world();
+    await w.run("-b", "claude", "one");
+    await w.run("-b", "claude", "--new", "two");
+    expect(w.calls()[1]?.some((arg) => arg.startsWith("--resume"))).toBe(false);
+    await w.run("-b", "claude", "--ephemeral", "three");
+    expect(w.calls()[2]).toContain("--no-session-persistence");
+    expect((await w.list()).total).toBe(2);
+    const elsewhere = await runCli(["-b", "claude", "--dry-run", "four"], {
+      env: { ...process.env, PATH: `${FAKE_CLI_DIR}:${process.env.PATH}`, CLINVK_HOME: join(w.dir, "home") },
+      cwd: tmpdir(),
+    });
+    expect(elsewhere.stdout).not.toContain("--resume");
+  });
+
+  it("session.auto_resume false turns continuing off; -c turns it back on", async () => {
+    const w = world();
+    await w.run("-b", "claude", "one");
+    const env = { CLINVK_SESSION_AUTO_RESUME: "false" };
+    const noAuto = await runCli(["--dry-run", "-b", "claude", "two"], {
+      env: { ...process.env, PATH: `${FAKE_CLI_DIR}:${process.env.PATH}`, CLINVK_HOME: join(w.dir, "home"), ...env },
+      cwd: w.dir,
+    });
+    expect(noAuto.stdout).not.toContain("--resume");
+    const continued = await runCli(["-c", "--dry-run", "three"], {
+      env: { ...process.env, PATH: `${FAKE_CLI_DIR}:${process.env.PATH}`, CLINVK_HOME: join(w.dir, "home"), ...env },
+      cwd: w.dir,
+    });
+    expect(continued.stdout).toContain(`--resume=${BACKEND_ID}`);
+  });
+
+  it("resume --last, resume by prefix, and the errors when it cannot", async () => {
+    const w = world();
+    const sessionId = JSON.parse((await w.run("-b", "claude", "hello")).stdout).session_id as string;
+    const last = await w.run("resume", "--last", "and", "then?");
+    expect(last.code).toBe(0);
+    expect(last.stderr).toContain(`resuming session ${sessionId.slice(0, 8)}`);
+    expect(w.calls()[1]?.slice(-2)).toEqual(["--", "and then?"]);
+    expect(w.calls()[1]).toContain(`--resume=${BACKEND_ID}`);
+    const byPrefix = await w.run("resume", sessionId.slice(0, 5), "-o", "text", "more");
+    expect(byPrefix).toMatchObject({ code: 0, stdout: "stub reply: hello\n" });
+
+    expect((await w.run("resume")).code).toBe(3);
+    const unknown = await w.run("resume", "ffffffff", "x");
+    expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toContain("no session found");
+    const traversal = await w.run("sessions", "show", "../../etc/passwd");
+    expect(traversal.code).toBe(4);
+    expect((await w.run("resume", "--last", "-b", "codex", "x")).code).toBe(4);
+  });
+
+  it("show, tag, fork, delete and clean with a preview", async () => {
+    const w = world();
+    const id = JSON.parse((await w.run("-b", "claude", "hello")).stdout).session_id as string;
+    const shown = await w.run("sessions", "show", id.slice(0, 8));
+    expect(shown.stdout).toContain(`ID:`);
+    expect(shown.stdout).toContain(BACKEND_ID);
+    expect(JSON.parse((await w.run("sessions", "show", id, "--json")).stdout).id).toBe(id);
+
+    expect((await w.run("sessions", "tag", id.slice(0, 8), "ci,review")).stdout).toContain("ci, review");
+    expect((await w.list()).sessions[0].tags).toEqual(["ci", "review"]);
+    expect(JSON.parse((await w.run("sessions", "list", "--tag", "ci", "--json")).stdout).total).toBe(1);
+
+    const fork = JSON.parse((await w.run("sessions", "fork", id.slice(0, 8), "--json")).stdout);
+    expect(fork).toMatchObject({ parent_id: id, backend_session_id: BACKEND_ID });
+
+    const table = await w.run("sessions", "list");
+    expect(table.stdout).toMatch(/^ID\s+BACKEND\s+STATUS\s+LAST USED\s+TOKENS\s+TITLE\/PROMPT/);
+    expect(table.stdout).toContain("just now");
+
+    const preview = await w.run("sessions", "clean", "--older-than", "0", "--dry-run");
+    expect(preview.stdout).toContain("Would delete 2 session(s)");
+    expect((await w.list()).total).toBe(2);
+    expect((await w.run("sessions", "delete", fork.id)).stdout).toBe(`Session ${fork.id} deleted.\n`);
+    expect((await w.run("sessions", "clean", "--older-than", "0")).stdout).toContain("Deleted 1 session(s)");
+    expect((await w.list()).total).toBe(0);
+    expect((await w.run("sessions", "clean", "--older-than", "soon")).code).toBe(3);
+  });
+
+  it("a failed run records the error on its session", async () => {
+    const w = world("http401-json");
+    const run = await w.run("-b", "claude", "hello");
+    expect(run.code).toBe(5);
+    expect((await w.list()).sessions[0]).toMatchObject({ status: "error" });
+    const shown = JSON.parse((await w.run("sessions", "show", JSON.parse(run.stdout).session_id, "--json")).stdout);
+    expect(shown.error_message).toContain("Invalid API key");
+  });
+});
