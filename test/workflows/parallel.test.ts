@@ -104,14 +104,13 @@ describe("runParallel", () => {
     const { engine } = echoEngine(5000);
     const controller = new AbortController();
     const tasks: TaskSpec[] = [{ prompt: "a" }, { prompt: "b" }, { prompt: "c" }];
-    const events: WorkflowEvent[] = [];
-    const gen = runParallel(engine, tasks, { ...base, maxParallel: 2, signal: controller.signal });
     setTimeout(() => controller.abort(), 400);
     const started = Date.now();
-    let summary: Awaited<ReturnType<typeof gen.next>>;
-    while (!(summary = await gen.next()).done) events.push(summary.value as WorkflowEvent);
+    const { events, summary } = await drain(
+      runParallel(engine, tasks, { ...base, maxParallel: 2, signal: controller.signal }),
+    );
     expect(Date.now() - started).toBeLessThan(4000);
-    const done = summary.value as { results: { status: string }[] };
-    expect(done.results.map((r) => r.status)).toEqual(["cancelled", "cancelled", "cancelled"]);
+    expect(summary.results.map((r) => r.status)).toEqual(["cancelled", "cancelled", "cancelled"]);
+    expect(events.filter((e: WorkflowEvent) => e.type === "task_started")).toHaveLength(2);
   });
 });
