@@ -124,6 +124,73 @@ Exit codes: 0 ok, 1 error, 2 backend not available, 3 invalid usage or configura
     .action(sessionsAction((m, id: string, flags) => m.runSessionsFork(id, withConfig(flags))));
 
   program
+    .command("parallel")
+    .description("run the tasks of a task file at once, with live progress and a summary")
+    .option("-f, --file <file>", "task file (JSON or YAML); default: stdin")
+    .option("--max-parallel <n>", "tasks at once (default: the file's max_parallel, else parallel.max_workers)")
+    .option("--fail-fast", "at the first failure, cancel the rest and stop the running ones")
+    .option("--output-dir <dir>", "write summary.json and one file per task here")
+    .option("--dry-run", "print the commands, run nothing")
+    .option("--json", "print the summary as JSON (no progress)")
+    .option("-q, --quiet", "no progress, only the totals")
+    .addHelpText(
+      "after",
+      `
+Task file (the Go clinvoker's format; JSON or YAML):
+  tasks:
+    - { id: lint, backend: codex, prompt: "list lint problems in src/" }
+    - { id: fix, backend: claude, prompt: "fix these: {{tasks.lint.output}}", depends_on: [lint] }
+  max_parallel: 3
+  fail_fast: false
+Per task: backend, prompt, model, workdir, approval_mode, sandbox_mode, max_turns, system_prompt,
+extra, id, name, tags, meta, depends_on, dry_run, ephemeral (default true).`,
+    )
+    .action(async (flags) => {
+      const { runParallelCommand } = await import("./commands/parallel.js");
+      process.exitCode = await runParallelCommand({ ...flags, config: program.opts().config });
+    });
+
+  program
+    .command("chain")
+    .description("run steps one after another, each fed the answers before it")
+    .option("-f, --file <file>", "chain file (JSON or YAML); default: stdin")
+    .option("--input <file>", "the same as --file (deprecated)")
+    .option("--continue-on-failure", "go on after a failed step")
+    .option("--dry-run", "print the commands, run nothing")
+    .option("--json", "print the summary as JSON (no progress)")
+    .option("-q, --quiet", "no progress, only the totals")
+    .addHelpText(
+      "after",
+      `
+Chain file (JSON or YAML):
+  steps:
+    - { name: draft, backend: claude, prompt: "write a haiku about tests" }
+    - { name: review, backend: gemini, prompt: "critique: {{previous}}" }
+    - { backend: codex, prompt: "improve {{steps.draft.output}} using {{steps.review.output}}" }
+  pass_working_dir: false`,
+    )
+    .action(async (flags) => {
+      const { runChainCommand } = await import("./commands/chain.js");
+      process.exitCode = await runChainCommand({ ...flags, config: program.opts().config });
+    });
+
+  program
+    .command("compare")
+    .description("run one prompt on several backends and put the answers side by side")
+    .argument("[prompt...]", "the prompt; piped stdin is appended to it (or is the prompt)")
+    .option("--backends <list>", "comma-separated backends, e.g. claude,codex")
+    .option("--all-backends", "every installed backend")
+    .option("--sequential", "one after another instead of at once")
+    .option("-m, --model <model>", "model or alias for every backend (fast, balanced, best)")
+    .option("-w, --workdir <dir>", "directory the CLIs work in")
+    .option("--dry-run", "print the commands, run nothing")
+    .option("--json", "print the results as JSON (no progress)")
+    .action(async (words: string[], flags) => {
+      const { runCompareCommand } = await import("./commands/compare.js");
+      process.exitCode = await runCompareCommand(words, { ...flags, config: program.opts().config });
+    });
+
+  program
     .command("version")
     .description("print the version of clinvoker and of Node.js")
     .action(() => {

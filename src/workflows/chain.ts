@@ -100,14 +100,19 @@ export async function* runChain(
   let previousWorkdir: string | undefined;
   let stopped = false;
 
-  for (const [index, step] of spec.steps.entries()) {
-    const identity: TaskIdentity = {
+  const identities = spec.steps.map(
+    (step, index): TaskIdentity => ({
       index,
       label: stepLabel(step, index),
       backend: step.backend ?? options.defaultBackend,
       task_name: step.name,
-    };
-    yield { type: "task_queued", index, label: identity.label, backend: identity.backend };
+    }),
+  );
+  for (const identity of identities) {
+    yield { type: "task_queued", index: identity.index, label: identity.label, backend: identity.backend };
+  }
+  for (const [index, step] of spec.steps.entries()) {
+    const identity = identities[index] as TaskIdentity;
     if (stopped || signal.aborted) {
       const result = notRun(identity, "cancelled", signal.aborted ? "cancelled" : "an earlier step failed");
       results.push({ ...result, step: index + 1, ...(step.name ? { name: step.name } : {}) });

@@ -13,6 +13,7 @@ import {
 import { cliContext } from "../context.js";
 import { usageError } from "../fail.js";
 import { parseCount } from "../options.js";
+import { table, truncate } from "../table.js";
 
 interface Common {
   config?: string;
@@ -183,19 +184,4 @@ export async function runSessionsFork(id: string, flags: Common): Promise<number
       `Forked ${parent.id.slice(0, 8)} as ${fork.id} (resume it with: clinvk resume ${fork.id.slice(0, 8)} "...")\n`,
     );
   return ExitCode.ok;
-}
-
-function truncate(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, " ");
-  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    `${cells
-      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-      .join("  ")
-      .trimEnd()}\n`;
-  return line(header) + rows.map(line).join("");
 }

@@ -1,0 +1,66 @@
+/** `clinvk chain`: steps one after another, each fed the answers before it. */
+import { ExitCode } from "../../engine/exit-codes.js";
+import { type ChainSummary, runChain } from "../../workflows/chain.js";
+import { parseSpec } from "../../workflows/spec-file.js";
+import { type ChainSpec, ChainSpecSchema } from "../../workflows/specs.js";
+import { cliContext } from "../context.js";
+import { createProgress, silentProgress } from "../progress.js";
+import { readSpecInput } from "../spec-input.js";
+import { table, truncate } from "../table.js";
+import { cancelOnSignals, consume } from "../workflow-run.js";
+
+export interface ChainFlags {
+  file?: string;
+  input?: string;
+  json?: boolean;
+  quiet?: boolean;
+  continueOnFailure?: boolean;
+  dryRun?: boolean;
+  config?: string;
+}
+
+export async function runChainCommand(flags: ChainFlags): Promise<number> {
+  const { config, engine } = cliContext(flags.config);
+  const spec = parseSpec<ChainSpec>(await readSpecInput(flags.file ?? flags.input, "chain"), ChainSpecSchema, "steps");
+  const quiet = flags.quiet || flags.json;
+  const cancel = cancelOnSignals();
+  try {
+    const workflow = runChain(engine, spec, {
+      signal: cancel.signal,
+      defaultBackend: config.default_backend,
+      dryRun: flags.dryRun,
+      continueOnFailure: flags.continueOnFailure,
+    });
+    if (!quiet) process.stderr.write(`Executing chain with ${spec.steps.length} steps\n`);
+    const summary = await consume(workflow, quiet ? silentProgress : createProgress());
+    if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else printChain(summary, flags.quiet === true);
+    if (cancel.cancelled()) return ExitCode.cancelled;
+    return summary.failed_step ? ExitCode.general : ExitCode.ok;
+  } finally {
+    cancel.release();
+  }
+}
+
+function printChain(summary: ChainSummary, quiet: boolean): void {
+  const out = (text: string) => process.stdout.write(text);
+  if (!quiet) {
+    for (const r of summary.results) {
+      if (r.status === "cancelled") continue;
+      out(`── [${r.step}/${summary.total_steps}] ${r.name ?? `Step ${r.step}`} (${r.backend}) ──\n`);
+      out(`${(r.output ?? (r.error ? `Error: ${r.error}` : "")).trimEnd()}\n\n`);
+    }
+    const rows = summary.results.map((r) => [
+      String(r.step),
+      r.backend,
+      r.status.toUpperCase(),
+      `${r.duration_seconds.toFixed(2)}s`,
+      truncate(r.name ?? "", 35),
+    ]);
+    out(`CHAIN EXECUTION SUMMARY\n${table(["STEP", "BACKEND", "STATUS", "DURATION", "NAME"], rows)}`);
+  }
+  const failed = summary.failed_step ? `, failed at step ${summary.failed_step}` : "";
+  out(
+    `Total: ${summary.completed_steps}/${summary.total_steps} steps completed${failed} (${summary.total_duration_seconds.toFixed(2)}s)\n`,
+  );
+}
