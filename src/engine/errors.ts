@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   "backend_crashed",
   "backend_error",
   "output_too_large",
+  "queue_full",
+  "circuit_open",
   "bad_output",
   "internal",
 ] as const;
@@ -60,5 +62,12 @@ export function toClinvkError(error: unknown): ClinvkError {
 
 /** Errors worth retrying later (the caller's request was fine; the provider was not). */
 export function isRetryable(code: ErrorCode): boolean {
-  return code === "rate_limit" || code === "overloaded" || code === "timeout" || code === "api_error";
+  return (
+    code === "rate_limit" ||
+    code === "overloaded" ||
+    code === "timeout" ||
+    code === "api_error" ||
+    code === "queue_full" ||
+    code === "circuit_open"
+  );
 }

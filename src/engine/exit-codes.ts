@@ -23,6 +23,7 @@ export function exitCodeFor(code: ErrorCode, backendExitCode?: number | null): n
     case "backend_unknown":
       return ExitCode.invalidUsage;
     case "backend_unavailable":
+    case "circuit_open":
       return ExitCode.backendUnavailable;
     case "session_not_found":
     case "session_error":
