@@ -191,6 +191,18 @@ Chain file (JSON or YAML):
     });
 
   program
+    .command("serve")
+    .description("serve the native, OpenAI- and Anthropic-compatible HTTP APIs")
+    .option("--host <host>", "address to listen on (default: server.host, 127.0.0.1)")
+    .option("-p, --port <port>", "port to listen on (default: server.port, 8080)")
+    .option("--insecure-no-auth", "allow a non-loopback address without API keys")
+    .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
+    .action(async (flags) => {
+      const { runServeCommand } = await import("./commands/serve.js");
+      process.exitCode = await runServeCommand({ ...flags, config: program.opts().config });
+    });
+
+  program
     .command("version")
     .description("print the version of clinvoker and of Node.js")
     .action(() => {

@@ -133,6 +133,19 @@ export const ConfigSchema = section(
         allowed_workdir_prefixes: list("If set, request workdirs must be below one of these."),
         blocked_workdir_prefixes: list("Workdirs that requests may never use, besides the built-in list."),
         metrics_enabled: bool(false, "Serve Prometheus metrics at /metrics."),
+        auth_exempt_paths: Type.Array(Type.String(), {
+          default: ["/health"],
+          description: "Paths served without an API key (clinvoker); e.g. add /metrics, /docs, /openapi.json.",
+        }),
+        allow_dangerous_modes: bool(
+          false,
+          "Let network clients ask for approval_mode none and sandbox_mode full (clinvoker).",
+        ),
+        on_disconnect: Type.Enum(["cancel", "detach"], {
+          default: "cancel",
+          description:
+            "When a streaming client goes away: cancel its run, or let it finish into its session (clinvoker).",
+        }),
         tracing_enabled: bool(true, "Honour and propagate W3C traceparent headers (clinvoker)."),
       },
       "`clinvk serve`.",

@@ -3,7 +3,9 @@
  * The CLI, the server and the SDK all run prompts through here and nowhere else.
  */
 import type { ApprovalMode, ProcessOutcome, SandboxMode } from "../backends/backend.js";
+import type { AdmissionGate, AdmissionStats } from "../process/admission.js";
 import { type ProcessExit, runProcess } from "../process/run-process.js";
+import { type BreakerRegistry, type BreakerState, countsAsBackendFailure } from "./circuit-breaker.js";
 import { ClinvkError, type ErrorInfo, toClinvkError } from "./errors.js";
 import {
   type BackendName,
@@ -37,6 +39,10 @@ export interface RunDefaults {
 
 export interface EngineOptions {
   registry?: BackendRegistry;
+  /** Caps on runs at once, with a bounded queue (config `concurrency`). */
+  gate?: AdmissionGate;
+  /** One circuit breaker per backend (the server uses them). */
+  breakers?: BreakerRegistry;
   defaults?: RunDefaults;
   /** Per-backend settings: executable path, default model, modes, env. */
   backends?: Partial<Record<BackendName, BackendSettings>>;
@@ -55,9 +61,13 @@ export interface RunControl {
   signal?: AbortSignal;
 }
 
+/** Told of every finished run (metrics, logs); must not throw. */
+export type RunObserver = (result: RunResult, request: RunRequest) => void;
+
 export class Engine {
   readonly registry: BackendRegistry;
   private readonly options: EngineOptions;
+  private readonly observers = new Set<RunObserver>();
 
   constructor(options: EngineOptions = {}) {
     this.options = options;
@@ -72,6 +82,20 @@ export class Engine {
         ),
         env: options.env,
       });
+  }
+
+  /** Follows finished runs; returns a function that stops following. */
+  observe(observer: RunObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  admissionStats(): AdmissionStats | undefined {
+    return this.options.gate?.stats();
+  }
+
+  breakerStates(): Partial<Record<BackendName, BreakerState>> {
+    return Object.fromEntries((this.options.breakers?.all() ?? []).map((b) => [b.name, b.state]));
   }
 
   /** Validates the request and builds the command without running anything. */
@@ -100,8 +124,7 @@ export class Engine {
    */
   async *stream(request: RunRequest, control: RunControl = {}): AsyncGenerator<RunEvent, RunResult, undefined> {
     const prepared = this.prepare(request);
-    const hookResult = prepared.dryRun ? undefined : await this.options.hooks?.beforeRun?.(request, prepared);
-    const sessionId = hookResult?.sessionId ?? request.sessionId;
+    let sessionId = request.sessionId;
     let seq = 0;
     const stamp = (body: EventBody): RunEvent => {
       const event = {
@@ -115,17 +138,18 @@ export class Engine {
       if (!request.includeRaw) delete event.raw;
       return event;
     };
-
-    yield stamp({
-      type: "start",
-      model: prepared.model,
-      workdir: prepared.cwd,
-      command: [prepared.command, ...prepared.args],
-      resumed: prepared.resumed,
-      warnings: prepared.warnings,
-    });
+    const startEvent = () =>
+      stamp({
+        type: "start",
+        model: prepared.model,
+        workdir: prepared.cwd,
+        command: [prepared.command, ...prepared.args],
+        resumed: prepared.resumed,
+        warnings: prepared.warnings,
+      });
 
     if (prepared.dryRun) {
+      yield startEvent();
       const result = finalResult(prepared.backend.name, sessionId, {
         status: "success",
         text: prepared.commandLine,
@@ -138,6 +162,77 @@ export class Engine {
       return result;
     }
 
+    // An open circuit refuses at once, before the run waits for a slot.
+    const ticket = this.options.breakers?.get(prepared.backend.name).enter();
+    let releaseSlot: (() => void) | undefined;
+    let result: RunResult | undefined;
+    try {
+      releaseSlot = yield* this.admit(prepared.backend.name, control.signal, stamp);
+      const hookResult = await this.options.hooks?.beforeRun?.(request, prepared);
+      sessionId = hookResult?.sessionId ?? sessionId;
+      yield startEvent();
+      result = yield* this.execute(request, prepared, control, stamp, sessionId);
+      return result;
+    } finally {
+      releaseSlot?.();
+      if (ticket) {
+        if (result && !result.error) ticket.success();
+        else if (result?.error && countsAsBackendFailure(result.error.code)) ticket.failure();
+        else ticket.release();
+      }
+    }
+  }
+
+  /** Waits for a slot of the admission gate, reporting the queue position; returns the release. */
+  private async *admit(
+    backend: BackendName,
+    signal: AbortSignal | undefined,
+    stamp: (body: EventBody) => RunEvent,
+  ): AsyncGenerator<RunEvent, () => void, undefined> {
+    const gate = this.options.gate;
+    if (!gate) return () => {};
+    const positions: number[] = [];
+    let wake: (() => void) | undefined;
+    let settled = false;
+    const acquiring = gate.acquire(backend, {
+      signal,
+      onQueued: (position) => {
+        positions.push(position);
+        wake?.();
+      },
+    });
+    acquiring.then(
+      () => {
+        settled = true;
+        wake?.();
+      },
+      () => {
+        settled = true;
+        wake?.();
+      },
+    );
+    while (!settled || positions.length > 0) {
+      const position = positions.shift();
+      if (position !== undefined) {
+        yield stamp({ type: "queued", position });
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        if (settled || positions.length > 0) resolve();
+      });
+    }
+    return acquiring;
+  }
+
+  /** Runs the CLI and turns its output into events; the generator's value is the result. */
+  private async *execute(
+    request: RunRequest,
+    prepared: PreparedRun,
+    control: RunControl,
+    stamp: (body: EventBody) => RunEvent,
+    sessionId: string | undefined,
+  ): AsyncGenerator<RunEvent, RunResult, undefined> {
     const parser = prepared.backend.createParser();
     const limits = {
       timeoutMs: prepared.timeoutMs,
@@ -198,6 +293,13 @@ export class Engine {
       } catch (hookError) {
         const info = toClinvkError(hookError).toInfo();
         yield stamp({ type: "notice", level: "warn", message: `could not record the run: ${info.message}` });
+      }
+    }
+    for (const observer of this.observers) {
+      try {
+        observer(result, request);
+      } catch {
+        // An observer's failure is not the run's.
       }
     }
     yield stamp({ type: "result", ...result });

@@ -48,6 +48,12 @@ const event = <T extends string, P extends Record<string, Parameters<typeof Type
   description: string,
 ) => Type.Object({ type: Type.Literal(type), ...common, ...properties }, { description });
 
+export const QueuedEventSchema = event(
+  "queued",
+  { position: Type.Integer({ minimum: 1, description: "1-based place in the queue for a free slot." }) },
+  "The run waits for a free slot (the admission gate); repeated as the position changes.",
+);
+
 export const StartEventSchema = event(
   "start",
   {
@@ -150,6 +156,7 @@ export const ResultEventSchema = event(
 
 export const RunEventSchema = Type.Union(
   [
+    QueuedEventSchema,
     StartEventSchema,
     InitEventSchema,
     TextEventSchema,

@@ -1,6 +1,7 @@
 /** How the loaded configuration shapes the engine: per-backend settings and run defaults. */
 import { BACKEND_NAMES, type BackendName } from "../backends/names.js";
 import type { Config } from "../config/schema.js";
+import { AdmissionGate, type AdmissionLimits } from "../process/admission.js";
 import type { SessionStore } from "../sessions/store.js";
 import type { EngineOptions, RunDefaults } from "./engine.js";
 import type { BackendSettings } from "./request.js";
@@ -37,11 +38,22 @@ export function runDefaultsFromConfig(config: Config): RunDefaults {
   };
 }
 
+export function admissionLimitsFromConfig(config: Config): AdmissionLimits {
+  const caps = config.concurrency;
+  return {
+    maxRunning: caps.max_running,
+    maxQueued: caps.max_queued,
+    queueTimeoutMs: caps.queue_timeout_secs * 1000,
+    perKey: { ...caps.per_backend },
+  };
+}
+
 /** Engine options from the config; with a store, runs create and update their sessions. */
 export function engineOptionsFromConfig(config: Config, store?: SessionStore): EngineOptions {
   const options: EngineOptions = {
     backends: backendSettingsFromConfig(config),
     defaults: runDefaultsFromConfig(config),
+    gate: new AdmissionGate(admissionLimitsFromConfig(config)),
   };
   if (store) {
     options.hooks = sessionHooks(store, {

@@ -15,6 +15,7 @@ describe("published event schema", () => {
       (variant: { properties: { type: { const: string } } }) => variant.properties.type.const,
     );
     expect(types).toEqual([
+      "queued",
       "start",
       "init",
       "text",

@@ -1,0 +1,20 @@
+/** What the server's routes and plugins share. */
+import type { LiveConfig } from "../config/live.js";
+import type { Engine } from "../engine/engine.js";
+import type { SessionStore } from "../sessions/store.js";
+
+export interface ServerContext {
+  engine: Engine;
+  store: SessionStore;
+  config: LiveConfig;
+  /** Runs in flight, so that a shutdown past its deadline can stop them. */
+  active: Set<AbortController>;
+  startedAt: number;
+  version: string;
+}
+
+/** Marks a plugin function as non-encapsulated, so that its hooks apply to every route. */
+export function globalPlugin<T extends (...args: never[]) => unknown>(plugin: T): T {
+  (plugin as unknown as Record<symbol, boolean>)[Symbol.for("skip-override")] = true;
+  return plugin;
+}

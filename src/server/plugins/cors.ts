@@ -1,0 +1,61 @@
+/**
+ * CORS, closed by default but for pages served from localhost. Registered before authentication,
+ * so that a browser's preflight is answered without a key.
+ */
+import cors from "@fastify/cors";
+import type { FastifyInstance } from "fastify";
+import { globalPlugin, type ServerContext } from "../context.js";
+
+const LOCALHOST = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+
+export function originAllowed(origin: string, allowed: readonly string[]): boolean {
+  if (allowed.length === 0) return LOCALHOST.test(origin);
+  return allowed.some((pattern) => {
+    if (pattern === "*") return true;
+    if (pattern.includes("*")) {
+      const regex = new RegExp(
+        `^${pattern
+          .split("*")
+          .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+          .join("[^/]*")}$`,
+      );
+      return regex.test(origin);
+    }
+    return pattern === origin;
+  });
+}
+
+export const corsPlugin = globalPlugin(async (app: FastifyInstance, context: ServerContext) => {
+  await app.register(cors, {
+    hook: "onRequest",
+    delegator: (request, callback) => {
+      const server = context.config.current.server;
+      const origin = request.headers.origin;
+      callback(null, {
+        origin: typeof origin === "string" && originAllowed(origin, server.cors_allowed_origins) ? origin : false,
+        credentials: server.cors_allow_credentials,
+        maxAge: server.cors_max_age,
+        methods: ["GET", "POST", "DELETE", "OPTIONS"],
+        allowedHeaders: [
+          "Accept",
+          "Authorization",
+          "Content-Type",
+          "X-Api-Key",
+          "X-Request-Id",
+          "anthropic-version",
+          "anthropic-beta",
+          "traceparent",
+          "tracestate",
+        ],
+        exposedHeaders: [
+          "X-Request-Id",
+          "traceparent",
+          "Retry-After",
+          "X-RateLimit-Limit",
+          "X-RateLimit-Remaining",
+          "X-RateLimit-Reset",
+        ],
+      });
+    },
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * W3C trace context: continue the caller's trace (`traceparent`, `tracestate`) or start one, answer
+ * with our span in `traceparent`, and put the trace id on every log line of the request.
+ */
+import { randomBytes } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import { globalPlugin, type ServerContext } from "../context.js";
+
+export interface TraceContext {
+  traceId: string;
+  spanId: string;
+  parentId?: string;
+  flags: string;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    trace?: TraceContext;
+  }
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** Parses a traceparent header; undefined when absent or invalid (then a new trace starts). */
+export function parseTraceparent(header: string | undefined): Omit<TraceContext, "spanId"> | undefined {
+  const match = header ? TRACEPARENT.exec(header.trim().toLowerCase()) : null;
+  if (!match) return undefined;
+  const [, version, traceId, parentId, flags] = match as unknown as [string, string, string, string, string];
+  if (version === "ff" || /^0+$/.test(traceId) || /^0+$/.test(parentId)) return undefined;
+  return { traceId, parentId, flags };
+}
+
+export function formatTraceparent(trace: TraceContext): string {
+  return `00-${trace.traceId}-${trace.spanId}-${trace.flags}`;
+}
+
+export const tracingPlugin = globalPlugin(async (app: FastifyInstance, context: ServerContext) => {
+  app.addHook("onRequest", async (request, reply) => {
+    if (!context.config.current.server.tracing_enabled) return;
+    const header = request.headers.traceparent;
+    const parent = parseTraceparent(typeof header === "string" ? header : undefined);
+    const trace: TraceContext = {
+      traceId: parent?.traceId ?? randomBytes(16).toString("hex"),
+      parentId: parent?.parentId,
+      spanId: randomBytes(8).toString("hex"),
+      flags: parent?.flags ?? "01",
+    };
+    request.trace = trace;
+    request.log = request.log.child({ trace_id: trace.traceId, span_id: trace.spanId });
+    reply.header("traceparent", formatTraceparent(trace));
+    const state = request.headers.tracestate;
+    if (parent && typeof state === "string" && state.length <= 512) reply.header("tracestate", state);
+  });
+});

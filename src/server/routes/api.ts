@@ -1,0 +1,227 @@
+/** The native REST API under /api/v1: prompts, workflows, backends and sessions. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { sessionRequest } from "../../engine/session-requests.js";
+import { checkSessionId } from "../../sessions/session.js";
+import { runChain } from "../../workflows/chain.js";
+import { runCompare } from "../../workflows/compare.js";
+import type { WorkflowEvent } from "../../workflows/events.js";
+import { runParallel } from "../../workflows/parallel.js";
+import type { ChainSpec } from "../../workflows/specs.js";
+import type { ServerContext } from "../context.js";
+import { runForClient } from "../run-route.js";
+import {
+  ChainBody,
+  CompareBody,
+  ErrorResponse,
+  ParallelBody,
+  PromptBody,
+  PromptResponse,
+  ResumeBody,
+  SessionIdParams,
+  SessionsQuery,
+} from "../schemas/api.js";
+import { openStream } from "../streaming.js";
+import {
+  allowedWorkdir,
+  checkedTask,
+  promptRequest,
+  promptResponse,
+  runOptions,
+  wantsStream,
+} from "../translate-api.js";
+
+const errors = { 400: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
+
+export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
+  const config = () => context.config.current;
+
+  app.post(
+    "/prompt",
+    {
+      schema: {
+        summary: "Run one prompt",
+        description:
+          "Runs a prompt on a backend. JSON by default; NDJSON of unified events with output_format stream-json; SSE when the client accepts text/event-stream. session_id continues a session.",
+        body: PromptBody,
+        response: { 200: PromptResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as PromptBody;
+      let run = promptRequest(body, config());
+      if (body.session_id) {
+        const session = await context.store.get(checkSessionId(body.session_id));
+        run = sessionRequest(session, { ...run, workdir: undefined });
+      }
+      return runForClient(context, request, reply, run, wantsStream(body, request.headers.accept), promptResponse);
+    },
+  );
+
+  app.post(
+    "/sessions/:id/resume",
+    {
+      schema: {
+        summary: "Send a prompt to a session",
+        params: SessionIdParams,
+        body: ResumeBody,
+        response: { 200: PromptResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as SessionIdParams;
+      const body = request.body as ResumeBody;
+      const session = await context.store.getByPrefix(id);
+      const run = sessionRequest(session, { ...runOptions(body, config()), prompt: body.prompt });
+      return runForClient(context, request, reply, run, wantsStream(body, request.headers.accept), promptResponse);
+    },
+  );
+
+  app.post(
+    "/parallel",
+    { schema: { summary: "Run tasks at once", body: ParallelBody, response: errors } },
+    async (request, reply) => {
+      const body = request.body as ParallelBody;
+      const tasks = body.tasks.map((task) => checkedTask(task, config()));
+      const signal = new AbortController();
+      const workflow = runParallel(context.engine, tasks, {
+        maxParallel: body.max_parallel || config().parallel.max_workers,
+        failFast: body.fail_fast,
+        dryRun: body.dry_run,
+        defaultBackend: config().default_backend,
+        signal: signal.signal,
+      });
+      return streamWorkflow(context, request, reply, workflow, signal);
+    },
+  );
+
+  app.post(
+    "/chain",
+    { schema: { summary: "Run steps one after another", body: ChainBody, response: errors } },
+    async (request, reply) => {
+      const body = request.body as ChainSpec;
+      const steps = body.steps.map((step) => checkedTask(step, config()));
+      const signal = new AbortController();
+      const workflow = runChain(
+        context.engine,
+        { ...body, steps, stop_on_failure: body.stop_on_failure ?? true },
+        {
+          signal: signal.signal,
+          defaultBackend: config().default_backend,
+          dryRun: body.dry_run,
+        },
+      );
+      return streamWorkflow(context, request, reply, workflow, signal);
+    },
+  );
+
+  app.post(
+    "/compare",
+    { schema: { summary: "Run one prompt on several backends", body: CompareBody, response: errors } },
+    async (request, reply) => {
+      const body = request.body as CompareBody;
+      const signal = new AbortController();
+      const workflow = runCompare(context.engine, {
+        prompt: body.prompt,
+        backends: [...new Set(body.backends)],
+        model: body.model,
+        workdir: allowedWorkdir(body.workdir, config()),
+        sequential: body.sequential,
+        dryRun: body.dry_run,
+        signal: signal.signal,
+      });
+      return streamWorkflow(context, request, reply, workflow, signal);
+    },
+  );
+
+  app.get(
+    "/backends",
+    { schema: { summary: "The backends, whether they are installed, and their versions" } },
+    async () => {
+      const statuses = await context.engine.registry.statuses();
+      return {
+        backends: statuses.map((s) => ({
+          name: s.name,
+          available: s.available,
+          enabled: s.enabled,
+          version: s.version ?? null,
+        })),
+      };
+    },
+  );
+
+  app.get(
+    "/sessions",
+    { schema: { summary: "List sessions, newest first", querystring: SessionsQuery } },
+    async (request) => {
+      const query = request.query as SessionsQuery;
+      const limit = query.limit ?? 100;
+      const offset = query.offset ?? 0;
+      const page = await context.store.list({ ...query, limit, offset });
+      return { sessions: page.sessions, total: page.total, limit, offset };
+    },
+  );
+
+  app.get(
+    "/sessions/:id",
+    { schema: { summary: "One session", params: SessionIdParams, response: errors } },
+    async (request) => {
+      return context.store.getByPrefix((request.params as SessionIdParams).id);
+    },
+  );
+
+  app.delete(
+    "/sessions/:id",
+    { schema: { summary: "Delete a session", params: SessionIdParams, response: errors } },
+    async (request) => {
+      const session = await context.store.getByPrefix((request.params as SessionIdParams).id);
+      await context.store.delete(session.id);
+      return { deleted: true, id: session.id };
+    },
+  );
+}
+
+/** A workflow's progress as NDJSON/SSE (if asked for), else its summary as one JSON object. */
+async function streamWorkflow<S>(
+  context: ServerContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  workflow: AsyncGenerator<WorkflowEvent, S>,
+  controller: AbortController,
+): Promise<unknown> {
+  const accept = request.headers.accept ?? "";
+  const kind = accept.includes("text/event-stream")
+    ? "sse"
+    : accept.includes("application/x-ndjson")
+      ? "ndjson"
+      : undefined;
+  context.active.add(controller);
+  try {
+    // The first step validates the whole workflow: a bad one is a 4xx before any stream opens.
+    const first = await workflow.next();
+    if (!kind) {
+      const onClose = () => {
+        if (!reply.raw.writableEnded) controller.abort();
+      };
+      request.raw.on("close", onClose);
+      try {
+        let step = first;
+        while (!step.done) step = await workflow.next();
+        return step.value;
+      } finally {
+        request.raw.off("close", onClose);
+      }
+    }
+    const out = openStream(request, reply, kind);
+    out.onGone(() => controller.abort());
+    let step = first;
+    while (!step.done) {
+      out.send(step.value, kind === "sse" ? step.value.type : undefined);
+      step = await workflow.next();
+    }
+    out.send({ type: "summary", summary: step.value }, kind === "sse" ? "summary" : undefined);
+    out.end();
+    return reply;
+  } finally {
+    context.active.delete(controller);
+  }
+}

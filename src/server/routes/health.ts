@@ -1,0 +1,55 @@
+/**
+ * GET /health: the state of the backends and the session store. `ok` when every enabled backend is
+ * installed, `degraded` when some are missing or their circuit is open, `unhealthy` (HTTP 503) when
+ * the store fails or no backend can run.
+ */
+import type { FastifyInstance } from "fastify";
+import type { ServerContext } from "../context.js";
+
+export function formatUptime(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
+}
+
+export function healthRoutes(app: FastifyInstance, context: ServerContext): void {
+  app.get(
+    "/health",
+    { schema: { summary: "Health of the server, its backends and its session store" } },
+    async (_request, reply) => {
+      const statuses = await context.engine.registry.statuses();
+      const breakers = context.engine.breakerStates();
+      const backends = statuses.map((s) => ({
+        name: s.name,
+        available: s.available && s.enabled,
+        version: s.version ?? null,
+        circuit: breakers[s.name] ?? "closed",
+      }));
+      let store: { available: boolean; session_count?: number; error?: string };
+      try {
+        store = { available: true, session_count: (await context.store.list({ limit: 1 })).total };
+      } catch (error) {
+        store = { available: false, error: (error as Error).message };
+      }
+      const usable = backends.filter((b) => b.available && b.circuit !== "open").length;
+      const status =
+        !store.available || usable === 0
+          ? "unhealthy"
+          : usable < backends.filter((b) => statuses.find((s) => s.name === b.name)?.enabled).length
+            ? "degraded"
+            : "ok";
+      const uptime = Date.now() - context.startedAt;
+      return reply.status(status === "unhealthy" ? 503 : 200).send({
+        status,
+        version: context.version,
+        uptime: formatUptime(uptime),
+        uptime_ms: uptime,
+        backends,
+        session_store: store,
+        runs: { active: context.active.size, ...context.engine.admissionStats() },
+      });
+    },
+  );
+}

@@ -1,0 +1,132 @@
+/**
+ * Request and response schemas of the native API (`/api/v1`). The same TypeBox objects validate
+ * requests and generate /openapi.json. Field names are the Go clinvoker's.
+ */
+import Type, { type Static } from "typebox";
+import { APPROVAL_MODES, SANDBOX_MODES } from "../../backends/backend.js";
+import { BACKEND_NAMES } from "../../backends/names.js";
+import { SESSION_STATUSES } from "../../sessions/session.js";
+import { ChainSpecSchema, TaskSpecSchema } from "../../workflows/specs.js";
+
+const Backend = Type.Enum(BACKEND_NAMES);
+
+const runOptions = {
+  model: Type.Optional(Type.String({ description: "Model name or alias (fast, balanced, best)." })),
+  approval_mode: Type.Optional(Type.Enum(APPROVAL_MODES)),
+  sandbox_mode: Type.Optional(Type.Enum(SANDBOX_MODES)),
+  output_format: Type.Optional(
+    Type.Enum(["", "default", "text", "json", "stream-json"], {
+      description: "stream-json answers with NDJSON of unified events; the rest with one JSON object.",
+    }),
+  ),
+  system_prompt: Type.Optional(Type.String()),
+  max_tokens: Type.Optional(Type.Integer({ minimum: 0, description: "Accepted; no CLI takes it." })),
+  max_turns: Type.Optional(Type.Integer({ minimum: 0 })),
+  allowed_tools: Type.Optional(Type.Array(Type.String())),
+  verbose: Type.Optional(Type.Boolean()),
+  dry_run: Type.Optional(Type.Boolean()),
+  extra: Type.Optional(
+    Type.Array(Type.String(), { description: "The CLI's own flags; checked against an allowlist." }),
+  ),
+  timeout_secs: Type.Optional(Type.Number({ minimum: 0, description: "Wall-clock limit of the run." })),
+  include_raw: Type.Optional(Type.Boolean({ description: "Attach each backend line to its event (stream-json)." })),
+};
+
+export const PromptBody = Type.Object(
+  {
+    backend: Type.Optional(Backend),
+    prompt: Type.String({ minLength: 1 }),
+    workdir: Type.Optional(
+      Type.String({ description: "Absolute directory, subject to the server's allow and block lists." }),
+    ),
+    ephemeral: Type.Optional(Type.Boolean({ description: "Leave no session behind." })),
+    session_id: Type.Optional(Type.String({ description: "Continue this clinvoker session." })),
+    title: Type.Optional(Type.String()),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.String())),
+    ...runOptions,
+  },
+  { additionalProperties: false },
+);
+export type PromptBody = Static<typeof PromptBody>;
+
+export const ResumeBody = Type.Object(
+  { prompt: Type.String({ minLength: 1 }), ...runOptions },
+  { additionalProperties: false },
+);
+export type ResumeBody = Static<typeof ResumeBody>;
+
+const TokenUsage = Type.Object({
+  input_tokens: Type.Integer(),
+  output_tokens: Type.Integer(),
+  cached_tokens: Type.Integer(),
+  reasoning_tokens: Type.Integer(),
+  cost_usd: Type.Optional(Type.Number()),
+});
+
+export const PromptResponse = Type.Object({
+  session_id: Type.Optional(Type.String({ description: "clinvoker's session (absent when ephemeral)." })),
+  backend: Backend,
+  status: Type.Enum(["success", "error"]),
+  exit_code: Type.Integer(),
+  duration_ms: Type.Integer(),
+  output: Type.Optional(Type.String()),
+  error: Type.Optional(Type.String()),
+  error_code: Type.Optional(Type.String()),
+  error_hint: Type.Optional(Type.String()),
+  backend_session_id: Type.Optional(Type.String()),
+  model: Type.Optional(Type.String()),
+  token_usage: Type.Optional(TokenUsage),
+  dry_run: Type.Optional(Type.Boolean()),
+});
+export type PromptResponse = Static<typeof PromptResponse>;
+
+export const ParallelBody = Type.Object(
+  {
+    tasks: Type.Array(TaskSpecSchema, { minItems: 1, maxItems: 100 }),
+    max_parallel: Type.Optional(Type.Integer({ minimum: 0 })),
+    fail_fast: Type.Optional(Type.Boolean()),
+    dry_run: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type ParallelBody = Static<typeof ParallelBody>;
+
+export const ChainBody = ChainSpecSchema;
+
+export const CompareBody = Type.Object(
+  {
+    backends: Type.Array(Backend, { minItems: 1 }),
+    prompt: Type.String({ minLength: 1 }),
+    model: Type.Optional(Type.String()),
+    workdir: Type.Optional(Type.String()),
+    sequential: Type.Optional(Type.Boolean()),
+    dry_run: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type CompareBody = Static<typeof CompareBody>;
+
+export const SessionsQuery = Type.Object(
+  {
+    backend: Type.Optional(Backend),
+    status: Type.Optional(Type.Enum(SESSION_STATUSES)),
+    tag: Type.Optional(Type.String()),
+    workdir: Type.Optional(Type.String()),
+    limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: 100 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type SessionsQuery = Static<typeof SessionsQuery>;
+
+export const SessionIdParams = Type.Object({ id: Type.String({ pattern: "^[a-fA-F0-9]{1,32}$" }) });
+export type SessionIdParams = Static<typeof SessionIdParams>;
+
+export const ErrorResponse = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    hint: Type.Optional(Type.String()),
+    details: Type.Optional(Type.Unknown()),
+  }),
+});

@@ -1,0 +1,80 @@
+/**
+ * Streaming responses: NDJSON (one JSON object per line) or Server-Sent Events, written straight to
+ * the socket and flushed per event. Knows when the client has gone away.
+ */
+import type { FastifyReply, FastifyRequest } from "fastify";
+
+export type StreamKind = "ndjson" | "sse";
+
+export interface EventStream {
+  /** Writes one event; a no-op once the client is gone. */
+  send(data: unknown, event?: string): void;
+  /** An SSE comment (keep-alive); nothing for NDJSON. */
+  comment(text: string): void;
+  end(): void;
+  readonly gone: boolean;
+  /** Called once when the client disconnects before end(). */
+  onGone(listener: () => void): void;
+}
+
+const KEEPALIVE_MS = 15_000;
+
+export function openStream(request: FastifyRequest, reply: FastifyReply, kind: StreamKind): EventStream {
+  // Headers set by hooks (request id, trace, CORS, rate limit) go out with the stream's own.
+  const headers: Record<string, string | number | string[]> = {};
+  for (const [name, value] of Object.entries(reply.getHeaders()))
+    if (value !== undefined) headers[name] = value as string;
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    ...headers,
+    "content-type": kind === "sse" ? "text/event-stream; charset=utf-8" : "application/x-ndjson",
+    "cache-control": "no-cache",
+    "x-accel-buffering": "no",
+    connection: "keep-alive",
+  });
+  raw.flushHeaders?.();
+  let ended = false;
+  let gone = false;
+  const listeners: (() => void)[] = [];
+  const markGone = () => {
+    if (ended || gone) return;
+    gone = true;
+    clearInterval(keepalive);
+    for (const listener of listeners) listener();
+  };
+  request.raw.on("close", () => {
+    if (!raw.writableEnded) markGone();
+  });
+  raw.on("close", () => {
+    if (!raw.writableEnded) markGone();
+  });
+  raw.on("error", markGone);
+  const keepalive = setInterval(() => {
+    if (kind === "sse" && !gone && !ended) raw.write(": ping\n\n");
+  }, KEEPALIVE_MS);
+  keepalive.unref();
+
+  return {
+    send(data, event) {
+      if (gone || ended) return;
+      const json = JSON.stringify(data);
+      raw.write(kind === "sse" ? `${event ? `event: ${event}\n` : ""}data: ${json}\n\n` : `${json}\n`);
+    },
+    comment(text) {
+      if (kind === "sse" && !gone && !ended) raw.write(`: ${text}\n\n`);
+    },
+    end() {
+      if (ended) return;
+      ended = true;
+      clearInterval(keepalive);
+      if (!gone) raw.end();
+    },
+    get gone() {
+      return gone;
+    },
+    onGone(listener) {
+      listeners.push(listener);
+    },
+  };
+}
