@@ -75,6 +75,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   };
 
   app.decorate("clinvk", context);
+  app.removeContentTypeParser("text/plain"); // JSON only: anything else is a 415
   registerErrorHandling(app);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);

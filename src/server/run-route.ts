@@ -3,14 +3,23 @@
  * event by event. A client that goes away cancels its run (or, with server.on_disconnect: detach,
  * lets it finish into its session).
  */
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply } from "fastify";
+import { toClinvkError } from "../engine/errors.js";
 import type { RunRequest, RunResult } from "../engine/request.js";
 import type { ServerContext } from "./context.js";
 import { openStream, type StreamKind } from "./streaming.js";
 
+/** Calls `listener` if the client's connection closes before the response is complete. */
+export function onDisconnect(reply: FastifyReply, listener: () => void): () => void {
+  const onClose = () => {
+    if (!reply.raw.writableFinished) listener();
+  };
+  reply.raw.on("close", onClose);
+  return () => reply.raw.off("close", onClose);
+}
+
 export async function runForClient(
   context: ServerContext,
-  request: FastifyRequest,
   reply: FastifyReply,
   run: RunRequest,
   stream: StreamKind | undefined,
@@ -23,25 +32,31 @@ export async function runForClient(
   const detach = context.config.current.server.on_disconnect === "detach";
   try {
     if (!stream) {
-      const onClose = () => {
-        if (!reply.raw.writableEnded && !detach) controller.abort();
-      };
-      request.raw.on("close", onClose);
+      const stop = onDisconnect(reply, () => {
+        if (!detach) controller.abort();
+      });
       try {
         return respond(await context.engine.run(run, { signal: controller.signal }));
       } finally {
-        request.raw.off("close", onClose);
+        stop();
       }
     }
-    const out = openStream(request, reply, stream);
+    const events = context.engine.stream(run, { signal: controller.signal });
+    // Refusals (a full queue, an open circuit) come with the first step: still a proper HTTP error.
+    let step = await events.next();
+    const out = openStream(reply, stream);
     out.onGone(() => {
       if (!detach) controller.abort();
     });
-    const events = context.engine.stream(run, { signal: controller.signal });
-    while (true) {
-      const step = await events.next();
-      if (step.done) break;
-      out.send(step.value, stream === "sse" ? step.value.type : undefined);
+    try {
+      while (!step.done) {
+        out.send(step.value, stream === "sse" ? step.value.type : undefined);
+        step = await events.next();
+      }
+    } catch (error) {
+      // Headers are gone: the failure travels as the stream's last event.
+      const info = toClinvkError(error).toInfo();
+      out.send({ type: "error", error: info }, stream === "sse" ? "error" : undefined);
     }
     out.end();
     return reply;

@@ -2,7 +2,7 @@
  * Streaming responses: NDJSON (one JSON object per line) or Server-Sent Events, written straight to
  * the socket and flushed per event. Knows when the client has gone away.
  */
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply } from "fastify";
 
 export type StreamKind = "ndjson" | "sse";
 
@@ -19,7 +19,7 @@ export interface EventStream {
 
 const KEEPALIVE_MS = 15_000;
 
-export function openStream(request: FastifyRequest, reply: FastifyReply, kind: StreamKind): EventStream {
+export function openStream(reply: FastifyReply, kind: StreamKind): EventStream {
   // Headers set by hooks (request id, trace, CORS, rate limit) go out with the stream's own.
   const headers: Record<string, string | number | string[]> = {};
   for (const [name, value] of Object.entries(reply.getHeaders()))
@@ -43,11 +43,10 @@ export function openStream(request: FastifyRequest, reply: FastifyReply, kind: S
     clearInterval(keepalive);
     for (const listener of listeners) listener();
   };
-  request.raw.on("close", () => {
-    if (!raw.writableEnded) markGone();
-  });
+  // The response's 'close' (not the request's, which fires once the body is read) means the
+  // connection went away, unless the response had finished.
   raw.on("close", () => {
-    if (!raw.writableEnded) markGone();
+    if (!raw.writableFinished) markGone();
   });
   raw.on("error", markGone);
   const keepalive = setInterval(() => {

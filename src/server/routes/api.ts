@@ -8,7 +8,7 @@ import type { WorkflowEvent } from "../../workflows/events.js";
 import { runParallel } from "../../workflows/parallel.js";
 import type { ChainSpec } from "../../workflows/specs.js";
 import type { ServerContext } from "../context.js";
-import { runForClient } from "../run-route.js";
+import { onDisconnect, runForClient } from "../run-route.js";
 import {
   ChainBody,
   CompareBody,
@@ -53,7 +53,7 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
         const session = await context.store.get(checkSessionId(body.session_id));
         run = sessionRequest(session, { ...run, workdir: undefined });
       }
-      return runForClient(context, request, reply, run, wantsStream(body, request.headers.accept), promptResponse);
+      return runForClient(context, reply, run, wantsStream(body, request.headers.accept), promptResponse);
     },
   );
 
@@ -72,7 +72,7 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
       const body = request.body as ResumeBody;
       const session = await context.store.getByPrefix(id);
       const run = sessionRequest(session, { ...runOptions(body, config()), prompt: body.prompt });
-      return runForClient(context, request, reply, run, wantsStream(body, request.headers.accept), promptResponse);
+      return runForClient(context, reply, run, wantsStream(body, request.headers.accept), promptResponse);
     },
   );
 
@@ -153,10 +153,10 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
     "/sessions",
     { schema: { summary: "List sessions, newest first", querystring: SessionsQuery } },
     async (request) => {
-      const query = request.query as SessionsQuery;
-      const limit = query.limit ?? 100;
-      const offset = query.offset ?? 0;
-      const page = await context.store.list({ ...query, limit, offset });
+      const { limit: limitText, offset: offsetText, ...filters } = request.query as SessionsQuery;
+      const limit = Math.min(1000, Number(limitText ?? 100));
+      const offset = Number(offsetText ?? 0);
+      const page = await context.store.list({ ...filters, limit, offset });
       return { sessions: page.sessions, total: page.total, limit, offset };
     },
   );
@@ -199,19 +199,16 @@ async function streamWorkflow<S>(
     // The first step validates the whole workflow: a bad one is a 4xx before any stream opens.
     const first = await workflow.next();
     if (!kind) {
-      const onClose = () => {
-        if (!reply.raw.writableEnded) controller.abort();
-      };
-      request.raw.on("close", onClose);
+      const stop = onDisconnect(reply, () => controller.abort());
       try {
         let step = first;
         while (!step.done) step = await workflow.next();
         return step.value;
       } finally {
-        request.raw.off("close", onClose);
+        stop();
       }
     }
-    const out = openStream(request, reply, kind);
+    const out = openStream(reply, kind);
     out.onGone(() => controller.abort());
     let step = first;
     while (!step.done) {

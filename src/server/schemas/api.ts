@@ -112,8 +112,11 @@ export const SessionsQuery = Type.Object(
     status: Type.Optional(Type.Enum(SESSION_STATUSES)),
     tag: Type.Optional(Type.String()),
     workdir: Type.Optional(Type.String()),
-    limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: 100 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+    // Query values arrive as text; the server does not coerce types (a body's 5 is not "5").
+    limit: Type.Optional(
+      Type.String({ pattern: "^\\d{1,4}$", description: "At most this many (default 100, max 1000)." }),
+    ),
+    offset: Type.Optional(Type.String({ pattern: "^\\d{1,9}$", description: "Skip this many." })),
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,260 @@
+import { describe, expect, it } from "vitest";
+import { ndjson, sse, testServer } from "./test-server.js";
+
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) => ({
+  method: "POST" as const,
+  url,
+  payload: payload as object,
+  headers,
+});
+
+describe("POST /api/v1/prompt", () => {
+  it("runs a prompt and answers in the Go clinvoker's fields, creating a session", async () => {
+    const { app, store } = await testServer();
+    const response = await app.inject(post("/api/v1/prompt", { backend: "codex", prompt: "hello" }));
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    expect(body).toMatchObject({ backend: "codex", status: "success", exit_code: 0, output: "echo: hello" });
+    expect(body.session_id).toMatch(/^[a-f0-9]{32}$/);
+    expect(body.token_usage).toMatchObject({ input_tokens: 10, output_tokens: 3 });
+    expect(typeof body.duration_ms).toBe("number");
+    expect((await store.get(body.session_id)).backend_session_id).toBeTruthy();
+    expect(response.headers["x-request-id"]).toBeTruthy();
+  });
+
+  it("ephemeral runs leave no session; session_id continues one", async () => {
+    const { app, store } = await testServer();
+    const eph = await app.inject(post("/api/v1/prompt", { prompt: "x", ephemeral: true }));
+    expect(eph.json().session_id).toBeUndefined();
+    const first = (await app.inject(post("/api/v1/prompt", { backend: "gemini", prompt: "one" }))).json();
+    const second = (await app.inject(post("/api/v1/prompt", { prompt: "two", session_id: first.session_id }))).json();
+    expect(second).toMatchObject({ session_id: first.session_id, backend: "gemini" });
+    expect((await store.get(first.session_id)).turn_count).toBe(2);
+  });
+
+  it("streams unified events as NDJSON for output_format stream-json", async () => {
+    const { app } = await testServer();
+    const response = await app.inject(post("/api/v1/prompt", { prompt: "hi", output_format: "stream-json" }));
+    expect(response.statusCode).toBe(200);
+    expect(response.headers["content-type"]).toBe("application/x-ndjson");
+    expect(response.headers["x-request-id"]).toBeTruthy();
+    const events = ndjson(response.body);
+    expect(events[0]).toMatchObject({ type: "start", v: 1 });
+    expect(events.at(-1)).toMatchObject({ type: "result", text: "echo: hi" });
+  });
+
+  it("streams Server-Sent Events when the client accepts text/event-stream", async () => {
+    const { app } = await testServer();
+    const response = await app.inject(post("/api/v1/prompt", { prompt: "hi" }, { accept: "text/event-stream" }));
+    expect(response.headers["content-type"]).toContain("text/event-stream");
+    const frames = sse(response.body);
+    expect(frames.at(-1)).toMatchObject({ event: "result", data: { type: "result", text: "echo: hi" } });
+  });
+
+  it("an execution failure is a 200 result with its classified error", async () => {
+    const { app } = await testServer();
+    const body = (await app.inject(post("/api/v1/prompt", { prompt: "FAIL please" }))).json();
+    expect(body).toMatchObject({ status: "error", exit_code: 1, error_code: "api_error" });
+  });
+
+  it.each([
+    [{ prompt: "x", bogus: true }, 400, 'unknown field "bogus"'],
+    [{}, 400, "prompt"],
+    [{ prompt: "" }, 400, "prompt"],
+    [{ prompt: 5 }, 400, "prompt"],
+    [{ prompt: "x", backend: "chatgpt" }, 400, "backend"],
+    [{ prompt: "x", max_turns: -1 }, 400, "max_turns"],
+    [{ prompt: "x", workdir: "relative/dir" }, 400, "absolute"],
+    [{ prompt: "x", workdir: "/etc" }, 400, "not allowed (under /etc)"],
+    [{ prompt: "x", workdir: "/nonexistent/dir" }, 400, "does not exist"],
+    [{ prompt: "x", approval_mode: "none" }, 400, "not allowed from the network"],
+    [{ prompt: "x", sandbox_mode: "full" }, 400, "not allowed from the network"],
+    [{ prompt: "x", extra: ["--dangerously-skip-permissions"] }, 400, "not allowed"],
+    [{ prompt: "x", model: "--evil" }, 400, "invalid model"],
+    [{ prompt: "x", session_id: "../../etc/passwd" }, 404, "invalid session id"],
+    [{ prompt: "x", session_id: "0".repeat(32) }, 404, "no session"],
+  ])("%j → %i with one error shape", async (payload, status, message) => {
+    const { app } = await testServer();
+    const response = await app.inject(post("/api/v1/prompt", payload));
+    expect(response.statusCode).toBe(status);
+    const body = response.json();
+    expect(Object.keys(body)).toEqual(["error"]);
+    expect(typeof body.error.code).toBe("string");
+    expect(body.error.message).toContain(message);
+  });
+
+  it("malformed JSON, a wrong content type and an oversized body are 4xx, never 500", async () => {
+    const { app } = await testServer((c) => {
+      c.server.max_request_body_bytes = 1000;
+    });
+    const bad = await app.inject({
+      method: "POST",
+      url: "/api/v1/prompt",
+      payload: '{"prompt":',
+      headers: { "content-type": "application/json" },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toContain("malformed JSON");
+    const text = await app.inject({
+      method: "POST",
+      url: "/api/v1/prompt",
+      payload: "hi",
+      headers: { "content-type": "text/plain" },
+    });
+    expect(text.statusCode).toBe(415);
+    const big = await app.inject(post("/api/v1/prompt", { prompt: "x".repeat(5000) }));
+    expect(big.statusCode).toBe(413);
+    expect(big.json().error.code).toBe("payload_too_large");
+  });
+
+  it("a missing CLI is 503 backend_unavailable", async () => {
+    const { app } = await testServer((c) => {
+      c.backends.gemini.binary = "/nonexistent/gemini";
+    });
+    const response = await app.inject(post("/api/v1/prompt", { backend: "gemini", prompt: "x" }));
+    expect(response.statusCode).toBe(503);
+    expect(response.json().error.code).toBe("backend_unavailable");
+  });
+
+  it("workdirs outside the allowed prefixes are refused", async () => {
+    const { app } = await testServer((c) => {
+      c.server.allowed_workdir_prefixes = ["/nonexistent-root"];
+    });
+    const response = await app.inject(post("/api/v1/prompt", { prompt: "x", workdir: "/tmp" }));
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.hint).toContain("/nonexistent-root");
+  });
+});
+
+describe("workflows over HTTP", () => {
+  it("parallel returns the summary; with Accept: application/x-ndjson it streams progress", async () => {
+    const { app } = await testServer();
+    const payload = {
+      tasks: [
+        { id: "a", prompt: "one" },
+        { id: "b", prompt: "two {{tasks.a.output}}", depends_on: ["a"] },
+      ],
+    };
+    const summary = (await app.inject(post("/api/v1/parallel", payload))).json();
+    expect(summary).toMatchObject({ total_tasks: 2, completed: 2 });
+    expect(summary.results[1].output).toBe("echo: two echo: one");
+    const streamed = ndjson(
+      (await app.inject(post("/api/v1/parallel", payload, { accept: "application/x-ndjson" }))).body,
+    );
+    expect(streamed.map((e) => e.type)).toContain("task_started");
+    expect(streamed.at(-1)).toMatchObject({ type: "summary", summary: { completed: 2 } });
+  });
+
+  it("a bad workflow is a 400 before anything runs", async () => {
+    const { app } = await testServer();
+    const cycle = await app.inject(
+      post("/api/v1/parallel", {
+        tasks: [
+          { id: "a", prompt: "x", depends_on: ["b"] },
+          { id: "b", prompt: "y", depends_on: ["a"] },
+        ],
+      }),
+    );
+    expect(cycle.statusCode).toBe(400);
+    expect(cycle.json().error.message).toContain("cycle");
+    const empty = await app.inject(post("/api/v1/parallel", { tasks: [] }));
+    expect(empty.statusCode).toBe(400);
+  });
+
+  it("chain and compare", async () => {
+    const { app } = await testServer();
+    const chain = (
+      await app.inject(
+        post("/api/v1/chain", { steps: [{ prompt: "a" }, { backend: "codex", prompt: "b {{previous}}" }] }),
+      )
+    ).json();
+    expect(chain.results.map((r: { output: string }) => r.output)).toEqual(["echo: a", "echo: b echo: a"]);
+    const compare = (
+      await app.inject(post("/api/v1/compare", { backends: ["claude", "gemini"], prompt: "hi" }))
+    ).json();
+    expect(compare.results.map((r: { backend: string }) => r.backend)).toEqual(["claude", "gemini"]);
+  });
+});
+
+describe("sessions over HTTP", () => {
+  it("list with filters and paging, get by prefix, resume, delete", async () => {
+    const { app } = await testServer();
+    const a = (await app.inject(post("/api/v1/prompt", { backend: "claude", prompt: "one" }))).json();
+    await app.inject(post("/api/v1/prompt", { backend: "codex", prompt: "two" }));
+    const list = (await app.inject({ method: "GET", url: "/api/v1/sessions?backend=claude" })).json();
+    expect(list).toMatchObject({ total: 1, limit: 100, offset: 0 });
+    expect(
+      (await app.inject({ method: "GET", url: "/api/v1/sessions?limit=1&offset=1" })).json().sessions,
+    ).toHaveLength(1);
+    expect((await app.inject({ method: "GET", url: `/api/v1/sessions/${a.session_id.slice(0, 8)}` })).json().id).toBe(
+      a.session_id,
+    );
+    const resumed = (await app.inject(post(`/api/v1/sessions/${a.session_id}/resume`, { prompt: "more" }))).json();
+    expect(resumed).toMatchObject({ session_id: a.session_id, output: "echo: more" });
+    expect((await app.inject({ method: "DELETE", url: `/api/v1/sessions/${a.session_id}` })).json()).toEqual({
+      deleted: true,
+      id: a.session_id,
+    });
+    expect((await app.inject({ method: "GET", url: `/api/v1/sessions/${a.session_id}` })).statusCode).toBe(404);
+  });
+
+  it("rejects invalid ids and queries", async () => {
+    const { app } = await testServer();
+    expect((await app.inject({ method: "GET", url: "/api/v1/sessions/..%2F..%2Fetc" })).statusCode).toBe(400);
+    expect((await app.inject({ method: "GET", url: "/api/v1/sessions?status=weird" })).statusCode).toBe(400);
+    expect((await app.inject({ method: "GET", url: "/api/v1/sessions?limit=abc" })).statusCode).toBe(400);
+    expect((await app.inject({ method: "DELETE", url: `/api/v1/sessions/${"a".repeat(32)}` })).statusCode).toBe(404);
+  });
+});
+
+describe("backends, health, docs, metrics", () => {
+  it("GET /api/v1/backends and /health", async () => {
+    const { app } = await testServer((c) => {
+      c.backends.gemini.binary = "/nonexistent/gemini";
+    });
+    const backends = (await app.inject({ method: "GET", url: "/api/v1/backends" })).json().backends;
+    expect(backends.map((b: { name: string; available: boolean }) => [b.name, b.available])).toEqual([
+      ["claude", true],
+      ["codex", true],
+      ["gemini", false],
+    ]);
+    const health = await app.inject({ method: "GET", url: "/health" });
+    expect(health.statusCode).toBe(200);
+    expect(health.json()).toMatchObject({ status: "degraded", session_store: { available: true } });
+  });
+
+  it("serves /openapi.json generated from the request schemas, and /docs", async () => {
+    const { app } = await testServer();
+    const spec = (await app.inject({ method: "GET", url: "/openapi.json" })).json();
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(["/api/v1/prompt", "/api/v1/sessions/{id}", "/health"]),
+    );
+    expect(
+      spec.paths["/api/v1/prompt"].post.requestBody.content["application/json"].schema.properties.prompt,
+    ).toBeTruthy();
+    const docs = await app.inject({ method: "GET", url: "/docs" });
+    expect(docs.headers["content-type"]).toContain("text/html");
+    expect(docs.body).toContain("POST /api/v1/prompt");
+  });
+
+  it("/metrics is off by default and counts requests and runs when on", async () => {
+    const off = await testServer();
+    expect((await off.app.inject({ method: "GET", url: "/metrics" })).statusCode).toBe(404);
+    const { app } = await testServer((c) => {
+      c.server.metrics_enabled = true;
+    });
+    await app.inject(post("/api/v1/prompt", { backend: "codex", prompt: "x" }));
+    const text = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    expect(text).toMatch(/clinvk_runs_total\{backend="codex",outcome="success"\} 1/);
+    expect(text).toMatch(/clinvk_http_requests_total\{method="POST",route="\/api\/v1\/prompt",status="200"\} 1/);
+    expect(text).toMatch(/clinvk_tokens_total\{backend="codex",kind="input"\} 10/);
+    expect(text).toContain("clinvk_runs_queued");
+  });
+
+  it("unknown routes are a JSON 404", async () => {
+    const { app } = await testServer();
+    const response = await app.inject({ method: "GET", url: "/nope" });
+    expect(response.statusCode).toBe(404);
+    expect(response.json().error.code).toBe("not_found");
+  });
+});

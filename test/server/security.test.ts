@@ -1,0 +1,215 @@
+import { execFileSync } from "node:child_process";
+import { request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
+import { describe, expect, it } from "vitest";
+import { BreakerRegistry } from "../../src/engine/circuit-breaker.js";
+import { runCli } from "../cli/run-cli.js";
+import { testServer } from "./test-server.js";
+
+const prompt = (headers: Record<string, string> = {}, payload: object = { prompt: "hi", ephemeral: true }) => ({
+  method: "POST" as const,
+  url: "/api/v1/prompt",
+  payload,
+  headers,
+});
+
+describe("API keys", () => {
+  it("refuses a missing or wrong key, accepts X-Api-Key and Bearer, exempts /health", async () => {
+    const { app } = await testServer((c) => {
+      c.server.api_keys = ["k-one", "k-two"];
+    });
+    const missing = await app.inject(prompt());
+    expect(missing.statusCode).toBe(401);
+    expect(missing.headers["www-authenticate"]).toBe("Bearer");
+    expect(missing.json().error).toMatchObject({ code: "unauthorized", message: "missing API key" });
+    expect((await app.inject(prompt({ "x-api-key": "k-three" }))).json().error.message).toBe("invalid API key");
+    expect((await app.inject(prompt({ "x-api-key": "k-two" }))).statusCode).toBe(200);
+    expect((await app.inject(prompt({ authorization: "Bearer k-one" }))).statusCode).toBe(200);
+    expect((await app.inject(prompt({ authorization: "Basic k-one" }))).statusCode).toBe(401);
+    expect((await app.inject({ method: "GET", url: "/health" })).statusCode).toBe(200);
+    expect((await app.inject({ method: "GET", url: "/openapi.json" })).statusCode).toBe(401);
+  });
+
+  it("keys follow a config reload", async () => {
+    const { app, live } = await testServer((c) => {
+      c.server.api_keys = ["old"];
+    });
+    live.set({ ...live.current, server: { ...live.current.server, api_keys: ["new"] } });
+    expect((await app.inject(prompt({ "x-api-key": "old" }))).statusCode).toBe(401);
+    expect((await app.inject(prompt({ "x-api-key": "new" }))).statusCode).toBe(200);
+  });
+});
+
+describe("CORS", () => {
+  it("answers a localhost preflight without a key; other origins get no grant", async () => {
+    const { app } = await testServer((c) => {
+      c.server.api_keys = ["k"];
+    });
+    const preflight = await app.inject({
+      method: "OPTIONS",
+      url: "/api/v1/prompt",
+      headers: { origin: "http://localhost:5173", "access-control-request-method": "POST" },
+    });
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers["access-control-allow-origin"]).toBe("http://localhost:5173");
+    const foreign = await app.inject({
+      method: "OPTIONS",
+      url: "/api/v1/prompt",
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
+    expect(foreign.headers["access-control-allow-origin"]).toBeUndefined();
+  });
+});
+
+describe("rate limits", () => {
+  it("429 with Retry-After and X-RateLimit headers; a reloaded limit applies at once", async () => {
+    const { app, live } = await testServer((c) => {
+      c.server.rate_limit_enabled = true;
+      c.server.rate_limit_rps = 1;
+      c.server.rate_limit_burst = 2;
+    });
+    const health = () => app.inject({ method: "GET", url: "/health" });
+    expect((await health()).headers["x-ratelimit-limit"]).toBe("2");
+    await health();
+    const limited = await health();
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers["retry-after"]).toBeTruthy();
+    expect(limited.json().error.code).toBe("rate_limit");
+    // The file changed: a larger burst takes effect without a restart.
+    live.set({ ...live.current, server: { ...live.current.server, rate_limit_burst: 50, rate_limit_rps: 25 } });
+    const after = await health();
+    expect(after.statusCode).toBe(200);
+    expect(after.headers["x-ratelimit-limit"]).toBe("50");
+    live.set({ ...live.current, server: { ...live.current.server, rate_limit_enabled: false } });
+    for (let i = 0; i < 60; i++) expect((await health()).statusCode).toBe(200);
+  });
+});
+
+describe("request ids and trace context", () => {
+  it("echoes a given request id and continues the caller's trace", async () => {
+    const { app } = await testServer();
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const response = await app.inject({
+      method: "GET",
+      url: "/health",
+      headers: { "x-request-id": "req-123", traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
+    expect(response.headers["x-request-id"]).toBe("req-123");
+    expect(response.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(response.headers.traceparent).not.toContain("00f067aa0ba902b7");
+    const fresh = await app.inject({
+      method: "GET",
+      url: "/health",
+      headers: { traceparent: "garbage", "x-request-id": "../bad id" },
+    });
+    expect(fresh.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(fresh.headers["x-request-id"]).not.toBe("../bad id");
+  });
+});
+
+describe("admission and circuit breakers", () => {
+  it("a full queue is 429 with Retry-After; a streaming client sees its queue position", async () => {
+    const { app } = await testServer(
+      (c) => {
+        c.concurrency.max_running = 1;
+        c.concurrency.max_queued = 1;
+      },
+      { delayMs: 600 },
+    );
+    const first = app.inject(prompt());
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const second = app.inject(prompt({}, { prompt: "queued", ephemeral: true, output_format: "stream-json" }));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const third = await app.inject(prompt());
+    expect(third.statusCode).toBe(429);
+    expect(third.json().error.code).toBe("queue_full");
+    expect(third.headers["retry-after"]).toBeTruthy();
+    expect((await first).statusCode).toBe(200);
+    const events = (await second).body
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(events[0]).toMatchObject({ type: "queued", position: 1 });
+    expect(events.at(-1)).toMatchObject({ type: "result", status: "success" });
+  });
+
+  it("an open breaker answers 503 at once", async () => {
+    const breakers = new BreakerRegistry({ failureThreshold: 1, openMs: 60_000 });
+    const { app } = await testServer(() => {}, { breakers, env: { FAKE_CLI_MODE: "exit-nonzero" } });
+    const failed = await app.inject(prompt());
+    expect(failed.json().error_code).toBe("backend_error");
+    const refused = await app.inject(prompt());
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json().error.code).toBe("circuit_open");
+    const health = (await app.inject({ method: "GET", url: "/health" })).json();
+    expect(health.backends[0]).toMatchObject({ name: "claude", circuit: "open" });
+  });
+});
+
+describe("client disconnect", () => {
+  it("a streaming client that goes away cancels its run: no process is left", async () => {
+    const { app } = await testServer(() => {}, { delayMs: 60_000 });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const marker = `disconnect-${process.pid}-${Date.now()}`;
+    const alive = () =>
+      execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
+        .split("\n")
+        .filter((l) => l.includes(marker));
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: "127.0.0.1",
+          port,
+          method: "POST",
+          path: "/api/v1/prompt",
+          headers: { "content-type": "application/json" },
+        },
+        (res) => {
+          res.once("data", () => {
+            // The run has started; now the client vanishes.
+            setTimeout(() => {
+              req.destroy();
+              resolve();
+            }, 300);
+          });
+        },
+      );
+      req.on("error", () => {});
+      req.on("timeout", reject);
+      req.end(JSON.stringify({ prompt: marker, output_format: "stream-json", ephemeral: true }));
+    });
+    expect(alive().length).toBeGreaterThan(0);
+    const deadline = Date.now() + 5000;
+    while (alive().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(alive()).toEqual([]);
+    expect(app.clinvk.active.size).toBe(0);
+    await app.close();
+  });
+});
+
+describe("clinvk serve", () => {
+  it("refuses a network address without API keys", async () => {
+    const run = await runCli(["serve", "--host", "0.0.0.0", "--port", "0"]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("refusing to listen on 0.0.0.0 without API keys");
+  });
+});
+
+describe("refusals of streaming requests", () => {
+  it("a full queue refuses a streaming request with a JSON 429, not a broken stream", async () => {
+    const { app } = await testServer(
+      (c) => {
+        c.concurrency.max_running = 1;
+        c.concurrency.max_queued = 0;
+      },
+      { delayMs: 500 },
+    );
+    const first = app.inject(prompt());
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const refused = await app.inject(prompt({ accept: "text/event-stream" }));
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json().error.code).toBe("queue_full");
+    await first;
+  });
+});

@@ -1,0 +1,58 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { defaults } from "../../src/config/keys.js";
+import { LiveConfig } from "../../src/config/live.js";
+import type { Config } from "../../src/config/schema.js";
+import type { BreakerRegistry } from "../../src/engine/circuit-breaker.js";
+import { Engine } from "../../src/engine/engine.js";
+import { engineOptionsFromConfig } from "../../src/engine/from-config.js";
+import { buildServer, type RouteFile } from "../../src/server/build-server.js";
+import { FileSessionStore } from "../../src/sessions/file-store.js";
+import { FAKE_CLI_DIR } from "../helpers.js";
+
+export type ConfigChange = (config: Config) => void;
+
+/** A server whose backends are the fake CLI in echo mode, with a private store and config. */
+export async function testServer(
+  change: ConfigChange = () => {},
+  options: { delayMs?: number; env?: Record<string, string>; surfaces?: RouteFile[]; breakers?: BreakerRegistry } = {},
+): Promise<{ app: FastifyInstance; live: LiveConfig; store: FileSessionStore; home: string }> {
+  const config = defaults() as unknown as Config;
+  for (const name of ["claude", "codex", "gemini"] as const) config.backends[name].binary = join(FAKE_CLI_DIR, name);
+  change(config);
+  const live = new LiveConfig(config);
+  const home = mkdtempSync(join(tmpdir(), "clinvk-server-"));
+  const store = new FileSessionStore(home);
+  const engine = new Engine({
+    ...engineOptionsFromConfig(config, store),
+    env: { ...process.env, FAKE_CLI_MODE: "echo", FAKE_CLI_DELAY_MS: String(options.delayMs ?? 0), ...options.env },
+    killGraceMs: 300,
+    breakers: options.breakers,
+  });
+  const app = await buildServer({ engine, store, config: live, surfaces: options.surfaces });
+  return { app, live, store, home };
+}
+
+export const ndjson = (body: string) =>
+  body
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+
+export function sse(body: string): { event?: string; data: unknown }[] {
+  return body
+    .split("\n\n")
+    .filter((frame) => frame.includes("data:"))
+    .map((frame) => {
+      const event = /^event: (.*)$/m.exec(frame)?.[1];
+      const data = frame
+        .split("\n")
+        .filter((line) => line.startsWith("data: "))
+        .map((line) => line.slice(6))
+        .join("\n");
+      return { event, data: data === "[DONE]" ? data : JSON.parse(data) };
+    });
+}
