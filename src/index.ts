@@ -1,10 +1,9 @@
 /**
- * clinvoker as a library: the engine that the `clinvk` CLI and the server use.
- * `new Engine().stream(request)` yields unified events; `run(request)` returns the result.
+ * clinvoker as a library: `new Clinvoker()` runs prompts on Claude Code, Codex or Gemini CLI and
+ * streams unified events. What this file exports is the public, semver-stable API.
  */
 export type { ApprovalMode, SandboxMode } from "./backends/backend.js";
 export { APPROVAL_MODES, SANDBOX_MODES } from "./backends/backend.js";
-export { Engine, type EngineOptions, type RunControl, type RunHooks } from "./engine/engine.js";
 export { ClinvkError, ERROR_CODES, type ErrorCode, type ErrorInfo, isRetryable } from "./engine/errors.js";
 export {
   BACKEND_NAMES,
@@ -17,7 +16,16 @@ export {
   type Usage,
 } from "./engine/events.js";
 export { ExitCode, exitCodeFor } from "./engine/exit-codes.js";
-export type { PreparedRun } from "./engine/prepare.js";
-export { BackendRegistry, type BackendStatus } from "./engine/registry.js";
-export type { BackendSettings, OutputFormat, RunRequest, RunResult } from "./engine/request.js";
+export type { BackendStatus } from "./engine/registry.js";
+export type { OutputFormat, RunRequest, RunResult } from "./engine/request.js";
+export { type CallOptions, Clinvoker, type Query, type WorkflowCallOptions } from "./sdk/clinvoker.js";
+export type { ClinvokerOptions, ConfigInput } from "./sdk/options.js";
+export { ClinvokerSession, type TurnOptions } from "./sdk/session.js";
+export type { NewSession, Session, SessionFilter, SessionPage, SessionStatus, SessionSummary } from "./sessions/session.js";
+export type { SessionStore } from "./sessions/store.js";
+export type { ChainStepResult, ChainSummary } from "./workflows/chain.js";
+export type { CompareOptions, CompareSummary } from "./workflows/compare.js";
+export type { TaskResult, TaskStatus, WorkflowEvent } from "./workflows/events.js";
+export type { ParallelSummary } from "./workflows/parallel.js";
+export type { ChainSpec, StepSpec, TaskSpec } from "./workflows/specs.js";
 export { VERSION } from "./version.js";

@@ -53,6 +53,21 @@ export function sectionAt(path: readonly string[]): JsonSchema | undefined {
   return schema && isSection(schema) ? schema : undefined;
 }
 
+/** Keys in `value` that the schema does not know (what a typo in a config object looks like). */
+export function unknownKeys(value: Record<string, unknown>, prefix: string[] = []): string[] {
+  const found: string[] = [];
+  for (const [name, child] of Object.entries(value)) {
+    const path = [...prefix, name];
+    if (keyInfo(path.join("."))) continue;
+    if (sectionAt(path) && child !== null && typeof child === "object" && !Array.isArray(child)) {
+      found.push(...unknownKeys(child as Record<string, unknown>, path));
+    } else {
+      found.push(path.join("."));
+    }
+  }
+  return found;
+}
+
 export function defaults(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const { path, schema } of allKeys()) setPath(out, path, structuredClone(schema.default));

@@ -89,18 +89,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     }
   }
 
-  for (const error of Value.Errors(ConfigSchema, merged)) {
-    if (error.keyword === "boolean") continue; // repeats an additionalProperties error
-    const path = error.instancePath.split("/").slice(1).map(decodePointer);
-    const key = keyPathOf(path);
-    const info = keyInfo(key);
-    // Unknown keys of sections were reported with their line above; only maps (env) remain here.
-    if (error.keyword === "additionalProperties" && !info) continue;
-    const where = describeSource(sources.get(key));
-    const got = JSON.stringify(getPath(merged, path));
-    const allowed = info ? describeType(info.schema) : error.message;
-    problems.push(`${where}: ${path.join(".")}: ${got} is not allowed; expected ${allowed}`);
-  }
+  problems.push(...configProblems(merged, (key) => describeSource(sources.get(key))));
   if (problems.length > 0) {
     const shown = problems.slice(0, MAX_REPORTED);
     const more = problems.length > MAX_REPORTED ? `\n  … and ${problems.length - MAX_REPORTED} more` : "";
@@ -111,6 +100,23 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     );
   }
   return { config: merged as Config, location, fileFound: file !== undefined, sources };
+}
+
+/** Every value that breaks the schema, as "<where>: <key>: <value> is not allowed; expected …". */
+export function configProblems(merged: Record<string, unknown>, where: (key: string) => string): string[] {
+  const problems: string[] = [];
+  for (const error of Value.Errors(ConfigSchema, merged)) {
+    if (error.keyword === "boolean") continue; // repeats an additionalProperties error
+    const path = error.instancePath.split("/").slice(1).map(decodePointer);
+    const key = keyPathOf(path);
+    const info = keyInfo(key);
+    // Unknown keys of sections are reported with their line by the caller; only maps (env) remain.
+    if (error.keyword === "additionalProperties" && !info) continue;
+    const got = JSON.stringify(getPath(merged, path));
+    const allowed = info ? describeType(info.schema) : error.message;
+    problems.push(`${where(key)}: ${path.join(".")}: ${got} is not allowed; expected ${allowed}`);
+  }
+  return problems;
 }
 
 /** For map-valued keys (backends.x.env), an error inside the map belongs to the key itself. */

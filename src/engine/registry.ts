@@ -5,7 +5,7 @@
 import type { Backend } from "../backends/backend.js";
 import { BACKENDS } from "../backends/index.js";
 import { runProcess } from "../process/run-process.js";
-import { findExecutable } from "../process/which.js";
+import { findExecutable, npmInstallDirs } from "../process/which.js";
 import { ClinvkError } from "./errors.js";
 import { BACKEND_NAMES, type BackendName, isBackendName } from "./events.js";
 
@@ -27,6 +27,8 @@ export interface RegistryOptions {
   disabled?: readonly BackendName[];
   /** PATH to search (default: this process's PATH). */
   path?: string;
+  /** Searched after PATH (default: the usual npm install places, then ./node_modules/.bin). */
+  fallbackDirs?: readonly string[];
   /** Environment for `--version` probes. */
   env?: NodeJS.ProcessEnv;
   ttlMs?: number;
@@ -70,7 +72,11 @@ export class BackendRegistry {
     const cached = this.located.get(name);
     if (cached && cached.expires > now) return cached.value;
     const configured = this.options.binaries?.[name];
-    const path = findExecutable(configured ?? BACKENDS[name].binary, this.options.path ?? process.env.PATH);
+    const path = findExecutable(
+      configured ?? BACKENDS[name].binary,
+      this.options.path ?? process.env.PATH,
+      configured ? [] : (this.options.fallbackDirs ?? npmInstallDirs()),
+    );
     this.located.set(name, { value: path, expires: now + this.ttlMs });
     return path;
   }
@@ -91,7 +97,7 @@ export class BackendRegistry {
       "backend_unavailable",
       configured
         ? `backend "${name}" is not available: ${configured} is not an executable file`
-        : `backend "${name}" is not available: \`${BACKENDS[name].binary}\` was not found on PATH`,
+        : `backend "${name}" is not available: \`${BACKENDS[name].binary}\` was not found on PATH or in the usual npm install places`,
       configured ? `fix backends.${name}.binary in the config` : `install it with: ${BACKENDS[name].installHint}`,
     );
   }

@@ -1,0 +1,153 @@
+/**
+ * The library's front door: `new Clinvoker()` runs prompts on Claude Code, Codex or Gemini CLI and
+ * streams their unified events. One client runs many queries at once, each in its own subprocess,
+ * under one admission gate. Every call takes an AbortSignal; an aborted call kills its CLI's process
+ * group and rejects (or ends its iterator) with a `cancelled` ClinvkError.
+ */
+import { clinvkHome } from "../config/paths.js";
+import type { Config } from "../config/schema.js";
+import { Engine } from "../engine/engine.js";
+import { ClinvkError } from "../engine/errors.js";
+import type { BackendName, RunEvent } from "../engine/events.js";
+import { engineOptionsFromConfig } from "../engine/from-config.js";
+import type { BackendStatus } from "../engine/registry.js";
+import type { RunRequest, RunResult } from "../engine/request.js";
+import { newestResumable } from "../engine/session-requests.js";
+import { FileSessionStore } from "../sessions/file-store.js";
+import type { SessionStore } from "../sessions/store.js";
+import { type ChainSummary, runChain } from "../workflows/chain.js";
+import { type CompareOptions, type CompareSummary, runCompare } from "../workflows/compare.js";
+import type { WorkflowEvent } from "../workflows/events.js";
+import { type ParallelSummary, runParallel } from "../workflows/parallel.js";
+import type { ChainSpec, TaskSpec } from "../workflows/specs.js";
+import { type ClinvokerOptions, resolveConfig } from "./options.js";
+import { ClinvokerSession, type TurnOptions } from "./session.js";
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface WorkflowCallOptions extends CallOptions {
+  /** Live progress: queued, started, output and finished events of each task. */
+  onEvent?: (event: WorkflowEvent) => void;
+}
+
+/** A run request without the backend is sent to `default_backend`. */
+export type Query = Omit<RunRequest, "backend"> & { backend?: RunRequest["backend"] };
+
+export class Clinvoker {
+  readonly config: Config;
+  readonly store: SessionStore | undefined;
+  private readonly engine: Engine;
+
+  constructor(options: ClinvokerOptions = {}) {
+    this.config = resolveConfig(options);
+    this.store =
+      options.store === false ? undefined : (options.store ?? new FileSessionStore(options.home ?? clinvkHome()));
+    this.engine = new Engine({ ...engineOptionsFromConfig(this.config, this.store), env: options.env });
+  }
+
+  /** Runs a prompt to the end. A backend failure is a result with `error`; an abort rejects. */
+  async run(query: Query, options: CallOptions = {}): Promise<RunResult> {
+    let result: RunResult | undefined;
+    for await (const event of this.stream(query, options)) if (event.type === "result") result = event;
+    return result as RunResult;
+  }
+
+  /**
+   * Streams a prompt's unified events; the last is the `result` event. Breaking out of the loop
+   * kills the CLI. Invalid queries throw before anything is spawned.
+   */
+  async *stream(query: Query, options: CallOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
+    const request: RunRequest = { ...query, backend: query.backend ?? this.config.default_backend };
+    for await (const event of this.engine.stream(request, { signal: options.signal })) {
+      if (event.type === "result" && event.error?.code === "cancelled" && options.signal?.aborted) {
+        throw new ClinvkError("cancelled", event.error.message);
+      }
+      yield event;
+    }
+    if (options.signal?.aborted) throw new ClinvkError("cancelled", "the run was cancelled");
+  }
+
+  /** A new conversation: each `send` continues the same CLI session. */
+  session(options: TurnOptions & { backend?: RunRequest["backend"] } = {}): ClinvokerSession {
+    return new ClinvokerSession(this, { ...options, backend: options.backend ?? this.config.default_backend });
+  }
+
+  /** An earlier conversation, by clinvoker session id (or its first characters). */
+  async resume(id: string, options: TurnOptions = {}): Promise<ClinvokerSession> {
+    const session = await this.requireStore().getByPrefix(id);
+    return this.wrap(session.id, session.backend, session.working_dir, session.backend_session_id, options);
+  }
+
+  /** The newest conversation that can be resumed (of a backend, in a directory, if given). */
+  async continue(
+    where: { backend?: BackendName; workdir?: string } = {},
+    options: TurnOptions = {},
+  ): Promise<ClinvokerSession> {
+    const newest = await newestResumable(this.requireStore(), where);
+    if (!newest) throw new ClinvkError("session_not_found", "no resumable session", "start one with client.session()");
+    return this.wrap(newest.id, newest.backend, newest.working_dir, newest.backend_session_id, options);
+  }
+
+  /** Many tasks at once (see `clinvk parallel`). */
+  parallel(
+    tasks: TaskSpec[],
+    options: WorkflowCallOptions & { maxParallel?: number; failFast?: boolean } = {},
+  ): Promise<ParallelSummary> {
+    return drive(
+      runParallel(this.engine, tasks, {
+        maxParallel: options.maxParallel ?? this.config.parallel.max_workers,
+        failFast: options.failFast,
+        signal: options.signal,
+        defaultBackend: this.config.default_backend,
+      }),
+      options,
+    );
+  }
+
+  /** Steps one after another, each fed the answers before it (see `clinvk chain`). */
+  chain(spec: ChainSpec, options: WorkflowCallOptions & { continueOnFailure?: boolean } = {}): Promise<ChainSummary> {
+    return drive(
+      runChain(this.engine, spec, {
+        signal: options.signal,
+        defaultBackend: this.config.default_backend,
+        continueOnFailure: options.continueOnFailure,
+      }),
+      options,
+    );
+  }
+
+  /** One prompt on several backends (see `clinvk compare`). */
+  compare(query: Omit<CompareOptions, "signal">, options: WorkflowCallOptions = {}): Promise<CompareSummary> {
+    return drive(runCompare(this.engine, { ...query, signal: options.signal }), options);
+  }
+
+  /** Each backend: installed or not, where, which version. */
+  backends(): Promise<BackendStatus[]> {
+    return this.engine.registry.statuses();
+  }
+
+  private requireStore(): SessionStore {
+    if (!this.store) throw new ClinvkError("session_error", "this client keeps no sessions (store: false)");
+    return this.store;
+  }
+
+  private wrap(
+    id: string,
+    backend: BackendName,
+    workdir: string,
+    backendSessionId: string | undefined,
+    options: TurnOptions,
+  ) {
+    return new ClinvokerSession(this, { workdir, ...options, backend }, { id, backendSessionId });
+  }
+}
+
+async function drive<S>(workflow: AsyncGenerator<WorkflowEvent, S>, options: WorkflowCallOptions): Promise<S> {
+  while (true) {
+    const step = await workflow.next();
+    if (step.done) return step.value;
+    options.onEvent?.(step.value);
+  }
+}
