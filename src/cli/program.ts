@@ -1,0 +1,298 @@
+/**
+ * The `clinvk` command tree. Kept light: each command's module is imported only when it runs,
+ * so that `clinvk --version` and `clinvk --help` start at once. The completion scripts and the CLI
+ * reference are generated from this same tree.
+ */
+import { Command } from "commander";
+import { VERSION } from "../version.js";
+import { addRunOptions } from "./run-options.js";
+
+export function buildProgram(): Command {
+  const program = new Command("clinvk")
+    .description(
+      "Run a prompt on Claude Code, Codex or Gemini CLI with the same flags, and get text, JSON or a stream of unified events.",
+    )
+    .version(VERSION, "-V, --version", "print the version and exit")
+    // Root flags go before a subcommand, so that e.g. `sessions clean --dry-run` is clean's own.
+    .enablePositionalOptions()
+    .argument("[prompt...]", "the prompt; piped stdin is appended to it (or is the prompt)")
+    .option("-b, --backend <name>", "backend to run: claude, codex or gemini (default: default_backend)")
+    .option("-w, --workdir <dir>", "directory the CLI works in (default: the current one)")
+    .option("-c, --continue", "continue the newest session of this directory")
+    .option("--new", "start a new session even when session.auto_resume would continue one")
+    .option("--ephemeral", "leave no session behind")
+    .option("--config <file>", "config file to use (default: $CLINVK_HOME/config.yaml)")
+    .showHelpAfterError("(run `clinvk --help` for usage)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  clinvk "explain this repository"
+  clinvk -b codex -o text "write a unit test for src/math.ts"
+  git diff | clinvk -b gemini "review this change"
+  clinvk --dry-run -b claude -m fast "hello"
+
+Sessions: every run is saved (unless --ephemeral); with session.auto_resume (on by default) a
+prompt continues the newest session of the same directory and backend. See \`clinvk resume\`
+and \`clinvk sessions\`.
+
+Exit codes: 0 ok, 1 error, 2 backend not available, 3 invalid usage or configuration,
+4 session error, 5 provider API error, 6 timeout, 7 cancelled; otherwise the CLI's own code.`,
+    );
+  addRunOptions(program);
+  program.action(async (words: string[], flags) => {
+    if (words.length === 0 && process.stdin.isTTY) {
+      program.outputHelp();
+      return;
+    }
+    const { runPromptCommand } = await import("./commands/prompt.js");
+    process.exitCode = await runPromptCommand(words, flags);
+  });
+
+  const resume = program
+    .command("resume")
+    .description("send a prompt to an earlier session: by id (or prefix), --last, or a picker (-i)")
+    .argument("[id]", "session id or its first characters (with --last or -i: the first word of the prompt)")
+    .argument("[prompt...]", "the prompt; piped stdin is appended to it (or is the prompt)")
+    .option("--last", "the newest resumable session (of -b, --here if given)")
+    .option("--here", "only sessions of the current directory")
+    .option("-b, --backend <name>", "only sessions of this backend")
+    .option("-i, --interactive", "pick the session from a list (needs a terminal)");
+  addRunOptions(resume).action(async (id: string | undefined, words: string[], flags) => {
+    const { runResumeCommand } = await import("./commands/resume.js");
+    process.exitCode = await runResumeCommand(id === undefined ? words : [id, ...words], {
+      ...flags,
+      config: program.opts().config,
+    });
+  });
+
+  const sessions = program.command("sessions").description("list, show, tag, fork, delete and clean sessions");
+  const sessionsAction =
+    <A extends unknown[]>(run: (module: typeof import("./commands/sessions.js"), ...args: A) => Promise<number>) =>
+    async (...args: A) => {
+      const module = await import("./commands/sessions.js");
+      process.exitCode = await run(module, ...args);
+    };
+  const withConfig = <T extends object>(flags: T) => ({
+    ...flags,
+    config: program.opts().config as string | undefined,
+  });
+  sessions
+    .command("list")
+    .alias("ls")
+    .description("list sessions, newest first")
+    .option("-b, --backend <name>", "only this backend")
+    .option("--status <status>", "only this status: active, completed, error, paused")
+    .option("--tag <tag>", "only sessions with this tag")
+    .option("--workdir <dir>", "only sessions of this directory")
+    .option("-n, --limit <n>", "at most this many")
+    .option("--offset <n>", "skip this many")
+    .option("--json", "as JSON")
+    .action(sessionsAction((m, flags) => m.runSessionsList(withConfig(flags))));
+  sessions
+    .command("show")
+    .description("everything about one session")
+    .argument("<id>", "session id or its first characters")
+    .option("--json", "as JSON")
+    .action(sessionsAction((m, id: string, flags) => m.runSessionsShow(id, withConfig(flags))));
+  sessions
+    .command("delete")
+    .alias("rm")
+    .description("delete one session")
+    .argument("<id>", "session id or its first characters")
+    .action(sessionsAction((m, id: string, flags) => m.runSessionsDelete(id, withConfig(flags))));
+  sessions
+    .command("clean")
+    .description("delete sessions not used for a while (default: session.retention_days)")
+    .option("--older-than <age>", "e.g. 7d, 12h, 30 (days)")
+    .option("--dry-run", "only list what would be deleted")
+    .option("--json", "as JSON")
+    .action(sessionsAction((m, flags) => m.runSessionsClean(withConfig(flags))));
+  sessions
+    .command("tag")
+    .description("add tags to a session (or remove them with --remove)")
+    .argument("<id>", "session id or its first characters")
+    .argument("<tags...>", "tags, space- or comma-separated")
+    .option("--remove", "remove these tags instead")
+    .option("--json", "print the session as JSON")
+    .action(sessionsAction((m, id: string, tags: string[], flags) => m.runSessionsTag(id, tags, withConfig(flags))));
+  sessions
+    .command("fork")
+    .description("start a new session from where another one is")
+    .argument("<id>", "session id or its first characters")
+    .option("--json", "print the new session as JSON")
+    .action(sessionsAction((m, id: string, flags) => m.runSessionsFork(id, withConfig(flags))));
+
+  program
+    .command("parallel")
+    .description("run the tasks of a task file at once, with live progress and a summary")
+    .option("-f, --file <file>", "task file (JSON or YAML); default: stdin")
+    .option("--max-parallel <n>", "tasks at once (default: the file's max_parallel, else parallel.max_workers)")
+    .option("--fail-fast", "at the first failure, cancel the rest and stop the running ones")
+    .option("--output-dir <dir>", "write summary.json and one file per task here")
+    .option("--dry-run", "print the commands, run nothing")
+    .option("--json", "print the summary as JSON (no progress)")
+    .option("-q, --quiet", "no progress, only the totals")
+    .addHelpText(
+      "after",
+      `
+Task file (the Go clinvoker's format; JSON or YAML):
+  tasks:
+    - { id: lint, backend: codex, prompt: "list lint problems in src/" }
+    - { id: fix, backend: claude, prompt: "fix these: {{tasks.lint.output}}", depends_on: [lint] }
+  max_parallel: 3
+  fail_fast: false
+Per task: backend, prompt, model, workdir, approval_mode, sandbox_mode, max_turns, system_prompt,
+extra, id, name, tags, meta, depends_on, dry_run, ephemeral (default true).`,
+    )
+    .action(async (flags) => {
+      const { runParallelCommand } = await import("./commands/parallel.js");
+      process.exitCode = await runParallelCommand({ ...flags, config: program.opts().config });
+    });
+
+  program
+    .command("chain")
+    .description("run steps one after another, each fed the answers before it")
+    .option("-f, --file <file>", "chain file (JSON or YAML); default: stdin")
+    .option("--input <file>", "the same as --file (deprecated)")
+    .option("--continue-on-failure", "go on after a failed step")
+    .option("--dry-run", "print the commands, run nothing")
+    .option("--json", "print the summary as JSON (no progress)")
+    .option("-q, --quiet", "no progress, only the totals")
+    .addHelpText(
+      "after",
+      `
+Chain file (JSON or YAML):
+  steps:
+    - { name: draft, backend: claude, prompt: "write a haiku about tests" }
+    - { name: review, backend: gemini, prompt: "critique: {{previous}}" }
+    - { backend: codex, prompt: "improve {{steps.draft.output}} using {{steps.review.output}}" }
+  pass_working_dir: false`,
+    )
+    .action(async (flags) => {
+      const { runChainCommand } = await import("./commands/chain.js");
+      process.exitCode = await runChainCommand({ ...flags, config: program.opts().config });
+    });
+
+  program
+    .command("compare")
+    .description("run one prompt on several backends and put the answers side by side")
+    .argument("[prompt...]", "the prompt; piped stdin is appended to it (or is the prompt)")
+    .option("--backends <list>", "comma-separated backends, e.g. claude,codex")
+    .option("--all-backends", "every installed backend")
+    .option("--sequential", "one after another instead of at once")
+    .option("-m, --model <model>", "model or alias for every backend (fast, balanced, best)")
+    .option("-w, --workdir <dir>", "directory the CLIs work in")
+    .option("--dry-run", "print the commands, run nothing")
+    .option("--json", "print the results as JSON (no progress)")
+    .action(async (words: string[], flags) => {
+      const { runCompareCommand } = await import("./commands/compare.js");
+      process.exitCode = await runCompareCommand(words, { ...flags, config: program.opts().config });
+    });
+
+  program
+    .command("serve")
+    .description("serve the native, OpenAI- and Anthropic-compatible HTTP APIs")
+    .option("--host <host>", "address to listen on (default: server.host, 127.0.0.1)")
+    .option("-p, --port <port>", "port to listen on (default: server.port, 8080)")
+    .option("--insecure-no-auth", "allow a non-loopback address without API keys")
+    .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
+    .action(async (flags) => {
+      const { runServeCommand } = await import("./commands/serve.js");
+      process.exitCode = await runServeCommand({ ...flags, config: program.opts().config });
+    });
+
+  program
+    .command("completion")
+    .description("print a shell completion script")
+    .argument("<shell>", "bash, zsh or fish")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  source <(clinvk completion bash)        # add to ~/.bashrc
+  clinvk completion zsh > "\${fpath[1]}/_clinvk"
+  clinvk completion fish | source         # or save to ~/.config/fish/completions/clinvk.fish`,
+    )
+    .action(async (shell: string) => {
+      const { completionScript, SHELLS } = await import("./completion.js");
+      if (!(SHELLS as readonly string[]).includes(shell)) {
+        const { usageError } = await import("./fail.js");
+        throw usageError(`unknown shell "${shell}"`, `use one of: ${SHELLS.join(", ")}`);
+      }
+      process.stdout.write(completionScript(program, shell as (typeof SHELLS)[number]));
+    });
+
+  program
+    .command("__complete", { hidden: true })
+    .argument("<what>")
+    .action(async (what: string) => {
+      if (what !== "sessions") return;
+      const { openStore } = await import("./context.js");
+      const { displayName } = await import("../sessions/session.js");
+      const page = await openStore().list({ limit: 50 });
+      for (const s of page.sessions) process.stdout.write(`${s.id.slice(0, 8)}\t${s.backend}: ${displayName(s, 40)}\n`);
+    });
+
+  program
+    .command("version")
+    .description("print the version of clinvoker and of Node.js")
+    .action(() => {
+      process.stdout.write(
+        `clinvk ${VERSION}\n  node: ${process.version}\n  platform: ${process.platform}-${process.arch}\n`,
+      );
+    });
+
+  program
+    .command("doctor")
+    .description("check which backend CLIs are installed, where, and which version")
+    .option("--json", "print the findings as JSON")
+    .action(async (flags: { json?: boolean }) => {
+      const { runDoctorCommand } = await import("./commands/doctor.js");
+      process.exitCode = await runDoctorCommand({ ...flags, config: program.opts().config });
+    });
+
+  const config = program.command("config").description("show and change the configuration ($CLINVK_HOME/config.yaml)");
+  const configCommand =
+    <A extends unknown[]>(run: (module: typeof import("./commands/config.js"), ...args: A) => number) =>
+    async (...args: A) => {
+      const module = await import("./commands/config.js");
+      process.exitCode = run(module, ...args);
+    };
+  config
+    .command("show")
+    .description("print the effective configuration (secrets masked)")
+    .option("--json", "as JSON instead of YAML")
+    .option("--sources", "say where each value comes from: default, file and line, or environment variable")
+    .action(
+      configCommand((m, flags: { json?: boolean; sources?: boolean }) =>
+        m.runConfigShow({ ...flags, config: program.opts().config }),
+      ),
+    );
+  config
+    .command("get")
+    .description("print one key's effective value")
+    .argument("<key>", "a dotted key, e.g. server.port")
+    .action(configCommand((m, key: string) => m.runConfigGet(key, { config: program.opts().config })));
+  config
+    .command("set")
+    .description("set a key in the config file in use, keeping its comments")
+    .argument("<key>", "a dotted key, e.g. backends.claude.model")
+    .argument("<value>", "the value; lists are comma-separated")
+    .action(
+      configCommand((m, key: string, value: string) => m.runConfigSet(key, value, { config: program.opts().config })),
+    );
+  config
+    .command("path")
+    .description("print the path of the config file in use")
+    .action(configCommand((m) => m.runConfigPath({ config: program.opts().config })));
+  config
+    .command("init")
+    .description("write a commented starter config file")
+    .option("--force", "replace an existing file")
+    .action(
+      configCommand((m, flags: { force?: boolean }) => m.runConfigInit({ ...flags, config: program.opts().config })),
+    );
+
+  return program;
+}
