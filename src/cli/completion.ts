@@ -107,7 +107,7 @@ complete -o default -F _clinvk clinvk
 
 function fishScript(nodes: Node[]): string {
   const lines = ["# clinvk completion for fish: clinvk completion fish | source", "complete -c clinvk -f"];
-  const escape = (text: string) => text.replace(/'/g, "\\'");
+  const quote = (text: string) => text.replace(/'/g, "\\'");
   for (const { path, command } of nodes) {
     const parts = path ? path.split(" ") : [];
     const inside = parts.length ? `__fish_seen_subcommand_from ${parts.at(-1)}` : "__fish_use_subcommand";
@@ -116,7 +116,7 @@ function fishScript(nodes: Node[]): string {
       : "";
     for (const child of command.commands.filter((c) => !c.name().startsWith("__"))) {
       const condition = parts.length ? inside : "__fish_use_subcommand";
-      lines.push(`complete -c clinvk -n '${condition}' -a ${child.name()} -d '${escape(child.description())}'`);
+      lines.push(`complete -c clinvk -n '${condition}' -a ${child.name()} -d '${quote(child.description())}'`);
     }
     for (const option of command.options.filter((o) => !o.hidden)) {
       const long = option.long ? ` -l ${option.long.replace(/^--/, "")}` : "";
@@ -128,7 +128,7 @@ function fishScript(nodes: Node[]): string {
             ? " -r"
             : "";
       const condition = parts.length ? `${inside}${command.commands.length ? leaf : ""}` : "__fish_use_subcommand";
-      lines.push(`complete -c clinvk -n '${condition}'${long}${short}${values} -d '${escape(option.description)}'`);
+      lines.push(`complete -c clinvk -n '${condition}'${long}${short}${values} -d '${quote(option.description)}'`);
     }
     if (TAKES_SESSION.includes(path)) {
       lines.push(`complete -c clinvk -n '${inside}' -a '(clinvk __complete sessions 2>/dev/null)'`);
