@@ -5,6 +5,7 @@
  */
 import { Command } from "commander";
 import { VERSION } from "../version.js";
+import { addExamples } from "./examples.js";
 import { addRunOptions } from "./run-options.js";
 
 export function buildProgram(): Command {
@@ -294,5 +295,6 @@ Examples:
       configCommand((m, flags: { force?: boolean }) => m.runConfigInit({ ...flags, config: program.opts().config })),
     );
 
+  addExamples(program);
   return program;
 }

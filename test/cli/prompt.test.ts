@@ -178,3 +178,23 @@ describe("clinvk with a stdin left open by its parent", () => {
     expect(JSON.parse(readFileSync(record, "utf8")).args.at(-1)).toBe("the argument");
   });
 });
+
+describe("every command's --help ends with examples", () => {
+  it("has examples for each command", async () => {
+    const { buildProgram } = await import("../../src/cli/program.js");
+    const { EXAMPLES } = await import("../../src/cli/examples.js");
+    const program = buildProgram();
+    const paths: string[] = [];
+    const walk = (command: typeof program, prefix: string[]) => {
+      for (const child of command.commands) {
+        if (child.name().startsWith("__")) continue;
+        paths.push([...prefix, child.name()].join(" "));
+        walk(child, [...prefix, child.name()]);
+      }
+    };
+    walk(program, []);
+    expect(paths.filter((path) => path !== "completion" && !EXAMPLES[path])).toEqual([]);
+    const help = await runCli(["sessions", "clean", "--help"]);
+    expect(help.stdout).toContain("Examples:\n  clinvk sessions clean --older-than 30d --dry-run");
+  });
+});
