@@ -43,11 +43,16 @@ const rules: ReadonlyArray<{ code: ErrorCode; status?: number[]; pattern?: RegEx
   },
 ];
 
+const RETRY_SOON = /retry (in|after) \d|try again later|retry shortly/i;
+
 /** Classifies a provider failure. Falls back to `api_error` when nothing more precise fits. */
 export function classifyProviderError(message: string, status?: number | null): ErrorInfo {
   // A used-up quota often comes as HTTP 429 too, but waiting a minute will not help: say so first.
+  // ...unless the provider says to retry shortly: then it is a rate limit (gemini words its
+  // per-minute limits as "quota" too).
   const usage = rules.find((rule) => rule.code === "usage_limit");
-  if (usage?.pattern?.test(message)) return { code: usage.code, message, hint: usage.hint };
+  if (usage?.pattern?.test(message) && !RETRY_SOON.test(message))
+    return { code: usage.code, message, hint: usage.hint };
   for (const rule of rules) {
     if (status != null && rule.status?.includes(status)) return { code: rule.code, message, hint: rule.hint };
   }

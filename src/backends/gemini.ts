@@ -128,6 +128,8 @@ class GeminiParser implements OutputParser {
         return [{ type: "text", text, raw }];
       }
       case "tool_use": {
+        // The answer is what the agent says after its last tool call, as for the other CLIs.
+        this.text = "";
         const id = str(event.tool_id) ?? "";
         const name = str(event.tool_name) ?? "unknown";
         this.toolNames.set(id, name);

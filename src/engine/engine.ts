@@ -81,6 +81,8 @@ export class Engine {
           s?.enabled === false ? [name as BackendName] : [],
         ),
         env: options.env,
+        // The CLIs are looked up on the PATH they will run with.
+        path: options.env?.PATH,
       });
   }
 

@@ -4,8 +4,9 @@
  * SIGTERM-then-SIGKILL to the whole group, so that no grandchild outlives the run.
  */
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { LineSplitter } from "./line-splitter.js";
-import { signalGroup, trackGroup, untrackGroup } from "./process-group.js";
+import { RUN_MARKER, signalRun, trackRun, untrackRun } from "./process-group.js";
 
 export interface ProcessSpec {
   command: string;
@@ -82,16 +83,18 @@ export async function* runProcess(
     return { exitCode: null, signal: null, reason: "aborted", stderr: "", durationMs: 0 };
   }
 
+  const marker = randomUUID();
   const child = spawn(spec.command, [...spec.args], {
     cwd: spec.cwd,
-    env: spec.env,
+    env: { ...spec.env, [RUN_MARKER]: marker },
     detached: true,
     shell: false,
     windowsHide: true,
     stdio: [spec.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
   const pid = child.pid;
-  if (pid !== undefined) trackGroup(pid);
+  const run = pid === undefined ? undefined : { pid, marker };
+  if (run) trackRun(run);
   const { stdout, stderr: stderrStream } = child;
   if (!stdout || !stderrStream) throw new Error("spawn did not create the output pipes");
 
@@ -99,9 +102,9 @@ export async function* runProcess(
     if (terminating || closed) return;
     terminating = true;
     reason = why;
-    if (pid === undefined) return;
-    signalGroup(pid, "SIGTERM");
-    const kill = setTimeout(() => signalGroup(pid, "SIGKILL"), killGraceMs);
+    if (!run) return;
+    signalRun(run, "SIGTERM");
+    const kill = setTimeout(() => signalRun(run, "SIGKILL"), killGraceMs);
     kill.unref();
     timers.push(kill);
   };
@@ -149,12 +152,12 @@ export async function* runProcess(
   child.on("exit", (code, sig) => {
     exitCode = code;
     exitSignal = sig;
-    // Stragglers of the group (background jobs of the agent) go with it; SIGKILL follows if needed.
-    if (pid !== undefined) {
-      signalGroup(pid, "SIGTERM");
+    // Stragglers (background jobs of the agent) go with it; SIGKILL follows if needed.
+    if (run) {
+      signalRun(run, "SIGTERM");
       const kill = setTimeout(() => {
-        signalGroup(pid, "SIGKILL");
-        untrackGroup(pid);
+        signalRun(run, "SIGKILL");
+        untrackRun(run.pid);
       }, killGraceMs);
       kill.unref();
     }

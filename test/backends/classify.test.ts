@@ -42,3 +42,12 @@ describe("quota beats status", () => {
     expect(classifyProviderError("You exceeded your current quota", 429).code).toBe("usage_limit");
   });
 });
+
+describe("a quota the provider says to retry soon is a rate limit", () => {
+  it("gemini's 429 wording", () => {
+    const message =
+      "You exceeded your current quota, please check your plan and billing details. Please retry in 1s.\nSuggested retry after 1s.";
+    expect(classifyProviderError(message, 429).code).toBe("rate_limit");
+    expect(classifyProviderError("You have exhausted your daily quota", 429).code).toBe("usage_limit");
+  });
+});

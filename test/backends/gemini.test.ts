@@ -131,3 +131,20 @@ describe("gemini parser on recorded output", () => {
     expect(outcome.error?.code).toBe(code);
   });
 });
+
+describe("gemini's answer is what comes after its last tool call", () => {
+  it("does not glue the messages before a tool call to the answer", () => {
+    const parser = gemini.createParser();
+    const lines = [
+      { type: "init", session_id: "s" },
+      { type: "message", role: "assistant", content: "Let me read it.", delta: true },
+      { type: "tool_use", tool_name: "read_file", tool_id: "t1", parameters: {} },
+      { type: "tool_result", tool_id: "t1", status: "success", output: "" },
+      { type: "message", role: "assistant", content: "The note says hello.", delta: true },
+      { type: "result", status: "success", stats: {} },
+    ];
+    const events = lines.flatMap((line) => parser.line(JSON.stringify(line)));
+    expect(events.filter((e) => e.type === "text")).toHaveLength(2);
+    expect(parser.finish({ exitCode: 0, signal: null, stderr: "" }).text).toBe("The note says hello.");
+  });
+});

@@ -49,6 +49,11 @@ export interface CliSandboxOptions {
    * faster start. Default true.
    */
   geminiNoRelaunch?: boolean;
+  /**
+   * Names of the folders inside the scratch dir (defaults: `home`, `codex-home`, `tmp`, `work`). Recordings use
+   * `home-<cli>` and `work-<cli>` so that the paths the CLIs print say which CLI they belong to.
+   */
+  dirNames?: Partial<Record<"home" | "codexHome" | "tmpDir" | "workDir", string>>;
 }
 
 export interface CliSandbox {
@@ -111,10 +116,11 @@ export function prepareCliSandbox(
   mkdirSync(parent, { recursive: true });
   // realpath: the CLIs key sessions by the resolved cwd, so tests see the same paths the CLIs print.
   const root = realpathSync(mkdtempSync(join(parent, `clinvk-e2e-${clis.join("-")}-`)));
-  const home = join(root, "home");
-  const codexHome = join(root, "codex-home");
-  const tmpDir = join(root, "tmp");
-  const workDir = join(root, "work");
+  const names = options.dirNames ?? {};
+  const home = join(root, names.home ?? "home");
+  const codexHome = join(root, names.codexHome ?? "codex-home");
+  const tmpDir = join(root, names.tmpDir ?? "tmp");
+  const workDir = join(root, names.workDir ?? "work");
   for (const d of [
     home,
     codexHome,

@@ -9,6 +9,11 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Data written to stdin, which is then closed. Default: stdin is /dev/null. */
   stdin?: string;
+  /**
+   * Keep stdin an open pipe that sends nothing for this many ms (as a parent that forgot to close it would), then
+   * write `stdin` (if any) and close it.
+   */
+  stdinOpenMs?: number;
   /** Working dir (default: the sandbox work dir). */
   cwd?: string;
   /** Extra env on top of the sandbox env (`undefined` removes a var). */
@@ -57,16 +62,19 @@ export function runInSandbox(
   const child = spawn(command, [...args], {
     cwd: options.cwd ?? sandbox.workDir,
     env,
-    stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    stdio: [options.stdin === undefined && options.stdinOpenMs === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     detached: true, // own process group, so the timeout can kill grandchildren too
   });
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stdout?.on("data", (c: Buffer) => stdout.push(c));
   child.stderr?.on("data", (c: Buffer) => stderr.push(c));
-  if (options.stdin !== undefined && child.stdin) {
-    child.stdin.on("error", () => {});
-    child.stdin.end(options.stdin);
+  let stdinTimer: NodeJS.Timeout | undefined;
+  if (child.stdin) {
+    const stdin = child.stdin;
+    stdin.on("error", () => {});
+    if (options.stdinOpenMs === undefined) stdin.end(options.stdin);
+    else stdinTimer = setTimeout(() => stdin.end(options.stdin ?? ""), options.stdinOpenMs);
   }
   let timedOut = false;
   const killGroup = (sig: NodeJS.Signals) => {
@@ -86,10 +94,12 @@ export function runInSandbox(
   return new Promise((resolve, reject) => {
     child.on("error", (err) => {
       clearTimeout(timer);
+      clearTimeout(stdinTimer);
       reject(err);
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(stdinTimer);
       if (hardKill) clearTimeout(hardKill);
       // Leftover helpers of the CLI (same process group) must not outlive the test.
       killGroup("SIGKILL");

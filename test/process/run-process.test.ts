@@ -91,6 +91,17 @@ describe("runProcess", () => {
     expect(await waitUntil(() => !isAlive(grandchild))).toBe(true);
   });
 
+  it("also kills a grandchild that left the process group (it carries the run's marker)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clinvk-test-"));
+    const pidfile = join(dir, "grandchild.pid");
+    const { exit } = await collect(
+      runProcess(fake("detached-grandchild", { FAKE_CLI_PIDFILE: pidfile }), { timeoutMs: 800, killGraceMs: 300 }),
+    );
+    expect(exit.reason).toBe("timeout");
+    const grandchild = Number(readFileSync(pidfile, "utf8"));
+    expect(await waitUntil(() => !isAlive(grandchild))).toBe(true);
+  });
+
   it("bounds a 50 MB line: one overflow item, then the next lines", async () => {
     const { items, exit } = await collect(runProcess(fake("flood"), { maxLineBytes: 1024 * 1024 }));
     expect(items[0]).toEqual({ kind: "overflow", bytes: 50 * 1024 * 1024 });

@@ -8,7 +8,7 @@ import type { Inspection, ProviderAdapter, ReplyPlan } from "./adapter.js";
 import { anthropicAdapter } from "./anthropic.js";
 import { geminiAdapter } from "./gemini.js";
 import { openaiAdapter } from "./openai.js";
-import type { Provider, RecordedRequest, ScriptedTurn, TurnInput } from "./types.js";
+import type { Provider, RecordedRequest, ScriptedTurn, TurnInput, UsageSpec } from "./types.js";
 import { estimateUsage, normalizeError, sleep, turnToolCalls } from "./util.js";
 
 const ADAPTERS: ProviderAdapter[] = [anthropicAdapter, openaiAdapter, geminiAdapter];
@@ -28,6 +28,12 @@ export interface ProviderStubOptions {
   log?: (line: string) => void;
   /** Serve the `/__stub/*` control API (script, requests, reset) used by the standalone runner. Default false. */
   controlApi?: boolean;
+  /**
+   * Token counts for answers whose turn gives none (or only some): a fixed spec, or one per request. Numbers left
+   * out are estimated (request bytes / 4), which varies with dates and paths in the CLI's prompt; fix them to make
+   * recordings reproducible.
+   */
+  usage?: UsageSpec | ((request: RecordedRequest) => UsageSpec | undefined);
 }
 
 export interface WaitOptions {
@@ -116,6 +122,8 @@ export async function startProviderStub(options: ProviderStubOptions = {}): Prom
   let generation = new AbortController();
   let closed = false;
   const log = options.log;
+  const defaultUsage = (rec: RecordedRequest): UsageSpec | undefined =>
+    typeof options.usage === "function" ? options.usage(rec) : options.usage;
 
   function takeTurn(rec: RecordedRequest): ScriptedTurn | null {
     const idx = queue.findIndex((e) => turnMatches(e.turn, rec));
@@ -138,7 +146,7 @@ export async function startProviderStub(options: ProviderStubOptions = {}): Prom
       model: rec.model ?? DEFAULT_MODEL[adapter.provider],
       text,
       toolCalls,
-      usage: estimateUsage(rec.bytes, text, toolCalls, turn?.usage),
+      usage: estimateUsage(rec.bytes, text, toolCalls, { ...defaultUsage(rec), ...turn?.usage }),
     };
     if (turn?.stopReason) plan.stopReason = turn.stopReason;
     if (turn?.chunkSize) plan.chunkSize = turn.chunkSize;
