@@ -21,11 +21,18 @@ export type { OutputFormat, RunRequest, RunResult } from "./engine/request.js";
 export { type CallOptions, Clinvoker, type Query, type WorkflowCallOptions } from "./sdk/clinvoker.js";
 export type { ClinvokerOptions, ConfigInput } from "./sdk/options.js";
 export { ClinvokerSession, type TurnOptions } from "./sdk/session.js";
-export type { NewSession, Session, SessionFilter, SessionPage, SessionStatus, SessionSummary } from "./sessions/session.js";
+export type {
+  NewSession,
+  Session,
+  SessionFilter,
+  SessionPage,
+  SessionStatus,
+  SessionSummary,
+} from "./sessions/session.js";
 export type { SessionStore } from "./sessions/store.js";
+export { VERSION } from "./version.js";
 export type { ChainStepResult, ChainSummary } from "./workflows/chain.js";
 export type { CompareOptions, CompareSummary } from "./workflows/compare.js";
 export type { TaskResult, TaskStatus, WorkflowEvent } from "./workflows/events.js";
 export type { ParallelSummary } from "./workflows/parallel.js";
 export type { ChainSpec, StepSpec, TaskSpec } from "./workflows/specs.js";
-export { VERSION } from "./version.js";
