@@ -4,24 +4,21 @@
 // stdin closed, so what is tested is what a user runs: argv → engine → real CLI → parser → renderer. One sandbox per
 // backend; each test runs in a directory of its own in it, because clinvk continues the newest session of the same
 // directory (session.auto_resume) and the tests must not chain into each other unless they mean to.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Value } from "typebox/value";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/engine.js";
 import { type RunEvent, RunEventSchema } from "../../src/engine/events.js";
-import { CLI_NAMES, CLI_VERSIONS, type CliName, type CliSandbox, prepareCliSandbox, REPO_ROOT } from "./cli-env.js";
+import { CLI_NAMES, CLI_VERSIONS, type CliName, type CliSandbox, prepareCliSandbox } from "./cli-env.js";
+import { describeRun, RUN_TIMEOUT_MS, runClinvk, runDir, snapshotClinvk } from "./clinvk-bin.js";
 import { killSandboxProcesses, waitForNoSandboxProcesses, watchSandboxProcesses } from "./processes.js";
-import { type RunOptions, type RunResult, runInSandbox } from "./run-cli.js";
+import type { RunOptions, RunResult } from "./run-cli.js";
 import { type Provider, type ProviderStub, startProviderStub, type ToolCallSpec } from "./stub/index.js";
 
-const DIST = join(REPO_ROOT, "dist");
-/** The bundled clinvk, copied from dist/ when the file starts, so that a rebuild meanwhile cannot pull it away. */
-let CLINVK = join(DIST, "cli.js");
-let snapshot: string | undefined;
-const RUN_TIMEOUT_MS = 60_000;
-const NOTE = "hello from note.txt\n";
+/** The bundled clinvk, copied out of dist/ when the file starts (see clinvk-bin.ts). */
+let CLINVK = "";
+let snapshot: { cli: string; cleanup(): void } | undefined;
 
 const PROVIDER: Record<CliName, Provider> = { claude: "anthropic", codex: "openai", gemini: "gemini" };
 
@@ -56,56 +53,21 @@ const SESSION_DIRS: Record<CliName, (sb: CliSandbox) => string> = {
 let stub: ProviderStub;
 
 beforeAll(async () => {
-  checkBuild();
-  snapshot = mkdtempSync(join(tmpdir(), "clinvk-e2e-dist-"));
-  // The bundle is self-contained (dependencies bundled): cli.js and its chunks are all it needs.
-  cpSync(join(DIST, "cli.js"), join(snapshot, "cli.js"));
-  if (existsSync(join(DIST, "chunks"))) cpSync(join(DIST, "chunks"), join(snapshot, "chunks"), { recursive: true });
-  CLINVK = join(snapshot, "cli.js");
+  snapshot = snapshotClinvk();
+  CLINVK = snapshot.cli;
   stub = await startProviderStub();
 });
 afterAll(async () => {
   await stub?.close();
-  if (snapshot) rmSync(snapshot, { recursive: true, force: true });
+  snapshot?.cleanup();
 });
 beforeEach(() => {
   stub.reset();
 });
 
-/**
- * Fails early when dist/cli.js is missing, and warns when a source file is newer than it (the tests would run
- * the old build; `npm run test:e2e` builds first, a bare `vitest --config vitest.e2e.config.ts` does not).
- */
-function checkBuild(): void {
-  const cli = join(DIST, "cli.js");
-  if (!existsSync(cli))
-    throw new Error(`${cli} is missing: run \`npm run build\` (\`npm run test:e2e\` builds it first)`);
-  const built = statSync(cli).mtimeMs;
-  const src = join(REPO_ROOT, "src");
-  const newer = readdirSync(src, { recursive: true, encoding: "utf8" }).find((file) => {
-    const stat = statSync(join(src, file), { throwIfNoEntry: false });
-    return stat?.isFile() && stat.mtimeMs > built + 1000;
-  });
-  if (newer) console.warn(`warning: dist/cli.js is older than src/${newer}: these tests run the older build`);
-}
-
 /** Runs clinvk in `dir` (see runDir) with the sandbox's env. */
 function clinvk(sb: CliSandbox, dir: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return runInSandbox(sb, process.execPath, [CLINVK, ...args], { timeoutMs: RUN_TIMEOUT_MS, cwd: dir, ...options });
-}
-
-let runDirs = 0;
-/** A new work directory inside the sandbox, holding note.txt. */
-function runDir(sb: CliSandbox): string {
-  const dir = join(sb.root, "runs", String(++runDirs));
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "note.txt"), NOTE);
-  return dir;
-}
-
-/** Adds clinvk's output to assertion failures. */
-function describeRun(r: RunResult): string {
-  return `exit ${r.code} (signal ${r.signal}, ${r.durationMs} ms${r.timedOut ? ", TIMED OUT" : ""})\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`;
+  return runClinvk(CLINVK, sb, dir, args, options);
 }
 
 /** The `-o json` document; fails with the run's output when stdout is not one JSON object. */

@@ -1,0 +1,65 @@
+// The bundled clinvk for e2e tests: copied out of dist/ when a test file starts, so that a rebuild meanwhile
+// cannot pull it away; run with a sandbox's env in a directory of the test's own.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type CliSandbox, REPO_ROOT } from "./cli-env.js";
+import { type RunOptions, type RunResult, runInSandbox } from "./run-cli.js";
+
+const DIST = join(REPO_ROOT, "dist");
+export const RUN_TIMEOUT_MS = 60_000;
+export const NOTE = "hello from note.txt\n";
+
+/**
+ * Fails early when dist/cli.js is missing, and warns when a source file is newer than it (the tests would run
+ * the old build; `npm run test:e2e` builds first, a bare `vitest --config vitest.e2e.config.ts` does not).
+ */
+function checkBuild(): void {
+  const cli = join(DIST, "cli.js");
+  if (!existsSync(cli))
+    throw new Error(`${cli} is missing: run \`npm run build\` (\`npm run test:e2e\` builds it first)`);
+  const built = statSync(cli).mtimeMs;
+  const src = join(REPO_ROOT, "src");
+  const newer = readdirSync(src, { recursive: true, encoding: "utf8" }).find((file) => {
+    const stat = statSync(join(src, file), { throwIfNoEntry: false });
+    return stat?.isFile() && stat.mtimeMs > built + 1000;
+  });
+  if (newer) console.warn(`warning: dist/cli.js is older than src/${newer}: these tests run the older build`);
+}
+
+/** Copies the bundle (cli.js and its chunks: self-contained) to a temp dir; returns its path and a cleanup. */
+export function snapshotClinvk(): { cli: string; cleanup(): void } {
+  checkBuild();
+  const dir = mkdtempSync(join(tmpdir(), "clinvk-e2e-dist-"));
+  cpSync(join(DIST, "cli.js"), join(dir, "cli.js"));
+  if (existsSync(join(DIST, "chunks"))) cpSync(join(DIST, "chunks"), join(dir, "chunks"), { recursive: true });
+  return { cli: join(dir, "cli.js"), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs clinvk (the snapshot at `cli`) in `dir` with the sandbox's env. */
+export function runClinvk(
+  cli: string,
+  sb: CliSandbox,
+  dir: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  return runInSandbox(sb, process.execPath, [cli, ...args], { timeoutMs: RUN_TIMEOUT_MS, cwd: dir, ...options });
+}
+
+let runDirs = 0;
+/**
+ * A new work directory inside the sandbox, holding note.txt. Each test gets its own, because clinvk continues
+ * the newest session of the same directory (session.auto_resume).
+ */
+export function runDir(sb: CliSandbox): string {
+  const dir = join(sb.root, "runs", `${process.pid}-${++runDirs}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "note.txt"), NOTE);
+  return dir;
+}
+
+/** Adds clinvk's output to assertion failures. */
+export function describeRun(r: RunResult): string {
+  return `exit ${r.code} (signal ${r.signal}, ${r.durationMs} ms${r.timedOut ? ", TIMED OUT" : ""})\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`;
+}

@@ -1,0 +1,229 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: clinvk's JSON output and provider wire JSON are read loosely.
+// Sessions, workflows, the server's native API and the SDK examples, each against the REAL claude, codex and
+// gemini CLIs behind the provider stub.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CLI_NAMES, type CliName, type CliSandbox, prepareCliSandbox, REPO_ROOT } from "./cli-env.js";
+import { describeRun, runClinvk, runDir, snapshotClinvk } from "./clinvk-bin.js";
+import { runInSandbox } from "./run-cli.js";
+import { type Provider, type ProviderStub, startProviderStub } from "./stub/index.js";
+
+const PROVIDER: Record<CliName, Provider> = { claude: "anthropic", codex: "openai", gemini: "gemini" };
+let stub: ProviderStub;
+let sb: CliSandbox;
+let bin: { cli: string; cleanup(): void };
+
+beforeAll(async () => {
+  bin = snapshotClinvk();
+  stub = await startProviderStub();
+  sb = prepareCliSandbox("all", stub.url);
+});
+afterAll(async () => {
+  sb?.cleanup();
+  await stub?.close();
+  bin?.cleanup();
+});
+beforeEach(() => stub.reset());
+
+const clinvk = (dir: string, args: string[]) => runClinvk(bin.cli, sb, dir, args);
+const json = (stdout: string) => JSON.parse(stdout);
+/** Everything the provider received in a request, as text (earlier turns included). */
+const sent = (request: { body?: unknown }) => JSON.stringify(request.body ?? {});
+
+describe.each(CLI_NAMES)("sessions with %s", (cli) => {
+  it("resume --last sends the earlier turns to the CLI", async () => {
+    const dir = runDir(sb);
+    stub.script({ text: "The first answer is purple." });
+    const first = await clinvk(dir, ["-b", cli, "-o", "json", "first question"]);
+    expect(first.code, describeRun(first)).toBe(0);
+    const session = json(first.stdout).session_id;
+    const resumed = await clinvk(dir, ["resume", "--last", "-b", cli, "-o", "json", "and then?"]);
+    expect(resumed.code, describeRun(resumed)).toBe(0);
+    expect(json(resumed.stdout).session_id).toBe(session);
+    const requests = stub.mainRequests(PROVIDER[cli]);
+    const last = requests.at(-1);
+    expect(last?.userText).toContain("and then?");
+    expect(sent(last ?? {})).toContain("The first answer is purple.");
+    const listed = json((await clinvk(dir, ["sessions", "show", session.slice(0, 8), "--json"])).stdout);
+    expect(listed).toMatchObject({ backend: cli, turn_count: 2, status: "completed" });
+  });
+});
+
+describe("sessions across processes", () => {
+  it("a session is visible to a second process while the first still runs", async () => {
+    const dir = runDir(sb);
+    stub.script({ text: "slow answer", delayMs: 4000 });
+    const running = clinvk(dir, ["-b", "claude", "-o", "json", "take your time"]);
+    let seen: any;
+    const deadline = Date.now() + 15_000;
+    while (!seen && Date.now() < deadline) {
+      const list = json((await clinvk(dir, ["sessions", "list", "--json", "--workdir", dir])).stdout);
+      seen = list.sessions[0];
+      if (!seen) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(seen).toMatchObject({ backend: "claude", status: "active" });
+    const done = await running;
+    expect(done.code, describeRun(done)).toBe(0);
+    expect(json(done.stdout).session_id).toBe(seen.id);
+  });
+});
+
+describe("workflows on the real CLIs", () => {
+  it("parallel runs a task file across the three backends", async () => {
+    const dir = runDir(sb);
+    const tasks = JSON.stringify({
+      tasks: CLI_NAMES.map((backend) => ({ id: backend, backend, prompt: `task for ${backend}` })),
+    });
+    const run = await runInSandbox(sb, process.execPath, [bin.cli, "parallel", "--json"], {
+      cwd: dir,
+      stdin: tasks,
+      timeoutMs: 120_000,
+    });
+    expect(run.code, describeRun(run)).toBe(0);
+    const summary = json(run.stdout);
+    expect(summary).toMatchObject({ total_tasks: 3, completed: 3, failed: 0 });
+    for (const result of summary.results) expect(result.output).toContain(`task for ${result.backend}`);
+  });
+
+  it("a chain's second step reaches its CLI with the first step's answer", async () => {
+    const dir = runDir(sb);
+    stub.script({ provider: "anthropic", text: "DRAFT-7731" });
+    const chain = JSON.stringify({
+      steps: [
+        { backend: "claude", prompt: "draft" },
+        { backend: "codex", prompt: "improve: {{previous}}" },
+      ],
+    });
+    const run = await runInSandbox(sb, process.execPath, [bin.cli, "chain", "--json"], {
+      cwd: dir,
+      stdin: chain,
+      timeoutMs: 120_000,
+    });
+    expect(run.code, describeRun(run)).toBe(0);
+    expect(stub.mainRequests("openai").at(-1)?.userText).toContain("improve: DRAFT-7731");
+  });
+
+  it("compare puts the three real CLIs side by side", async () => {
+    const run = await clinvk(runDir(sb), ["compare", "--all-backends", "--json", "same question"]);
+    expect(run.code, describeRun(run)).toBe(0);
+    const summary = json(run.stdout);
+    expect(summary.backends).toEqual(["claude", "codex", "gemini"]);
+    expect(summary.results.map((r: any) => r.status)).toEqual(["completed", "completed", "completed"]);
+  });
+});
+
+describe("clinvk serve with the real CLIs", () => {
+  let base = "";
+  let server: ReturnType<typeof spawn> | undefined;
+  beforeAll(async () => {
+    server = spawn(process.execPath, [bin.cli, "serve", "--port", "0"], {
+      cwd: sb.workDir,
+      env: sb.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    base = await new Promise<string>((resolve, reject) => {
+      let err = "";
+      server?.stderr?.on("data", (chunk) => {
+        err += chunk;
+        const match = /serving on (http:\/\/\S+)/.exec(err);
+        if (match) resolve(match[1] as string);
+      });
+      server?.on("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+    });
+  });
+  afterAll(() => {
+    server?.kill("SIGTERM");
+  });
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${base}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
+
+  it.each(CLI_NAMES)("POST /api/v1/prompt on %s: JSON, NDJSON and SSE", async (cli) => {
+    const plain = await (
+      await post("/api/v1/prompt", { backend: cli, prompt: "over http", workdir: sb.workDir })
+    ).json();
+    expect(plain).toMatchObject({ backend: cli, status: "success", output: expect.stringContaining("over http") });
+    const ndjson = await (
+      await post("/api/v1/prompt", {
+        backend: cli,
+        prompt: "streamed",
+        ephemeral: true,
+        output_format: "stream-json",
+        workdir: sb.workDir,
+      })
+    ).text();
+    const events = ndjson
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(events.at(-1)).toMatchObject({ type: "result", status: "success" });
+    const sse = await (
+      await post(
+        "/api/v1/prompt",
+        { backend: cli, prompt: "sse", ephemeral: true, workdir: sb.workDir },
+        { accept: "text/event-stream" },
+      )
+    ).text();
+    expect(sse).toContain("event: result");
+  });
+
+  it("a session started through the API goes on in the CLI, and the other way round", async () => {
+    stub.script({ provider: "anthropic", text: "API-SIDE-ANSWER" });
+    const viaApi: any = await (
+      await post("/api/v1/prompt", { backend: "claude", prompt: "start over http", workdir: sb.workDir })
+    ).json();
+    const inCli = await clinvk(sb.workDir, [
+      "resume",
+      viaApi.session_id.slice(0, 8),
+      "-o",
+      "json",
+      "continue in the terminal",
+    ]);
+    expect(inCli.code, describeRun(inCli)).toBe(0);
+    expect(json(inCli.stdout).session_id).toBe(viaApi.session_id);
+    expect(sent(stub.mainRequests("anthropic").at(-1) ?? {})).toContain("API-SIDE-ANSWER");
+
+    stub.script({ provider: "openai", text: "CLI-SIDE-ANSWER" });
+    const fromCli = json((await clinvk(runDir(sb), ["-b", "codex", "-o", "json", "start in the terminal"])).stdout);
+    const viaApi2 = await (
+      await post(`/api/v1/sessions/${fromCli.session_id}/resume`, { prompt: "continue over http" })
+    ).json();
+    expect(viaApi2).toMatchObject({ session_id: fromCli.session_id, status: "success" });
+    expect(sent(stub.mainRequests("openai").at(-1) ?? {})).toContain("CLI-SIDE-ANSWER");
+  });
+});
+
+describe("the SDK examples run against the real CLIs", () => {
+  const tsx = join(REPO_ROOT, "node_modules", ".bin", "tsx");
+  const example = (name: string, args: string[]) =>
+    runInSandbox(sb, tsx, [join(REPO_ROOT, "examples", name), ...args], {
+      cwd: REPO_ROOT,
+      timeoutMs: 120_000,
+      env: { CLINVK_HOME: join(sb.root, "sdk-home"), TSX_TSCONFIG_PATH: join(REPO_ROOT, "tsconfig.json") },
+    });
+
+  it.each(CLI_NAMES)("one-shot on %s", async (cli) => {
+    const run = await example("one-shot.ts", [cli, "hello from the example"]);
+    expect(run.code, describeRun(run)).toBe(0);
+    expect(run.stdout).toContain("hello from the example");
+  });
+
+  it("streaming, a multi-turn session, a parallel review and an abort", async () => {
+    const stream = await example("stream-to-terminal.ts", ["gemini", "stream this"]);
+    expect(stream.stdout).toContain("stream this");
+    const chat = await example("multi-turn-session.ts", ["codex"]);
+    expect(chat.code, describeRun(chat)).toBe(0);
+    expect(chat.stdout).toContain("What number did I ask you to remember?");
+    const review = await example("parallel-review.ts", []);
+    expect(review.code, describeRun(review)).toBe(0);
+    expect(review.stdout).toContain("3/3 done");
+    stub.script({ provider: "anthropic", hang: true });
+    const aborted = await example("abort-on-timeout.ts", ["2"]);
+    expect(aborted.code, describeRun(aborted)).toBe(7);
+    expect(aborted.stderr).toContain("gave up after 2 s");
+  });
+});
