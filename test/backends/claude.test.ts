@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { InvocationOptions } from "../../src/backends/backend.js";
 import { claude } from "../../src/backends/claude.js";
 import { ofType, parseRecorded, textOf } from "../helpers.js";
+import { baseInvocation } from "./invocation.js";
 
-const base: InvocationOptions = {
-  prompt: "hello",
-  approvalMode: "default",
-  sandboxMode: "default",
-  allowedTools: [],
-  allowedDirs: [],
-  extraFlags: [],
-  ephemeral: false,
-  promptVia: "argv",
-};
+const base = baseInvocation;
 
 describe("claude argv", () => {
   it("runs headless in streaming JSON with the prompt after --", () => {

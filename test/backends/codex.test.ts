@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { InvocationOptions } from "../../src/backends/backend.js";
 import { codex } from "../../src/backends/codex.js";
 import { ofType, parseRecorded, textOf } from "../helpers.js";
+import { baseInvocation } from "./invocation.js";
 
-const base: InvocationOptions = {
-  prompt: "hello",
-  approvalMode: "default",
-  sandboxMode: "default",
-  allowedTools: [],
-  allowedDirs: [],
-  extraFlags: [],
-  ephemeral: false,
-  promptVia: "argv",
-};
+const base = baseInvocation;
 
 describe("codex argv", () => {
   it("runs exec --json outside git repos too, prompt after --", () => {

@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { InvocationOptions } from "../../src/backends/backend.js";
 import { gemini } from "../../src/backends/gemini.js";
 import { ofType, parseRecorded, textOf } from "../helpers.js";
+import { baseInvocation } from "./invocation.js";
 
-const base: InvocationOptions = {
-  prompt: "hello",
-  approvalMode: "default",
-  sandboxMode: "default",
-  allowedTools: [],
-  allowedDirs: [],
-  extraFlags: [],
-  ephemeral: false,
-  promptVia: "argv",
-};
+const base = baseInvocation;
 
 describe("gemini argv", () => {
   it("runs headless in stream-json with the prompt in --prompt=", () => {
