@@ -22,8 +22,17 @@ export function openStore(): FileSessionStore {
   return new FileSessionStore(clinvkHome());
 }
 
-export function cliContext(configFile: string | undefined): CliContext {
+/**
+ * The config, store and engine of one command. `capacity` raises the admission gate for a workflow
+ * whose own cap the user chose (`--max-parallel`), so that it is not silently lowered.
+ */
+export function cliContext(configFile: string | undefined, capacity?: { running: number; queued: number }): CliContext {
   const loaded = loadCliConfig(configFile);
+  if (capacity) {
+    const caps = loaded.config.concurrency;
+    caps.max_running = Math.max(caps.max_running, capacity.running);
+    caps.max_queued = Math.max(caps.max_queued, capacity.queued);
+  }
   const store = openStore();
   return { loaded, config: loaded.config, store, engine: new Engine(engineOptionsFromConfig(loaded.config, store)) };
 }

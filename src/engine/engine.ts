@@ -214,7 +214,9 @@ export class Engine {
       },
     );
     while (!settled || positions.length > 0) {
-      const position = positions.shift();
+      // Only the latest position matters: a long queue moves often.
+      const position = positions.at(-1);
+      positions.length = 0;
       if (position !== undefined) {
         yield stamp({ type: "queued", position });
         continue;

@@ -26,9 +26,9 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** Pids of the processes whose environment carries this run's marker (Linux; elsewhere none). */
-export function markedProcesses(marker: string): number[] {
-  const needle = `${RUN_MARKER}=${marker}\0`;
+/** Pids of the processes whose environment carries one of these runs' markers (Linux; elsewhere none). */
+export function markedProcesses(...markers: string[]): number[] {
+  const needles = markers.map((marker) => `${RUN_MARKER}=${marker}\0`);
   let entries: string[];
   try {
     entries = readdirSync("/proc");
@@ -39,7 +39,8 @@ export function markedProcesses(marker: string): number[] {
   for (const entry of entries) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${entry}/environ`, "latin1").includes(needle)) found.push(Number(entry));
+      const environ = readFileSync(`/proc/${entry}/environ`, "latin1");
+      if (needles.some((needle) => environ.includes(needle))) found.push(Number(entry));
     } catch {
       // Gone already, or not ours to read.
     }
@@ -47,16 +48,21 @@ export function markedProcesses(marker: string): number[] {
   return found;
 }
 
-/** Signals the run's process group and every other process that carries its marker. */
-export function signalRun(run: LiveRun, signal: NodeJS.Signals): void {
+/**
+ * Signals the run's process group and every other process that carries its marker. Returns those
+ * processes, so that a follow-up signal can reuse them instead of scanning /proc again.
+ */
+export function signalRun(run: LiveRun, signal: NodeJS.Signals, known?: readonly number[]): readonly number[] {
   signalGroup(run.pid, signal);
-  for (const pid of markedProcesses(run.marker)) {
+  const marked = known ?? markedProcesses(run.marker);
+  for (const pid of marked) {
     try {
       process.kill(pid, signal);
     } catch {
       // Already gone.
     }
   }
+  return marked;
 }
 
 export function trackRun(run: LiveRun): void {
@@ -64,7 +70,11 @@ export function trackRun(run: LiveRun): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on("exit", () => {
-      for (const live of liveRuns.values()) signalRun(live, "SIGKILL");
+      // One scan of /proc for every run still tracked.
+      const runs = [...liveRuns.values()];
+      if (runs.length === 0) return;
+      const marked = markedProcesses(...runs.map((run) => run.marker));
+      for (const run of runs) signalRun(run, "SIGKILL", marked);
     });
   }
 }

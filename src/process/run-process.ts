@@ -103,8 +103,8 @@ export async function* runProcess(
     terminating = true;
     reason = why;
     if (!run) return;
-    signalRun(run, "SIGTERM");
-    const kill = setTimeout(() => signalRun(run, "SIGKILL"), killGraceMs);
+    const marked = signalRun(run, "SIGTERM");
+    const kill = setTimeout(() => signalRun(run, "SIGKILL", marked), killGraceMs);
     kill.unref();
     timers.push(kill);
   };
@@ -154,9 +154,9 @@ export async function* runProcess(
     exitSignal = sig;
     // Stragglers (background jobs of the agent) go with it; SIGKILL follows if needed.
     if (run) {
-      signalRun(run, "SIGTERM");
+      const marked = signalRun(run, "SIGTERM");
       const kill = setTimeout(() => {
-        signalRun(run, "SIGKILL");
+        signalRun(run, "SIGKILL", marked);
         untrackRun(run.pid);
       }, killGraceMs);
       kill.unref();

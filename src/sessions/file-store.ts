@@ -77,6 +77,14 @@ export class FileSessionStore implements SessionStore {
     return this.get(found[0] as string);
   }
 
+  async count(filter: SessionFilter = {}): Promise<number> {
+    const index = await this.readIndex();
+    if (Object.keys(filter).length === 0) return index.size;
+    let total = 0;
+    for (const session of index.values()) if (matches(session, filter)) total += 1;
+    return total;
+  }
+
   async list(filter: SessionFilter = {}): Promise<SessionPage> {
     const index = await this.readIndex();
     const all = [...index.values()].filter((session) => matches(session, filter)).sort(newestFirst);

@@ -13,6 +13,8 @@ export interface SessionStore {
   get(id: string): Promise<Session>;
   /** Exactly one session whose id starts with the prefix; else `session_not_found` (none or ambiguous). */
   getByPrefix(prefix: string): Promise<Session>;
+  /** How many sessions match, without listing them. */
+  count(filter?: SessionFilter): Promise<number>;
   /** Newest `last_used` first. */
   list(filter?: SessionFilter): Promise<SessionPage>;
   /** Atomic read-modify-write: no concurrent update, from any process, is lost. */

@@ -4,6 +4,7 @@
  * `{{tasks.ID.output}}`). Fail-fast cancels the rest and kills the running ones. Everything that
  * can be wrong with the tasks is found before the first one starts.
  */
+import { setMaxListeners } from "node:events";
 import type { BackendName } from "../backends/names.js";
 import type { Engine } from "../engine/engine.js";
 import { ClinvkError, toClinvkError } from "../engine/errors.js";
@@ -164,6 +165,7 @@ export async function* runParallel(
   const started = new Date();
   const events = new AsyncQueue<WorkflowEvent>();
   const controller = new AbortController();
+  setMaxListeners(0, controller.signal); // one listener per running task
   const onAbort = () => controller.abort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) controller.abort();

@@ -97,6 +97,8 @@ export function sessionStoreContract(kind: string, makeHome: () => string) {
       });
       expect((await store.list()).sessions.map((s) => s.id)).toEqual([a.id, c.id, b.id]);
       expect((await store.list({ backend: "claude" })).total).toBe(2);
+      expect(await store.count()).toBe(3);
+      expect(await store.count({ backend: "claude" })).toBe(2);
       expect((await store.list({ status: "completed" })).sessions.map((s) => s.id)).toEqual([a.id]);
       expect((await store.list({ tag: "x" })).sessions.map((s) => s.id)).toEqual([a.id]);
       expect((await store.list({ workdir: "/b" })).sessions.map((s) => s.id)).toEqual([b.id]);

@@ -29,7 +29,7 @@ export function healthRoutes(app: FastifyInstance, context: ServerContext): void
       }));
       let store: { available: boolean; session_count?: number; error?: string };
       try {
-        store = { available: true, session_count: (await context.store.list({ limit: 1 })).total };
+        store = { available: true, session_count: await context.store.count() };
       } catch (error) {
         store = { available: false, error: (error as Error).message };
       }
