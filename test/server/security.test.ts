@@ -52,6 +52,16 @@ describe("CORS", () => {
     });
     expect(preflight.statusCode).toBe(204);
     expect(preflight.headers["access-control-allow-origin"]).toBe("http://localhost:5173");
+    const sdk = await app.inject({
+      method: "OPTIONS",
+      url: "/api/v1/prompt",
+      headers: {
+        origin: "http://localhost:5173",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "x-stainless-os,x-clinvk-session",
+      },
+    });
+    expect(sdk.headers["access-control-allow-headers"]).toContain("x-stainless-os");
     const foreign = await app.inject({
       method: "OPTIONS",
       url: "/api/v1/prompt",

@@ -58,6 +58,10 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     store,
     config: live,
     logger: { level: flags.logLevel ?? "info" },
+    surfaces: await Promise.all([
+      import("../../server/routes/openai.js").then((m) => m.openaiRoutes),
+      import("../../server/routes/anthropic.js").then((m) => m.anthropicRoutes),
+    ]),
   });
   const watcher = watchConfig(loaded, {
     configFile: flags.config,

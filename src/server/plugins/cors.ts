@@ -36,19 +36,11 @@ export const corsPlugin = globalPlugin(async (app: FastifyInstance, context: Ser
         credentials: server.cors_allow_credentials,
         maxAge: server.cors_max_age,
         methods: ["GET", "POST", "DELETE", "OPTIONS"],
-        allowedHeaders: [
-          "Accept",
-          "Authorization",
-          "Content-Type",
-          "X-Api-Key",
-          "X-Request-Id",
-          "anthropic-version",
-          "anthropic-beta",
-          "traceparent",
-          "tracestate",
-        ],
+        // Requested headers are reflected (the SDKs send x-stainless-*, anthropic-*): the origin check is the gate.
         exposedHeaders: [
           "X-Request-Id",
+          "X-Clinvk-Session",
+          "x-should-retry",
           "traceparent",
           "Retry-After",
           "X-RateLimit-Limit",

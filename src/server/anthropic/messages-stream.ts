@@ -1,0 +1,59 @@
+/**
+ * A streamed message as Anthropic sends it: message_start (usage as known so far), a ping, one text
+ * block (content_block_start, content_block_delta..., content_block_stop), message_delta with the
+ * stop_reason and the final usage, message_stop; pings while the CLI thinks or runs tools; an
+ * `error` event if the run fails once the stream has begun.
+ */
+import type { SseSink, SurfaceStream } from "../compat/drive.js";
+import { tokenCounts } from "../compat/tokens.js";
+import { anthropicErrorBody } from "./errors.js";
+import { type MessageMeta, messageUsage } from "./messages.js";
+
+export function messagesStream(sink: SseSink, meta: MessageMeta, options: { promptTokens: number }): SurfaceStream {
+  const emit = (type: string, fields: Record<string, unknown> = {}) => sink.send({ type, ...fields }, type);
+  let open = false;
+  const startBlock = () => {
+    if (open) return;
+    open = true;
+    emit("content_block_start", { index: 0, content_block: { type: "text", text: "", citations: null } });
+  };
+  return {
+    open() {
+      emit("message_start", {
+        message: {
+          id: meta.id,
+          type: "message",
+          role: "assistant",
+          model: meta.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          // The CLI reports its counts at the end; until then, the estimate of the conversation.
+          usage: {
+            input_tokens: options.promptTokens,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+            output_tokens: 0,
+          },
+        },
+      });
+      emit("ping");
+    },
+    text(delta) {
+      if (!delta) return;
+      startBlock();
+      emit("content_block_delta", { index: 0, delta: { type: "text_delta", text: delta } });
+    },
+    ping: () => emit("ping"),
+    finish(result, text) {
+      startBlock();
+      emit("content_block_stop", { index: 0 });
+      emit("message_delta", {
+        delta: { stop_reason: "end_turn", stop_sequence: null },
+        usage: messageUsage(tokenCounts(result.usage, options.promptTokens, text)),
+      });
+      emit("message_stop");
+    },
+    fail: (failure) => sink.send(anthropicErrorBody(failure), "error"),
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Error handling on a surface's own scope, so that every failure under its prefix (validation,
+ * unknown routes, the API-key check, rate limits, runs that failed) comes out in its format, with
+ * the status its SDK acts on and the retry headers that SDKs honour.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { type Failure, failureOf } from "./errors.js";
+import { SESSION_HEADER } from "./turn.js";
+
+export interface RenderedError {
+  status: number;
+  body: unknown;
+}
+
+export type ErrorRenderer = (failure: Failure) => RenderedError;
+
+/** Retry-After for the statuses that clients retry; x-should-retry: false where waiting cannot help. */
+export function retryHeaders(reply: FastifyReply, failure: Failure): void {
+  if (failure.retryAfter && !reply.hasHeader("retry-after")) reply.header("retry-after", String(failure.retryAfter));
+  if (failure.retryable === false) reply.header("x-should-retry", "false");
+}
+
+export function registerSurfaceErrors(scope: FastifyInstance, render: ErrorRenderer): void {
+  scope.setErrorHandler((error, request, reply) => {
+    const { failure, unexpected } = failureOf(error);
+    if (unexpected) request.log.error({ err: error }, "request failed");
+    const { status, body } = render(failure);
+    retryHeaders(reply, failure);
+    return reply.status(status).send(body);
+  });
+  scope.setNotFoundHandler((request, reply) => {
+    const { status, body } = render({
+      kind: "not_found",
+      message: `no route ${request.method} ${request.url.split("?")[0]}`,
+      code: "not_found",
+    });
+    return reply.status(status).send(body);
+  });
+  // The API-key check answers before any route, in the native API's shape: say it in this one's.
+  scope.addHook("onSend", async (_request, reply, payload) => {
+    if (reply.statusCode !== 401 || typeof payload !== "string") return payload;
+    try {
+      const native = JSON.parse(payload) as { error?: { code?: unknown; message?: unknown } };
+      if (native.error?.code !== "unauthorized") return payload;
+      const message = typeof native.error.message === "string" ? native.error.message : "invalid API key";
+      return JSON.stringify(render({ kind: "authentication", message, code: "invalid_api_key" }).body);
+    } catch {
+      return payload;
+    }
+  });
+}
+
+/** The X-Clinvk-Session a client sent, if any. */
+export function sessionHeader(request: FastifyRequest): string | undefined {
+  const value = request.headers[SESSION_HEADER];
+  return typeof value === "string" && value.trim() ? value.trim() : undefined;
+}

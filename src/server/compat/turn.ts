@@ -1,0 +1,207 @@
+/**
+ * One request of the OpenAI or Anthropic surface as one run of a CLI. A conversation that a
+ * session already holds continues that session (named by X-Clinvk-Session or previous_response_id,
+ * or found by its fingerprint), and the CLI is sent only what is new; any other starts a session
+ * whose first prompt carries the earlier turns as a transcript. The server's policies apply as for
+ * the native API, and the workdir is always the server's own (or the continued session's).
+ */
+import type { RunRequest } from "../../engine/request.js";
+import { sessionRequest } from "../../engine/session-requests.js";
+import type { Session } from "../../sessions/session.js";
+import type { ServerContext } from "../context.js";
+import { allowedWorkdir, runOptions } from "../translate-api.js";
+import { giveBack, META, record, type Taken, take, takeByFingerprint } from "./continuation.js";
+import {
+  type Conversation,
+  fingerprint,
+  mergeTurns,
+  prefixFingerprints,
+  promptFor,
+  splitLatest,
+  type Turn,
+  titleOf,
+  withSystem,
+} from "./conversation.js";
+import { CompatError } from "./errors.js";
+import type { ModelRoute } from "./models.js";
+import { estimateConversation } from "./tokens.js";
+
+/** Backends whose CLI takes no system prompt: it goes into the session's first prompt instead. */
+const SYSTEM_IN_PROMPT: ReadonlySet<string> = new Set(["gemini"]);
+
+export interface TurnRequest {
+  surface: "openai" | "anthropic";
+  /** Merged turns, the last one the user's. */
+  conversation: Conversation;
+  /** Undefined only when a previous response names the session (its backend and model then). */
+  route?: ModelRoute;
+  /** X-Clinvk-Session: this session, by id or unique prefix. */
+  sessionId?: string;
+  /** previous_response_id, decoded: only `conversation.turns` are new. */
+  previous?: { sessionId: string; responseId: string };
+  /** Leave no session behind and find none by fingerprint (Responses API `store: false`). */
+  ephemeral?: boolean;
+  /** Names the response to this turn (Responses API), remembered as the conversation's latest. */
+  responseIdFor?: (sessionId: string | undefined) => string;
+}
+
+export interface PlannedTurn {
+  run: RunRequest;
+  /** The clinvoker session, for the X-Clinvk-Session header; undefined when ephemeral. */
+  sessionId?: string;
+  /** The id of this turn's response, when the request asked for one (responseIdFor). */
+  responseId?: string;
+  /** Estimated tokens of the conversation, for usage when the CLI reports none. */
+  promptTokens: number;
+  /** The turn succeeded with this answer: the session now holds the conversation with it. */
+  complete(answer: string): Promise<void>;
+  /** The turn failed or never ran: the session is given back as it was (a new, empty one removed). */
+  abandon(): Promise<void>;
+}
+
+export const SESSION_HEADER = "x-clinvk-session";
+
+function previousNotFound(id: string, why: string): CompatError {
+  return new CompatError("invalid_request", `Previous response with id '${id}' ${why}.`, {
+    param: "previous_response_id",
+    code: "previous_response_not_found",
+  });
+}
+
+/** The session a request names, taken for this turn, and which of its turns the CLI has not seen. */
+async function named(
+  context: ServerContext,
+  request: TurnRequest,
+): Promise<{ taken: Taken; newTurns: Turn[]; base?: string } | undefined> {
+  const turns = request.conversation.turns;
+  if (request.previous) {
+    const { sessionId, responseId } = request.previous;
+    const session = await context.store.get(sessionId).catch(() => {
+      throw previousNotFound(responseId, "not found");
+    });
+    if (session.metadata[META.response] !== responseId) {
+      throw previousNotFound(
+        responseId,
+        "is not the latest response of its conversation, the only one it can go on from",
+      );
+    }
+    const taken = (await take(context.store, session.id)) as Taken;
+    return { taken, newTurns: turns, base: session.metadata[META.conversation] };
+  }
+  if (request.sessionId) {
+    const session = await context.store.getByPrefix(request.sessionId);
+    const taken = (await take(context.store, session.id)) as Taken;
+    // The turns after what the session recorded; with no record, the user's newest messages.
+    const matched = taken.previous ? prefixFingerprints(turns).lastIndexOf(taken.previous) : -1;
+    return { taken, newTurns: matched >= 0 ? turns.slice(matched + 1) : splitLatest(turns).latest };
+  }
+  if (!request.route || request.ephemeral) return undefined;
+  const found = await takeByFingerprint(context.store, turns, request.route.backend);
+  return found && { taken: found, newTurns: turns.slice(found.matched + 1) };
+}
+
+function checkBackend(session: Session, route: ModelRoute | undefined): void {
+  if (route && route.backend !== session.backend) {
+    throw new CompatError(
+      "invalid_request",
+      `session ${session.id.slice(0, 8)} is a ${session.backend} session; the model names ${route.backend}`,
+      { param: "model", code: "backend_mismatch" },
+    );
+  }
+}
+
+export async function planTurn(context: ServerContext, request: TurnRequest): Promise<PlannedTurn> {
+  const found = await named(context, request);
+  if (!found) return startSession(context, request);
+  try {
+    return continueSession(context, request, found);
+  } catch (error) {
+    await giveBack(context.store, found.taken).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The turn as the next one of a session's CLI conversation: the CLI gets only what is new. */
+function continueSession(
+  context: ServerContext,
+  request: TurnRequest,
+  found: { taken: Taken; newTurns: Turn[]; base?: string },
+): PlannedTurn {
+  const config = context.config.current;
+  const { session } = found.taken;
+  checkBackend(session, request.route);
+  const run = sessionRequest(session, {
+    ...runOptions({ model: request.route?.model }, config),
+    prompt: promptFor(found.newTurns),
+    // Inlined in the first prompt, the system prompt is in the CLI's history already.
+    systemPrompt: SYSTEM_IN_PROMPT.has(session.backend) ? undefined : request.conversation.system,
+  });
+  run.workdir = allowedWorkdir(session.working_dir, config);
+  context.engine.prepare(run);
+  // The fingerprint of the whole conversation: extended from the stored one when only new turns came.
+  const answered = (answer: string) =>
+    found.base !== undefined
+      ? fingerprint(mergeTurns([...found.newTurns, { role: "assistant", text: answer }]), found.base)
+      : fingerprint(mergeTurns([...request.conversation.turns, { role: "assistant", text: answer }]));
+  const responseId = request.responseIdFor?.(session.id);
+  return {
+    run,
+    sessionId: session.id,
+    responseId,
+    promptTokens: estimateConversation(request.conversation),
+    complete: (answer) => record(context.store, session.id, { fingerprint: answered(answer), responseId }),
+    abandon: () => giveBack(context.store, found.taken).catch(() => undefined),
+  };
+}
+
+/** The turn as the first of a new session, with any earlier turns in its prompt. */
+async function startSession(context: ServerContext, request: TurnRequest): Promise<PlannedTurn> {
+  const config = context.config.current;
+  const { system, turns } = request.conversation;
+  const route = request.route as ModelRoute;
+  const inline = SYSTEM_IN_PROMPT.has(route.backend);
+  const prompt = promptFor(turns);
+  const run: RunRequest = {
+    ...runOptions({ model: route.model }, config),
+    backend: route.backend,
+    prompt: inline ? withSystem(prompt, system) : prompt,
+    systemPrompt: inline ? undefined : system,
+    workdir: allowedWorkdir(undefined, config),
+    ephemeral: request.ephemeral === true,
+  };
+  // Invalid requests fail here, before a session exists for them.
+  const prepared = context.engine.prepare(run);
+  const promptTokens = estimateConversation(request.conversation);
+  if (run.ephemeral) {
+    const responseId = request.responseIdFor?.(undefined);
+    return { run, responseId, promptTokens, complete: async () => {}, abandon: async () => {} };
+  }
+  // The session exists before the run so that its id can head even a streamed response.
+  const session = await context.store.create({
+    backend: prepared.backend.name,
+    working_dir: prepared.cwd,
+    model: prepared.model,
+    initial_prompt: run.prompt,
+    title: titleOf(turns),
+    tags: [...config.session.default_tags, request.surface],
+    metadata: { [META.surface]: request.surface },
+  });
+  run.sessionId = session.id;
+  const responseId = request.responseIdFor?.(session.id);
+  return {
+    run,
+    sessionId: session.id,
+    responseId,
+    promptTokens,
+    complete: (answer) =>
+      record(context.store, session.id, {
+        fingerprint: fingerprint(mergeTurns([...turns, { role: "assistant", text: answer }])),
+        responseId,
+      }),
+    abandon: async () => {
+      // A session whose CLI never started a conversation cannot be continued: remove it.
+      const current = await context.store.get(session.id).catch(() => undefined);
+      if (current && !current.backend_session_id) await context.store.delete(session.id).catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The Anthropic-compatible API under /anthropic/v1: messages (streamed or not), token counts and
+ * models, answered by the CLIs through real sessions, with Anthropic's error format on everything
+ * under the prefix.
+ */
+import type { FastifyInstance } from "fastify";
+import { renderAnthropicError } from "../anthropic/errors.js";
+import { checkMessagesParams, message, messageId, messagesConversation } from "../anthropic/messages.js";
+import { messagesStream } from "../anthropic/messages-stream.js";
+import { anthropicModelById, anthropicModelList } from "../anthropic/models.js";
+import { CountTokensBody, MessagesBody, ModelParams } from "../anthropic/schemas.js";
+import type { RouteFile } from "../build-server.js";
+import { runTurn, streamTurn } from "../compat/drive.js";
+import { registerSurfaceErrors, sessionHeader } from "../compat/http.js";
+import { catalogOf, routeModel } from "../compat/models.js";
+import { estimateConversation, tokenCounts } from "../compat/tokens.js";
+import { planTurn } from "../compat/turn.js";
+import type { ServerContext } from "../context.js";
+
+export interface AnthropicSurfaceOptions {
+  /** Silence after which a `ping` event keeps a streaming client waiting (Anthropic's own do). */
+  pingMs?: number;
+}
+
+function routes(app: FastifyInstance, context: ServerContext, options: Required<AnthropicSurfaceOptions>): void {
+  registerSurfaceErrors(app, renderAnthropicError);
+  const createdAt = new Date(context.startedAt).toISOString();
+  const registry = context.engine.registry;
+
+  app.post(
+    "/messages",
+    {
+      schema: {
+        summary: "Create a message (Anthropic format)",
+        description:
+          "Runs the conversation's newest user message on the CLI that the model names, continuing the CLI session that holds the earlier turns. SSE with stream: true. The X-Clinvk-Session header names the clinvoker session.",
+        body: MessagesBody,
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as MessagesBody;
+      checkMessagesParams(body);
+      const conversation = messagesConversation(body, { answer: true });
+      const plan = await planTurn(context, {
+        surface: "anthropic",
+        conversation,
+        route: routeModel(body.model),
+        sessionId: sessionHeader(request),
+      });
+      const meta = { id: messageId(), model: body.model };
+      if (body.stream) {
+        const streamOptions = { promptTokens: plan.promptTokens };
+        return streamTurn(context, reply, plan, (sink) => messagesStream(sink, meta, streamOptions), options.pingMs);
+      }
+      const { result, text } = await runTurn(context, reply, plan);
+      return message(meta, text, tokenCounts(result.usage, plan.promptTokens, text));
+    },
+  );
+
+  app.post(
+    "/messages/count_tokens",
+    {
+      schema: {
+        summary: "Count a request's tokens (an estimate)",
+        description:
+          "Estimates the tokens of the system prompt and messages as a CLI would receive them; the client's tools are not sent to a CLI and are not counted. Nothing runs.",
+        body: CountTokensBody,
+      },
+    },
+    async (request) => {
+      const body = request.body as CountTokensBody;
+      routeModel(body.model);
+      return { input_tokens: estimateConversation(messagesConversation(body, { answer: false })) };
+    },
+  );
+
+  app.get("/models", { schema: { summary: "The models: every backend, its known models and aliases" } }, async () =>
+    anthropicModelList(catalogOf(registry), createdAt),
+  );
+  const retrieve = async (id: string) =>
+    anthropicModelById(id, catalogOf(registry), createdAt, (backend) => registry.isEnabled(backend));
+  app.get("/models/:model", { schema: { summary: "One model", params: ModelParams } }, async (request) =>
+    retrieve((request.params as ModelParams).model),
+  );
+  app.get("/models/*", { schema: { hide: true } }, async (request) =>
+    retrieve((request.params as { "*": string })["*"]),
+  );
+}
+
+/** The Anthropic surface, under its own prefix and error handler. */
+export function anthropicSurface(options: AnthropicSurfaceOptions = {}): RouteFile {
+  const settings = { pingMs: options.pingMs ?? 10_000 };
+  return (app, context) => {
+    void app.register(async (scope) => routes(scope, context, settings), { prefix: "/anthropic/v1" });
+  };
+}
+
+export const anthropicRoutes: RouteFile = anthropicSurface();

@@ -1,0 +1,135 @@
+/**
+ * The OpenAI-compatible API under /openai/v1: models, chat completions and responses, answered by
+ * the CLIs through real sessions, with OpenAI's error format on everything under the prefix.
+ */
+import type { FastifyInstance } from "fastify";
+import type { RouteFile } from "../build-server.js";
+import { runTurn, streamTurn } from "../compat/drive.js";
+import { CompatError } from "../compat/errors.js";
+import { registerSurfaceErrors, sessionHeader } from "../compat/http.js";
+import { type CatalogEntry, catalogOf, OWNERS, routeModel } from "../compat/models.js";
+import { tokenCounts } from "../compat/tokens.js";
+import { planTurn } from "../compat/turn.js";
+import type { ServerContext } from "../context.js";
+import { chatCompletion, chatConversation, completionId, wantsUsage } from "../openai/chat.js";
+import { chatStream } from "../openai/chat-stream.js";
+import { renderOpenAIError } from "../openai/errors.js";
+import { openaiModelById, openaiModelList } from "../openai/models.js";
+import { checkChatParams, checkResponsesParams } from "../openai/params.js";
+import {
+  messageId,
+  outputMessage,
+  previousOf,
+  responseId,
+  responseObject,
+  responsesConversation,
+  responseUsage,
+} from "../openai/responses.js";
+import { responsesStream } from "../openai/responses-stream.js";
+import { ChatBody, ModelParams, ResponsesBody } from "../openai/schemas.js";
+
+const KEEPALIVE_MS = 15_000;
+
+const now = () => Math.floor(Date.now() / 1000);
+
+function routes(app: FastifyInstance, context: ServerContext): void {
+  registerSurfaceErrors(app, renderOpenAIError);
+  const created = Math.floor(context.startedAt / 1000);
+  const owner = (backend: CatalogEntry["backend"]) =>
+    context.engine.registry.isEnabled(backend) ? OWNERS[backend] : undefined;
+
+  app.get("/models", { schema: { summary: "The models: every backend, its known models and aliases" } }, async () =>
+    openaiModelList(catalogOf(context.engine.registry), created),
+  );
+
+  // Ids hold a slash (claude/sonnet): as one encoded segment (what the SDKs send) or as two.
+  const retrieve = async (id: string) => openaiModelById(id, catalogOf(context.engine.registry), created, owner);
+  app.get("/models/:model", { schema: { summary: "One model", params: ModelParams } }, async (request) =>
+    retrieve((request.params as ModelParams).model),
+  );
+  app.get("/models/*", { schema: { hide: true } }, async (request) =>
+    retrieve((request.params as { "*": string })["*"]),
+  );
+
+  app.post(
+    "/chat/completions",
+    {
+      schema: {
+        summary: "Chat completion (OpenAI format)",
+        description:
+          "Runs the conversation's newest user message on the CLI that the model names, continuing the CLI session that holds the earlier turns. SSE with stream: true. The X-Clinvk-Session header names the clinvoker session.",
+        body: ChatBody,
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as ChatBody;
+      checkChatParams(body);
+      const conversation = chatConversation(body.messages);
+      const plan = await planTurn(context, {
+        surface: "openai",
+        conversation,
+        route: routeModel(body.model),
+        sessionId: sessionHeader(request),
+      });
+      const meta = { id: completionId(), created: now(), model: body.model };
+      if (body.stream) {
+        const options = { includeUsage: wantsUsage(body), promptTokens: plan.promptTokens };
+        return streamTurn(context, reply, plan, (sink) => chatStream(sink, meta, options), KEEPALIVE_MS);
+      }
+      const { result, text } = await runTurn(context, reply, plan);
+      return chatCompletion(meta, text, tokenCounts(result.usage, plan.promptTokens, text));
+    },
+  );
+
+  app.post(
+    "/responses",
+    {
+      schema: {
+        summary: "Create a response (OpenAI Responses API)",
+        description:
+          "Like chat completions; previous_response_id continues the CLI session of that response. store: false leaves no session behind.",
+        body: ResponsesBody,
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as ResponsesBody;
+      checkResponsesParams(body);
+      const conversation = responsesConversation(body);
+      const previous = body.previous_response_id ? previousOf(body.previous_response_id) : undefined;
+      if (!body.model && !previous) {
+        throw new CompatError("invalid_request", "model is required", {
+          param: "model",
+          code: "missing_required_parameter",
+        });
+      }
+      const stored = body.store !== false;
+      const plan = await planTurn(context, {
+        surface: "openai",
+        conversation,
+        route: body.model ? routeModel(body.model) : undefined,
+        sessionId: sessionHeader(request),
+        previous,
+        ephemeral: !stored,
+        responseIdFor: responseId,
+      });
+      const model = body.model ?? (plan.run.model ? `${plan.run.backend}/${plan.run.model}` : String(plan.run.backend));
+      const meta = { id: plan.responseId as string, createdAt: now(), model, body, stored: Boolean(plan.sessionId) };
+      if (body.stream) {
+        const options = { promptTokens: plan.promptTokens };
+        return streamTurn(context, reply, plan, (sink) => responsesStream(sink, meta, options), KEEPALIVE_MS);
+      }
+      const { result, text } = await runTurn(context, reply, plan);
+      const usage = responseUsage(tokenCounts(result.usage, plan.promptTokens, text));
+      return responseObject(meta, {
+        status: "completed",
+        output: [outputMessage(messageId(), text, "completed")],
+        usage,
+      });
+    },
+  );
+}
+
+/** The OpenAI surface, under its own prefix and error handler. */
+export const openaiRoutes: RouteFile = (app, context) => {
+  void app.register(async (scope) => routes(scope, context), { prefix: "/openai/v1" });
+};
