@@ -104,8 +104,77 @@ ${errors}
 `;
 }
 
-export const GENERATED: Record<string, () => string> = {
+interface Operation {
+  summary?: string;
+  description?: string;
+  parameters?: { name: string; in: string; required?: boolean; description?: string; schema?: { type?: string } }[];
+  requestBody?: {
+    content?: Record<
+      string,
+      {
+        schema?: {
+          properties?: Record<string, { type?: string; description?: string; enum?: unknown[] }>;
+          required?: string[];
+        };
+      }
+    >;
+  };
+}
+
+/** Every route, from the OpenAPI document of a server with every surface (the one `clinvk serve` builds). */
+export async function apiReference(): Promise<string> {
+  const { mkdtempSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { defaults } = await import("../../src/config/keys.js");
+  const { LiveConfig } = await import("../../src/config/live.js");
+  const { Engine } = await import("../../src/engine/engine.js");
+  const { buildServer } = await import("../../src/server/build-server.js");
+  const { FileSessionStore } = await import("../../src/sessions/file-store.js");
+  const { openaiRoutes } = await import("../../src/server/routes/openai.js");
+  const { anthropicRoutes } = await import("../../src/server/routes/anthropic.js");
+  const config = new LiveConfig(defaults() as never);
+  const app = await buildServer({
+    engine: new Engine(),
+    store: new FileSessionStore(mkdtempSync(join(tmpdir(), "clinvk-docs-"))),
+    config,
+    surfaces: [openaiRoutes, anthropicRoutes],
+  });
+  await app.ready();
+  const spec = app.swagger() as { paths: Record<string, Record<string, Operation>> };
+  await app.close();
+  const sections = Object.entries(spec.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, op]) => {
+      const lines = [`## \`${method.toUpperCase()} ${path}\``, ""];
+      if (op.summary) lines.push(op.summary, "");
+      if (op.description) lines.push(op.description, "");
+      const params = (op.parameters ?? []).map(
+        (p) =>
+          `| \`${p.name}\` | ${p.in} | ${p.schema?.type ?? ""}${p.required ? "" : " (optional)"} | ${p.description ?? ""} |`,
+      );
+      if (params.length) lines.push("| parameter | in | type | meaning |", "|---|---|---|---|", ...params, "");
+      const body = op.requestBody?.content?.["application/json"]?.schema;
+      const fields = Object.entries(body?.properties ?? {}).map(
+        ([name, field]) =>
+          `| \`${name}\` | ${field.type ?? (field.enum ? field.enum.map((v) => JSON.stringify(v)).join(", ") : "object")}${body?.required?.includes(name) ? "" : " (optional)"} | ${(field.description ?? "").replace(/\|/g, "\\|")} |`,
+      );
+      if (fields.length) lines.push("| body field | type | meaning |", "|---|---|---|", ...fields, "");
+      return lines.join("\n");
+    }),
+  );
+  return `${HEADER}# HTTP API reference
+
+Every route of \`clinvk serve\`, from its OpenAPI document (served at \`/openapi.json\`, with a page at
+\`/docs\`). Errors of the native API are \`{error: {code, message, hint, details}}\`; the OpenAI and Anthropic
+surfaces answer in their own formats. See [the server guide](../guides/server.md) and
+[the compatible APIs](../guides/compatible-apis.md).
+
+${sections.join("\n")}`;
+}
+
+export const GENERATED: Record<string, () => string | Promise<string>> = {
   "docs/reference/cli.md": cliReference,
   "docs/reference/config.md": configReference,
   "docs/reference/events.md": eventReference,
+  "docs/reference/api.md": apiReference,
 };

@@ -3,6 +3,6 @@ import { writeFileSync } from "node:fs";
 import { GENERATED } from "./reference.js";
 
 for (const [file, generate] of Object.entries(GENERATED)) {
-  writeFileSync(file, generate());
+  writeFileSync(file, await generate());
   console.log(`wrote ${file}`);
 }

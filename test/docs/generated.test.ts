@@ -5,7 +5,7 @@ import { GENERATED } from "../../scripts/docs/reference.js";
 import { ROOT } from "../helpers.js";
 
 describe("generated reference pages are up to date (run `npm run docs`)", () => {
-  it.each(Object.keys(GENERATED))("%s", (file) => {
-    expect(readFileSync(join(ROOT, file), "utf8")).toBe(GENERATED[file]?.());
+  it.each(Object.keys(GENERATED))("%s", async (file) => {
+    expect(readFileSync(join(ROOT, file), "utf8")).toBe(await GENERATED[file]?.());
   });
 });
