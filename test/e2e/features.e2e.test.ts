@@ -197,6 +197,93 @@ describe("clinvk serve with the real CLIs", () => {
   });
 });
 
+describe("the compatible APIs with the official clients, real CLIs behind", () => {
+  let base = "";
+  let server: ReturnType<typeof spawn> | undefined;
+  beforeAll(async () => {
+    server = spawn(process.execPath, [bin.cli, "serve", "--port", "0"], {
+      cwd: sb.workDir,
+      env: sb.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    base = await new Promise<string>((resolve, reject) => {
+      let err = "";
+      server?.stderr?.on("data", (chunk) => {
+        err += chunk;
+        const match = /serving on (http:\/\/\S+)/.exec(err);
+        if (match) resolve(match[1] as string);
+      });
+      server?.on("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+    });
+  });
+  afterAll(() => {
+    server?.kill("SIGTERM");
+  });
+
+  it("openai: a three-turn chat resumes one CLI session (the stub sees resumes, not growing prompts)", async () => {
+    const { default: OpenAI } = await import("openai");
+    const client = new OpenAI({ baseURL: `${base}/openai/v1`, apiKey: "local", maxRetries: 0 });
+    const messages: { role: "user" | "assistant"; content: string }[] = [];
+    const sessions = new Set<string>();
+    stub.script({ text: "ANSWER-1" }, { text: "ANSWER-2" }, { text: "ANSWER-3" });
+    for (const question of ["first turn", "second turn", "third turn"]) {
+      messages.push({ role: "user", content: question });
+      const { data, response } = await client.chat.completions
+        .create({ model: "codex/gpt-5", messages })
+        .withResponse();
+      sessions.add(response.headers.get("x-clinvk-session") ?? "");
+      messages.push({ role: "assistant", content: data.choices[0]?.message.content ?? "" });
+    }
+    expect(sessions.size).toBe(1);
+    const requests = stub.mainRequests("openai").slice(-3);
+    expect(requests.map((r) => r.userText)).toEqual(["first turn", "second turn", "third turn"]);
+    // Each request's new user text is only the new question (a flattened history would repeat the
+    // earlier turns in it), and the earlier answers travel as the CLI's own conversation.
+    expect(sent(requests[2] ?? {})).toContain("ANSWER-2");
+  });
+
+  it("openai: streaming with usage, and the model list", async () => {
+    const { default: OpenAI } = await import("openai");
+    const client = new OpenAI({ baseURL: `${base}/openai/v1`, apiKey: "local", maxRetries: 0 });
+    const stream = await client.chat.completions.create({
+      model: "gemini/gemini-2.5-pro",
+      messages: [{ role: "user", content: "stream please" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = "";
+    let usage: unknown;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? "";
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text).toContain("stream please");
+    expect(usage).toMatchObject({ prompt_tokens: expect.any(Number) });
+    const models = await client.models.list();
+    expect(models.data.map((m) => m.id)).toContain("claude/sonnet");
+  });
+
+  it("anthropic: messages, streaming and count_tokens on claude", async () => {
+    const { default: Anthropic } = await import("@anthropic-ai/sdk");
+    const client = new Anthropic({ baseURL: `${base}/anthropic`, apiKey: "local", maxRetries: 0 });
+    const message = await client.messages.create({
+      model: "claude-sonnet-4-5",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "hello anthropic" }],
+    });
+    expect(JSON.stringify(message.content)).toContain("hello anthropic");
+    const streamed = await client.messages
+      .stream({ model: "claude/sonnet", max_tokens: 100, messages: [{ role: "user", content: "stream anthropic" }] })
+      .finalMessage();
+    expect(streamed.stop_reason).toBe("end_turn");
+    const count = await client.messages.countTokens({
+      model: "claude/sonnet",
+      messages: [{ role: "user", content: "count me" }],
+    });
+    expect(count.input_tokens).toBeGreaterThan(0);
+  });
+});
+
 describe("the SDK examples run against the real CLIs", () => {
   const tsx = join(REPO_ROOT, "node_modules", ".bin", "tsx");
   const example = (name: string, args: string[]) =>
