@@ -25,6 +25,14 @@ export function checkExtraFlags(backend: string, tokens: readonly string[], allo
       throw new ClinvkError("invalid_request", `invalid extra flag for ${backend}: ${JSON.stringify(token)}`);
     }
     if (expectValueFor !== undefined) {
+      // A value that looks like a flag would be read as one by the CLI.
+      if (token.startsWith("-")) {
+        throw new ClinvkError(
+          "invalid_request",
+          `extra flag ${expectValueFor} for ${backend} needs a value, not "${token}"`,
+          `give a value that starts with - as ${expectValueFor}=${token}`,
+        );
+      }
       expectValueFor = undefined;
       continue;
     }

@@ -193,11 +193,17 @@ export class Engine {
   ): AsyncGenerator<RunEvent, () => void, undefined> {
     const gate = this.options.gate;
     if (!gate) return () => {};
+    // Our own signal, so that a consumer who stops while the run waits takes its place out of the queue.
+    const local = new AbortController();
+    const onAbort = () => local.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) local.abort();
     const positions: number[] = [];
     let wake: (() => void) | undefined;
     let settled = false;
+    let admitted = false;
     const acquiring = gate.acquire(backend, {
-      signal,
+      signal: local.signal,
       onQueued: (position) => {
         positions.push(position);
         wake?.();
@@ -213,20 +219,34 @@ export class Engine {
         wake?.();
       },
     );
-    while (!settled || positions.length > 0) {
-      // Only the latest position matters: a long queue moves often.
-      const position = positions.at(-1);
-      positions.length = 0;
-      if (position !== undefined) {
-        yield stamp({ type: "queued", position });
-        continue;
+    try {
+      while (!settled || positions.length > 0) {
+        // Only the latest position matters: a long queue moves often.
+        const position = positions.at(-1);
+        positions.length = 0;
+        if (position !== undefined) {
+          yield stamp({ type: "queued", position });
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          if (settled || positions.length > 0) resolve();
+        });
       }
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        if (settled || positions.length > 0) resolve();
-      });
+      const release = await acquiring;
+      admitted = true;
+      return release;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      if (!admitted) {
+        local.abort();
+        // Admitted just as the consumer left: give the slot back.
+        acquiring.then(
+          (release) => release(),
+          () => {},
+        );
+      }
     }
-    return acquiring;
   }
 
   /** Runs the CLI and turns its output into events; the generator's value is the result. */
@@ -250,6 +270,7 @@ export class Engine {
       control.signal,
     );
     let exit: ProcessExit;
+    let overflow: ErrorInfo | undefined;
     try {
       while (true) {
         const step = await proc.next();
@@ -259,13 +280,11 @@ export class Engine {
         }
         const item = step.value;
         if (item.kind === "overflow") {
-          yield stamp({
-            type: "error",
-            error: {
-              code: "output_too_large",
-              message: `${prepared.backend.name} printed a line of ${item.bytes} bytes, over the limit of ${limits.maxLineBytes ?? "16 MiB"}; it was skipped`,
-            },
-          });
+          overflow = {
+            code: "output_too_large",
+            message: `${prepared.backend.name} printed a line of ${item.bytes} bytes, over the limit of ${limits.maxLineBytes ?? "16 MiB"}; it was skipped`,
+          };
+          yield stamp({ type: "error", error: overflow });
           continue;
         }
         for (const body of safeParse(() => parser.line(item.line), item.line)) yield stamp(body);
@@ -278,7 +297,9 @@ export class Engine {
     const outcome: ProcessOutcome = { exitCode: exit.exitCode, signal: exit.signal, stderr: exit.stderr };
     const parsed = parser.finish(outcome);
     for (const body of parsed.events) yield stamp(body);
-    const error = endError(exit, prepared, limits) ?? parsed.error;
+    // No answer after a skipped line: the skipped line was the answer, and that is the error to report.
+    const missingAnswer = parsed.error?.code === "bad_output" ? overflow : undefined;
+    const error = endError(exit, prepared, limits) ?? missingAnswer ?? parsed.error;
     const result = finalResult(prepared.backend.name, sessionId, {
       status: error ? "error" : "success",
       text: parsed.text,

@@ -10,6 +10,7 @@ import type { LiveConfig } from "../config/live.js";
 import type { Engine } from "../engine/engine.js";
 import type { SessionStore } from "../sessions/store.js";
 import { VERSION } from "../version.js";
+import { ApiKeyRing } from "./api-keys.js";
 import type { ServerContext } from "./context.js";
 import { authPlugin } from "./plugins/auth.js";
 import { corsPlugin } from "./plugins/cors.js";
@@ -69,6 +70,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     engine: options.engine,
     store: options.store,
     config: options.config,
+    apiKeys: new ApiKeyRing(options.config, (error) => app.log.error({ err: error }, "keeping the previous API keys")),
     active: new Set(),
     startedAt: Date.now(),
     version: VERSION,
@@ -99,8 +101,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // CORS first, so that preflights are answered without a key; then who is asking, then how often.
   await app.register(corsPlugin, context);
   await app.register(tracingPlugin, context);
-  await app.register(authPlugin, context);
   await app.register(rateLimitPlugin, context);
+  await app.register(authPlugin, context);
   await app.register(metricsPlugin, context);
   await app.register(routes(healthRoutes, context));
   await app.register(routes(docsRoutes, context));

@@ -2,11 +2,13 @@
 import type { LiveConfig } from "../config/live.js";
 import type { Engine } from "../engine/engine.js";
 import type { SessionStore } from "../sessions/store.js";
+import type { ApiKeyRing } from "./api-keys.js";
 
 export interface ServerContext {
   engine: Engine;
   store: SessionStore;
   config: LiveConfig;
+  apiKeys: ApiKeyRing;
   /** Runs in flight, so that a shutdown past its deadline can stop them. */
   active: Set<AbortController>;
   startedAt: number;

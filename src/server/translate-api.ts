@@ -23,17 +23,54 @@ export function checkModes(body: Pick<RunOptionsBody, "approval_mode" | "sandbox
 }
 
 /** A workflow task or step as the network may send it: modes checked, workdir within the policy. */
-export function checkedTask<T extends Pick<RunOptionsBody, "approval_mode" | "sandbox_mode"> & { workdir?: string }>(
-  task: T,
-  config: Config,
-): T {
+export function checkedTask<
+  T extends Pick<RunOptionsBody, "approval_mode" | "sandbox_mode" | "extra"> & { workdir?: string },
+>(task: T, config: Config): T {
   checkModes(task, config);
+  checkExtraFlagPolicy(task.extra, config);
   return { ...task, workdir: allowedWorkdir(task.workdir, config) };
+}
+
+/** Extra flags that switch approvals or the sandbox, or pick a profile that may: the modes' job. */
+const MODE_FLAGS = [
+  "--permission-mode",
+  "--sandbox",
+  "-s",
+  "--full-auto",
+  "--approve-for-me",
+  "--approval-mode",
+  "--yolo",
+  "-y",
+  "--profile",
+  "-p",
+];
+/** Extra flags that give the agent directories: subject to the workdir policy. */
+const DIRECTORY_FLAGS = ["--add-dir", "--include-directories"];
+
+/** The server's policies apply to the CLI's own flags too, not only to the unified fields. */
+export function checkExtraFlagPolicy(extra: readonly string[] | undefined, config: Config): void {
+  if (!extra) return;
+  extra.forEach((token, index) => {
+    const eq = token.indexOf("=");
+    const name = (eq === -1 ? token : token.slice(0, eq)).toLowerCase();
+    if (!config.server.allow_dangerous_modes && MODE_FLAGS.includes(name)) {
+      throw new ClinvkError(
+        "invalid_request",
+        `extra flag ${name} is not allowed from the network`,
+        "use approval_mode and sandbox_mode; the server's admin can allow more with server.allow_dangerous_modes",
+      );
+    }
+    if (DIRECTORY_FLAGS.includes(name)) {
+      const value = eq === -1 ? extra[index + 1] : token.slice(eq + 1);
+      allowedWorkdir(value ?? "", config);
+    }
+  });
 }
 
 /** Request fields common to new prompts and resumes. */
 export function runOptions(body: RunOptionsBody, config: Config): Omit<RunRequest, "backend" | "prompt"> {
   checkModes(body, config);
+  checkExtraFlagPolicy(body.extra, config);
   return {
     model: body.model || undefined,
     approvalMode: body.approval_mode,

@@ -23,6 +23,8 @@ describe("extra flag allowlist", () => {
     ["gemini", ["--debug"], /not allowed/],
     ["claude", ["rm -rf /"], /not a flag/],
     ["claude", ["--effort"], /needs a value/],
+    ["gemini", ["--model", "--version"], /needs a value, not "--version"/],
+    ["claude", ["--add-dir", "--dangerously-skip-permissions"], /needs a value/],
     ["claude", ["--fork-session=yes"], /takes no value/],
   ] as const)("%s refuses %j", (name, tokens, message) => {
     const backend = { claude, codex, gemini }[name];

@@ -151,6 +151,15 @@ describe("Engine.stream", () => {
     expect(result).toMatchObject({ status: "success", text: "after the flood" });
   });
 
+  it("an over-long line that was the whole answer ends the run as output_too_large, not bad_output", async () => {
+    const engine = engineWith(
+      { FAKE_CLI_MODE: "huge-line", FAKE_CLI_FLOOD_BYTES: String(2 * 1024 * 1024) },
+      { maxLineBytes: 1024 * 1024 },
+    );
+    const { result } = await collect(engine, { backend: "claude", prompt: "hi" });
+    expect(result).toMatchObject({ status: "error", error: { code: "output_too_large" } });
+  });
+
   it("aborting the signal cancels the run", async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);

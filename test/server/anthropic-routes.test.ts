@@ -149,14 +149,14 @@ describe("POST /anthropic/v1/messages", () => {
   it.each([
     [429, "rate_limit_error: too many", 429, "rate_limit_error"],
     [529, "Overloaded", 529, "overloaded_error"],
-    [500, "API Error: 500 boom", 500, "api_error"],
+    [500, "API Error: 500 boom", 502, "api_error"],
   ])("a backend's HTTP %i (%s) is a %i %s", async (providerStatus, message, status, type) => {
     const { app } = await server(() => {}, claudeFailure(providerStatus, message));
     const response = await app.inject(messages({ model: "claude", messages: [user("x")] }));
     expect(response.statusCode).toBe(status);
     expect(response.json()).toMatchObject({ type: "error", error: { type } });
     expect(response.json().error.message).toContain(message);
-    if (status !== 500) expect(response.headers["retry-after"]).toBeTruthy();
+    if (status !== 502) expect(response.headers["retry-after"]).toBeTruthy();
   });
 
   it("a failure after the stream began is an error event", async () => {

@@ -229,6 +229,7 @@ describe("errors and models", () => {
     ["quota", 429, "rate_limit_error"],
     ["overloaded", 529, "overloaded_error"],
     ["timeout", 504, "timeout_error"],
+    ["upstream", 502, "api_error"],
     ["server", 500, "api_error"],
   ] as const)("%s → %i %s", (kind, status, type) => {
     expect(renderAnthropicError({ kind, message: "m" })).toEqual({

@@ -124,6 +124,47 @@ describe("POST /api/v1/prompt", () => {
     expect(response.statusCode).toBe(400);
     expect(response.json().error.hint).toContain("/nonexistent-root");
   });
+
+  it.each([
+    ["claude", ["--permission-mode=bypassPermissions"]],
+    ["claude", ["--permission-mode", "bypassPermissions"]],
+    ["gemini", ["--yolo"]],
+    ["gemini", ["--approval-mode=yolo"]],
+    ["codex", ["--sandbox", "danger-full-access"]],
+    ["codex", ["--full-auto"]],
+  ])("%s extra flags %j cannot switch approvals or the sandbox off from the network", async (backend, extra) => {
+    const { app } = await testServer();
+    const response = await app.inject(post("/api/v1/prompt", { backend, prompt: "x", extra, dry_run: true }));
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.message).toMatch(/not allowed from the network/);
+    const parallel = await app.inject(
+      post("/api/v1/parallel", { tasks: [{ backend, prompt: "x", extra }], dry_run: true }),
+    );
+    expect(parallel.statusCode).toBe(400);
+  });
+
+  it("server.allow_dangerous_modes lets those extra flags through", async () => {
+    const { app } = await testServer((c) => {
+      c.server.allow_dangerous_modes = true;
+    });
+    const response = await app.inject(
+      post("/api/v1/prompt", { backend: "gemini", prompt: "x", extra: ["--yolo"], dry_run: true }),
+    );
+    expect(response.statusCode).toBe(200);
+  });
+
+  it.each([
+    ["claude", ["--add-dir=/etc"]],
+    ["codex", ["--add-dir", "/var"]],
+    ["gemini", ["--include-directories=/var"]],
+  ])("%s extra flags %j cannot add a directory outside the allowed prefixes", async (backend, extra) => {
+    const { app } = await testServer((c) => {
+      c.server.allowed_workdir_prefixes = ["/tmp"];
+    });
+    const response = await app.inject(post("/api/v1/prompt", { backend, prompt: "x", extra, dry_run: true }));
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.message).toMatch(/is not allowed/);
+  });
 });
 
 describe("workflows over HTTP", () => {

@@ -188,13 +188,23 @@ describe("failures", () => {
     ["invalid_model", "model_not_found", undefined, undefined],
     ["invalid_request", "invalid_request", undefined, undefined],
     ["session_not_found", "not_found", undefined, undefined],
-    ["backend_crashed", "server", undefined, undefined],
+    ["backend_crashed", "upstream", undefined, undefined],
+    ["internal", "server", undefined, undefined],
     ["cancelled", "cancelled", undefined, undefined],
   ] as const)("a run's %s is a %s failure", (code, kind, retryAfter, retryable) => {
     const failure = failureOfInfo({ code, message: "m", hint: "h" });
     expect(failure).toMatchObject({ kind, message: "m (h)" });
     expect(failure.retryAfter).toBe(retryAfter);
     expect(failure.retryable).toBe(retryable);
+  });
+
+  it.each([
+    ["Please retry in 7.2s.", 8],
+    ["Rate limit reached. Please try again in 20ms.", 1],
+    ["retry after 2 minutes", 120],
+    ["too many requests", 20],
+  ])("a rate limit's Retry-After is the provider's wait when it names one: %s → %i", (message, seconds) => {
+    expect(failureOfInfo({ code: "rate_limit", message }).retryAfter).toBe(seconds);
   });
 
   it("sorts thrown errors: ours, the engine's, validation, parsing, and bugs", () => {

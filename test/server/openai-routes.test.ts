@@ -299,7 +299,8 @@ describe("POST /openai/v1/chat/completions", () => {
     [429, "rate limit exceeded", 429, "rate_limit_exceeded", "20"],
     [529, "Overloaded", 503, "overloaded", "10"],
     [401, "invalid x-api-key", 403, "auth", undefined],
-    [500, "API Error: 500 internal", 500, "api_error", undefined],
+    [429, "Quota exceeded for requests per minute. Please retry in 7.2s.", 429, "rate_limit_exceeded", "8"],
+    [500, "API Error: 500 internal", 502, "api_error", undefined],
   ])("a backend's HTTP %i (%s) is a %i (%s)", async (providerStatus, message, status, code, retryAfter) => {
     const { app, store } = await server(() => {}, claudeFailure(providerStatus, message));
     const response = await app.inject(chat({ model: "claude", messages: [user("x")] }));
@@ -340,7 +341,7 @@ describe("POST /openai/v1/chat/completions", () => {
     const first = await app.inject(chat({ model: "claude", messages: [user("one")] }));
     const history = [user("one"), assistant("echo: one")];
     const failed = await app.inject(chat({ model: "claude", messages: [...history, user("FAIL now")] }));
-    expect(failed.statusCode).toBe(500);
+    expect(failed.statusCode).toBe(502);
     expect(failed.headers["x-clinvk-session"]).toBe(first.headers["x-clinvk-session"]);
     const retry = await app.inject(chat({ model: "claude", messages: [...history, user("two")] }));
     expect(retry.headers["x-clinvk-session"]).toBe(first.headers["x-clinvk-session"]);

@@ -371,6 +371,7 @@ describe("errors and models", () => {
     ["quota", 429, "insufficient_quota"],
     ["overloaded", 503, "server_error"],
     ["timeout", 504, "server_error"],
+    ["upstream", 502, "server_error"],
     ["server", 500, "server_error"],
   ] as const)("%s → %i %s", (kind, status, type) => {
     const rendered = renderOpenAIError({ kind, message: "m", param: "p" });

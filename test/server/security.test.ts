@@ -93,6 +93,21 @@ describe("rate limits", () => {
     live.set({ ...live.current, server: { ...live.current.server, rate_limit_enabled: false } });
     for (let i = 0; i < 60; i++) expect((await health()).statusCode).toBe(200);
   });
+
+  it("wrong API keys are guesses counted against the client's address; a valid key keeps its own bucket", async () => {
+    const { app } = await testServer((c) => {
+      c.server.api_keys = ["the-right-key"];
+      c.server.rate_limit_enabled = true;
+      c.server.rate_limit_rps = 1;
+      c.server.rate_limit_burst = 3;
+    });
+    const backends = (key: string) =>
+      app.inject({ method: "GET", url: "/api/v1/backends", headers: { "x-api-key": key } });
+    const guesses: number[] = [];
+    for (let i = 0; i < 6; i++) guesses.push((await backends(`guess-${i}`)).statusCode);
+    expect(guesses).toEqual([401, 401, 401, 429, 429, 429]);
+    expect((await backends("the-right-key")).statusCode).toBe(200);
+  });
 });
 
 describe("request ids and trace context", () => {

@@ -10,7 +10,7 @@ import { ClinvkError } from "../../engine/errors.js";
 import { ExitCode } from "../../engine/exit-codes.js";
 import { admissionLimitsFromConfig, engineOptionsFromConfig } from "../../engine/from-config.js";
 import { AdmissionGate } from "../../process/admission.js";
-import { loadApiKeys } from "../../server/plugins/auth.js";
+import { loadApiKeys } from "../../server/api-keys.js";
 import { openStore } from "../context.js";
 import { parseCount } from "../options.js";
 
@@ -101,7 +101,9 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
         () => resolve(ExitCode.general),
       );
     };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+    // `on`, not `once`: a second signal must still run stop(), whose process.exit runs the exit hook
+    // that kills every CLI's group (a signal with no handler would end us without it).
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
   });
 }

@@ -24,6 +24,7 @@ const STATUS: Record<FailureKind, readonly [number, string]> = {
   unavailable: [503, "api_error"],
   timeout: [504, "timeout_error"],
   cancelled: [499, "api_error"],
+  upstream: [502, "api_error"],
   server: [500, "api_error"],
 };
 

@@ -20,6 +20,7 @@ export const FAILURE_KINDS = [
   "unavailable",
   "timeout",
   "cancelled",
+  "upstream",
   "server",
 ] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
@@ -74,12 +75,13 @@ const KIND_OF_CODE: Record<ErrorCode, FailureKind> = {
   backend_unavailable: "unavailable",
   timeout: "timeout",
   cancelled: "cancelled",
-  api_error: "server",
-  max_turns: "server",
-  backend_crashed: "server",
-  backend_error: "server",
-  output_too_large: "server",
-  bad_output: "server",
+  // The CLI or its provider failed, not clinvoker: a gateway error (502), as on the native API.
+  api_error: "upstream",
+  max_turns: "upstream",
+  backend_crashed: "upstream",
+  backend_error: "upstream",
+  output_too_large: "upstream",
+  bad_output: "upstream",
   internal: "server",
 };
 
@@ -89,6 +91,20 @@ const RETRY_AFTER: Partial<Record<ErrorCode, number>> = {
   queue_full: 5,
   circuit_open: 5,
 };
+
+/** The wait a provider asked for, in its own words ("Please retry in 7.2s", "try again in 20ms"). */
+const PROVIDER_WAIT =
+  /(?:retry|try again) (?:in|after) (\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)\b/i;
+
+function providerWaitSeconds(message: string): number | undefined {
+  const match = PROVIDER_WAIT.exec(message);
+  if (!match) return undefined;
+  const amount = Number(match[1]);
+  const unit = (match[2] ?? "s").toLowerCase();
+  const seconds =
+    unit.startsWith("ms") || unit.startsWith("milli") ? amount / 1000 : unit.startsWith("m") ? amount * 60 : amount;
+  return Math.max(1, Math.ceil(seconds));
+}
 
 /** Statuses that SDKs retry but where waiting does not help. */
 const NOT_RETRYABLE: ReadonlySet<ErrorCode> = new Set(["usage_limit", "backend_unavailable", "auth"]);
@@ -101,8 +117,8 @@ export function failureOfInfo(info: ErrorInfo): Failure {
     code: info.code === "invalid_model" ? "model_not_found" : info.code,
   };
   if (info.code === "invalid_model") failure.param = "model";
-  const retryAfter = RETRY_AFTER[info.code];
-  if (retryAfter) failure.retryAfter = retryAfter;
+  const fallbackWait = RETRY_AFTER[info.code];
+  if (fallbackWait) failure.retryAfter = providerWaitSeconds(info.message) ?? fallbackWait;
   if (NOT_RETRYABLE.has(info.code)) failure.retryable = false;
   return failure;
 }

@@ -23,6 +23,7 @@ const STATUS: Record<FailureKind, readonly [number, string]> = {
   unavailable: [503, "server_error"],
   timeout: [504, "server_error"],
   cancelled: [499, "server_error"],
+  upstream: [502, "server_error"],
   server: [500, "server_error"],
 };
 

@@ -1,18 +1,18 @@
 /**
- * Requests per client: per API key when one is presented, else per IP (X-Forwarded-For is believed
- * only from server.trusted_proxies, through Fastify's trustProxy). The limits follow config reloads.
+ * Requests per client: per API key when a valid one is presented, else per IP (X-Forwarded-For is
+ * believed only from server.trusted_proxies, through Fastify's trustProxy). It runs before the key
+ * check, on every request, so that wrong keys are guesses counted against their IP, never a fresh
+ * bucket each. The limits follow config reloads.
  */
-import { createHash } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
 import { globalPlugin, type ServerContext } from "../context.js";
 import { apiError } from "../http-errors.js";
-import { presentedKey } from "./auth.js";
 
 export const rateLimitPlugin = globalPlugin(async (app: FastifyInstance, context: ServerContext) => {
   const settings = () => context.config.current.server;
   await app.register(rateLimit, {
-    global: true,
+    global: false, // hooked below for the whole app, ahead of the key check (route hooks run after it)
     // A burst of `rate_limit_burst` requests per window, refilled at `rate_limit_rps`.
     max: () => Math.max(1, settings().rate_limit_burst || settings().rate_limit_rps * 2),
     timeWindow: () =>
@@ -22,12 +22,13 @@ export const rateLimitPlugin = globalPlugin(async (app: FastifyInstance, context
       ),
     allowList: () => !settings().rate_limit_enabled,
     keyGenerator: (request) => {
-      const key = presentedKey(request);
-      return key ? `key:${createHash("sha256").update(key).digest("hex").slice(0, 32)}` : `ip:${request.ip}`;
+      const keyId = context.apiKeys.validKeyId(request);
+      return keyId ? `key:${keyId}` : `ip:${request.ip}`;
     },
     errorResponseBuilder: (_request, info) => ({
       statusCode: 429,
       ...apiError("rate_limit", `rate limit exceeded: retry in ${Math.ceil(info.ttl / 1000)} s`),
     }),
   });
+  app.addHook("onRequest", app.rateLimit());
 });
