@@ -1,7 +1,7 @@
 // The hardening suite (issue 11): faults of the CLIs, process hygiene, load, hostile input and data safety.
 //   npm run test:hardening     (then scripts/reliability-report.ts renders docs/reliability.md from its figures)
 // Files run one at a time: they start servers and hundreds of processes, and the machine has few cores.
-// CLINVK_SOAK_SECONDS sets the soak's length (default 60).
+// CLINVK_SOAK_SECONDS sets the soak's length (default 180).
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({

@@ -9,7 +9,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlink
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Writable } from "node:stream";
-import { pathToFileURL } from "node:url";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claude } from "../../src/backends/claude.js";
@@ -20,7 +19,9 @@ import { LiveConfig } from "../../src/config/live.js";
 import type { Config } from "../../src/config/schema.js";
 import { Engine } from "../../src/engine/engine.js";
 import { engineOptionsFromConfig } from "../../src/engine/from-config.js";
-import { buildServer, type RouteFile } from "../../src/server/build-server.js";
+import { buildServer } from "../../src/server/build-server.js";
+import { anthropicRoutes } from "../../src/server/routes/anthropic.js";
+import { openaiRoutes } from "../../src/server/routes/openai.js";
 import { FileSessionStore } from "../../src/sessions/file-store.js";
 import { CLI_NAMES, E2E_CLI_BIN, prepareCliSandbox } from "../e2e/cli-env.js";
 import { runInSandbox } from "../e2e/run-cli.js";
@@ -28,7 +29,7 @@ import { argvProblems } from "./lib/argv.js";
 import { fakeBackendsEnv, runClinvk } from "./lib/cli.js";
 import { record } from "./lib/figures.js";
 import { parseNdjson, rawRequest, send } from "./lib/http.js";
-import { BACKENDS, type BackendName, FAKE, ROOT } from "./lib/paths.js";
+import { BACKENDS, type BackendName, FAKE } from "./lib/paths.js";
 import { token } from "./lib/procs.js";
 import { pool, seededRandom } from "./lib/random.js";
 import { nastyString } from "./lib/schema-arb.js";
@@ -592,23 +593,6 @@ describe("header tricks", () => {
   });
 });
 
-/** The OpenAI and Anthropic route files, when they are there (loaded by path: they are being written). */
-async function loadSurfaces(): Promise<RouteFile[]> {
-  const out: RouteFile[] = [];
-  for (const [file, name] of [
-    ["src/server/routes/openai.ts", "openaiRoutes"],
-    ["src/server/routes/anthropic.ts", "anthropicRoutes"],
-  ] as const) {
-    try {
-      const module = (await import(pathToFileURL(join(ROOT, file)).href)) as Record<string, unknown>;
-      if (typeof module[name] === "function") out.push(module[name] as RouteFile);
-    } catch {
-      // not there (yet)
-    }
-  }
-  return out;
-}
-
 describe("keys never appear in logs or error bodies", () => {
   it("a server logging at trace level into a buffer: no key, good or wrong, in its log or its answers", async () => {
     let log = "";
@@ -629,7 +613,7 @@ describe("keys never appear in logs or error bodies", () => {
       ...engineOptionsFromConfig(config, store),
       env: { ...process.env, FAKE_CLI_MODE: "echo", ANTHROPIC_API_KEY: CANARY },
     });
-    const surfaces = await loadSurfaces();
+    const surfaces = [openaiRoutes, anthropicRoutes];
     const app = await buildServer({ engine, store, config: live, logger: { level: "trace", stream }, surfaces });
     const bodies: string[] = [];
     const requests: { method: "GET" | "POST"; url: string; headers: Record<string, string>; payload?: unknown }[] = [];

@@ -193,18 +193,12 @@ describe("process hygiene: 500 runs stopped at random moments leave no process b
         env: { FAKE_CLI_MODE: "family", FAKE_CLI_DELAY_MS: "4000", FAKE_CLI_TICK_MS: "40" },
         config: { concurrency: { max_running: 6, max_queued: 100 } },
       });
-      const probe = await send(`${serve.url}/openai/v1/models`);
-      const compat = probe.status === 200;
       const shapes = [
         { kind: "HTTP NDJSON stream", path: "/api/v1/prompt", stream: "ndjson" },
         { kind: "HTTP SSE stream", path: "/api/v1/prompt", stream: "sse" },
         { kind: "HTTP JSON (client gives up waiting)", path: "/api/v1/prompt", stream: "none" },
-        ...(compat
-          ? [
-              { kind: "OpenAI chat stream", path: "/openai/v1/chat/completions", stream: "openai" },
-              { kind: "Anthropic messages stream", path: "/anthropic/v1/messages", stream: "anthropic" },
-            ]
-          : []),
+        { kind: "OpenAI chat stream", path: "/openai/v1/chat/completions", stream: "openai" },
+        { kind: "Anthropic messages stream", path: "/anthropic/v1/messages", stream: "anthropic" },
       ] as const;
       const tasks = Array.from({ length: 150 }, (_, i) => async () => {
         const shape = shapes[i % shapes.length] as (typeof shapes)[number];
