@@ -64,6 +64,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     requestTimeout: server.read_timeout_secs * 1000,
     keepAliveTimeout: server.idle_timeout_secs * 1000,
     return503OnClosing: true,
+    disableRequestLogging: true, // one line per request instead (below), not "incoming" and "completed"
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   });
   const context: ServerContext = {
@@ -81,6 +82,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   registerErrorHandling(app);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, "request completed");
   });
   await app.register(swagger, {
     openapi: {

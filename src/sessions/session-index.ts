@@ -129,6 +129,9 @@ export class SessionIndex {
 
   /** Applies the log lines written since the last read. */
   private readLog(loaded: Loaded): void {
+    // One stat in the common case (nothing new), rather than open, fstat and close.
+    const size = statSync(this.logPath, { throwIfNoEntry: false })?.size;
+    if (size === undefined || size === loaded.logOffset) return;
     let fd: number;
     try {
       fd = openSync(this.logPath, "r");

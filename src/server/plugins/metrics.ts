@@ -80,6 +80,7 @@ export const metricsPlugin = globalPlugin(async (app: FastifyInstance, context: 
   app.addHook("onClose", async () => stop());
 
   app.addHook("onResponse", async (request, reply) => {
+    if (!context.config.current.server.metrics_enabled) return; // off by default: no cost per request
     const route = request.routeOptions.url ?? "unmatched";
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);

@@ -2,7 +2,7 @@
  * W3C trace context: continue the caller's trace (`traceparent`, `tracestate`) or start one, answer
  * with our span in `traceparent`, and put the trace id on every log line of the request.
  */
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { globalPlugin, type ServerContext } from "../context.js";
 
@@ -34,15 +34,27 @@ export function formatTraceparent(trace: TraceContext): string {
   return `00-${trace.traceId}-${trace.spanId}-${trace.flags}`;
 }
 
+/** Random hex from a pooled buffer: one randomFillSync per 4 KiB instead of two per request. */
+const pool = Buffer.alloc(4096);
+let used = pool.length;
+function randomHex(bytes: number): string {
+  if (used + bytes > pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  used += bytes;
+  return pool.toString("hex", used - bytes, used);
+}
+
 export const tracingPlugin = globalPlugin(async (app: FastifyInstance, context: ServerContext) => {
   app.addHook("onRequest", async (request, reply) => {
     if (!context.config.current.server.tracing_enabled) return;
     const header = request.headers.traceparent;
     const parent = parseTraceparent(typeof header === "string" ? header : undefined);
     const trace: TraceContext = {
-      traceId: parent?.traceId ?? randomBytes(16).toString("hex"),
+      traceId: parent?.traceId ?? randomHex(16),
       parentId: parent?.parentId,
-      spanId: randomBytes(8).toString("hex"),
+      spanId: randomHex(8),
       flags: parent?.flags ?? "01",
     };
     request.trace = trace;
