@@ -18,6 +18,7 @@ import { registerErrorHandling } from "./plugins/errors.js";
 import { metricsPlugin } from "./plugins/metrics.js";
 import { rateLimitPlugin } from "./plugins/rate-limit.js";
 import { tracingPlugin } from "./plugins/tracing.js";
+import { OneLinePerRequest } from "./request-log.js";
 import { apiRoutes } from "./routes/api.js";
 import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
@@ -64,7 +65,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     requestTimeout: server.read_timeout_secs * 1000,
     keepAliveTimeout: server.idle_timeout_secs * 1000,
     return503OnClosing: true,
-    disableRequestLogging: true, // one line per request instead (below), not "incoming" and "completed"
+    logController: new OneLinePerRequest(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   });
   const context: ServerContext = {
@@ -82,9 +83,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   registerErrorHandling(app);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
-  });
-  app.addHook("onResponse", async (request, reply) => {
-    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, "request completed");
   });
   await app.register(swagger, {
     openapi: {

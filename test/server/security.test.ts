@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { BreakerRegistry } from "../../src/engine/circuit-breaker.js";
 import { runCli } from "../cli/run-cli.js";
@@ -129,6 +130,32 @@ describe("request ids and trace context", () => {
     });
     expect(fresh.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     expect(fresh.headers["x-request-id"]).not.toBe("../bad id");
+  });
+});
+
+describe("request logging", () => {
+  it("one line per request, when it ends, with the method, url, status, time and trace id", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const { app } = await testServer(() => {}, { logger: { level: "info", stream } });
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    await app.inject({ method: "GET", url: "/health", headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    await app.inject({ method: "GET", url: "/nowhere" });
+    const requests = lines.filter((line) => /^request/.test(String(line.msg)));
+    expect(requests).toHaveLength(2);
+    expect(requests[0]).toMatchObject({
+      msg: "request completed",
+      trace_id: traceId,
+      req: { method: "GET", url: "/health" },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+    });
+    expect(requests[1]).toMatchObject({ req: { url: "/nowhere" }, res: { statusCode: 404 } });
   });
 });
 

@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import { defaults } from "../../src/config/keys.js";
 import { LiveConfig } from "../../src/config/live.js";
 import type { Config } from "../../src/config/schema.js";
@@ -17,7 +17,13 @@ export type ConfigChange = (config: Config) => void;
 /** A server whose backends are the fake CLI in echo mode, with a private store and config. */
 export async function testServer(
   change: ConfigChange = () => {},
-  options: { delayMs?: number; env?: Record<string, string>; surfaces?: RouteFile[]; breakers?: BreakerRegistry } = {},
+  options: {
+    delayMs?: number;
+    env?: Record<string, string>;
+    surfaces?: RouteFile[];
+    breakers?: BreakerRegistry;
+    logger?: FastifyServerOptions["logger"];
+  } = {},
 ): Promise<{ app: FastifyInstance; live: LiveConfig; store: FileSessionStore; home: string }> {
   const config = defaults() as unknown as Config;
   for (const name of ["claude", "codex", "gemini"] as const) config.backends[name].binary = join(FAKE_CLI_DIR, name);
@@ -31,7 +37,7 @@ export async function testServer(
     killGraceMs: 300,
     breakers: options.breakers,
   });
-  const app = await buildServer({ engine, store, config: live, surfaces: options.surfaces });
+  const app = await buildServer({ engine, store, config: live, surfaces: options.surfaces, logger: options.logger });
   return { app, live, store, home };
 }
 
