@@ -263,6 +263,56 @@ describe("the compatible APIs with the official clients, real CLIs behind", () =
     expect(models.data.map((m) => m.id)).toContain("claude/sonnet");
   });
 
+  it("openai: Responses, continued with previous_response_id, resume the CLI session", async () => {
+    const { default: OpenAI } = await import("openai");
+    const client = new OpenAI({ baseURL: `${base}/openai/v1`, apiKey: "local", maxRetries: 0 });
+    stub.script({ text: "RESPONSE-ONE" }, { text: "RESPONSE-TWO" });
+    const first = await client.responses.create({ model: "codex/gpt-5", input: "first response question" });
+    expect(first.output_text).toContain("RESPONSE-ONE");
+    const second = await client.responses.create({
+      model: "codex/gpt-5",
+      input: "second response question",
+      previous_response_id: first.id,
+    });
+    expect(second.output_text).toContain("RESPONSE-TWO");
+    const requests = stub.mainRequests("openai").slice(-2);
+    expect(requests.map((r) => r.userText)).toEqual(["first response question", "second response question"]);
+    expect(sent(requests[1] ?? {})).toContain("RESPONSE-ONE");
+  });
+
+  it("LangChain's ChatOpenAI: invoke and stream on gemini", async () => {
+    const { ChatOpenAI } = await import("@langchain/openai");
+    const chat = new ChatOpenAI({
+      model: "gemini/gemini-2.5-pro",
+      apiKey: "local",
+      maxRetries: 0,
+      configuration: { baseURL: `${base}/openai/v1` },
+    });
+    const reply = await chat.invoke("hello langchain");
+    expect(String(reply.content)).toContain("hello langchain");
+    let streamed = "";
+    for await (const chunk of await chat.stream("stream langchain")) streamed += String(chunk.content);
+    expect(streamed).toContain("stream langchain");
+    expect(stub.mainRequests("gemini").map((r) => r.userText)).toEqual(["hello langchain", "stream langchain"]);
+  });
+
+  it("the Vercel AI SDK: generateText on chat completions, streamText on Responses, on claude", async () => {
+    const { createOpenAI } = await import("@ai-sdk/openai");
+    const { generateText, streamText } = await import("ai");
+    const provider = createOpenAI({ baseURL: `${base}/openai/v1`, apiKey: "local" });
+    const generated = await generateText({
+      model: provider.chat("claude/sonnet"),
+      prompt: "hello vercel",
+      maxRetries: 0,
+    });
+    expect(generated.text).toContain("hello vercel");
+    const streamed = streamText({ model: provider("claude/sonnet"), prompt: "stream vercel", maxRetries: 0 });
+    let text = "";
+    for await (const delta of streamed.textStream) text += delta;
+    expect(text).toContain("stream vercel");
+    expect(stub.mainRequests("anthropic").map((r) => r.userText)).toEqual(["hello vercel", "stream vercel"]);
+  });
+
   it("anthropic: messages, streaming and count_tokens on claude", async () => {
     const { default: Anthropic } = await import("@anthropic-ai/sdk");
     const client = new Anthropic({ baseURL: `${base}/anthropic`, apiKey: "local", maxRetries: 0 });
