@@ -13,8 +13,10 @@ const banner = [
   "const __dirname = __clinvkDirname(__filename);",
 ].join("\n");
 
+// --cli (the tests' quick build) rebuilds the binary alone and leaves the library in dist/lib as it was.
 const onlyCli = process.argv.includes("--cli");
-rmSync("dist", { recursive: true, force: true });
+for (const stale of onlyCli ? ["dist/cli.js", "dist/chunks"] : ["dist"])
+  rmSync(stale, { recursive: true, force: true });
 
 await build({
   entryPoints: { cli: "src/cli/main.ts" },
