@@ -1,9 +1,14 @@
 /** The `clinvk` entry point: parse argv, run the command, map failures to exit codes. */
-import { CommanderError } from "commander";
 import { ExitCode } from "../engine/exit-codes.js";
-import { buildProgram } from "./program.js";
+import { VERSION } from "../version.js";
 
 async function main(argv: string[]): Promise<void> {
+  // The version alone is answered before the command tree (commander and every command) is loaded.
+  if (argv.length === 3 && (argv[2] === "--version" || argv[2] === "-V")) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  const [{ CommanderError }, { buildProgram }] = await Promise.all([import("commander"), import("./program.js")]);
   // `clinvk ... | head` closes our stdout early; that is not an error.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (error: NodeJS.ErrnoException) => {
