@@ -1,10 +1,13 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { BreakerRegistry } from "../../src/engine/circuit-breaker.js";
-import { runCli } from "../cli/run-cli.js";
+import { CLI, runCli } from "../cli/run-cli.js";
 import { testServer } from "./test-server.js";
 
 const prompt = (headers: Record<string, string> = {}, payload: object = { prompt: "hi", ephemeral: true }) => ({
@@ -245,6 +248,42 @@ describe("clinvk serve", () => {
     const run = await runCli(["serve", "--host", "0.0.0.0", "--port", "0"]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain("refusing to listen on 0.0.0.0 without API keys");
+  });
+
+  it("a saved config applies without a restart (a changed rate limit); a broken save changes nothing", async () => {
+    const home = mkdtempSync(join(tmpdir(), "clinvk-reload-"));
+    const configFile = join(home, "config.yaml");
+    const limits = (burst: number) =>
+      `server:\n  rate_limit_enabled: true\n  rate_limit_rps: 1\n  rate_limit_burst: ${burst}\n`;
+    writeFileSync(configFile, limits(2));
+    const serve = spawn(process.execPath, [CLI, "serve", "--port", "0"], {
+      env: { ...process.env, CLINVK_HOME: home },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      let stderr = "";
+      let log = "";
+      serve.stdout.on("data", (chunk) => {
+        log += chunk;
+      });
+      const base = await new Promise<string>((resolve, reject) => {
+        serve.stderr.on("data", (chunk) => {
+          stderr += chunk;
+          const match = /serving on (http:\/\/\S+)/.exec(stderr);
+          if (match) resolve(match[1] as string);
+        });
+        serve.on("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+      });
+      const limit = async () => (await fetch(`${base}/health`)).headers.get("x-ratelimit-limit");
+      expect(await limit()).toBe("2");
+      writeFileSync(configFile, limits(50));
+      await expect.poll(limit, { timeout: 10_000, interval: 200 }).toBe("50");
+      writeFileSync(configFile, "server:\n  rate_limit_burst: [not, a, number\n");
+      await expect.poll(() => log, { timeout: 10_000, interval: 200 }).toContain("the last good one stays");
+      expect(await limit()).toBe("50");
+    } finally {
+      serve.kill("SIGKILL");
+    }
   });
 });
 
