@@ -45,6 +45,20 @@ const rules: ReadonlyArray<{ code: ErrorCode; status?: number[]; pattern?: RegEx
 
 const RETRY_SOON = /retry (in|after) \d|try again later|retry shortly/i;
 
+/** The wait a provider asked for, in its own words ("Please retry in 7.2s", "try again in 20ms"), in seconds. */
+const PROVIDER_WAIT =
+  /(?:retry|try again) (?:in|after) (\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)\b/i;
+
+export function providerWaitSeconds(message: string): number | undefined {
+  const match = PROVIDER_WAIT.exec(message);
+  if (!match) return undefined;
+  const amount = Number(match[1]);
+  const unit = (match[2] ?? "s").toLowerCase();
+  const seconds =
+    unit.startsWith("ms") || unit.startsWith("milli") ? amount / 1000 : unit.startsWith("m") ? amount * 60 : amount;
+  return Math.max(1, Math.ceil(seconds));
+}
+
 /** Classifies a provider failure. Falls back to `api_error` when nothing more precise fits. */
 export function classifyProviderError(message: string, status?: number | null): ErrorInfo {
   // A used-up quota often comes as HTTP 429 too, but waiting a minute will not help: say so first.

@@ -2,7 +2,8 @@
  * One error shape for the native API, `{error: {code, message, details}}`, and the HTTP status of
  * each error code. (The OpenAI and Anthropic surfaces translate to their own shapes.)
  */
-import type { ErrorCode } from "../engine/errors.js";
+import { providerWaitSeconds } from "../backends/classify.js";
+import type { ErrorCode, ErrorInfo } from "../engine/errors.js";
 
 export const HTTP_STATUS: Record<
   ErrorCode | "unauthorized" | "not_found" | "payload_too_large" | "method_not_allowed",
@@ -46,4 +47,18 @@ export function apiError(code: string, message: string, details?: unknown, hint?
 
 export function statusOf(code: string): number {
   return (HTTP_STATUS as Record<string, number>)[code] ?? 500;
+}
+
+/** Seconds a client should wait before retrying (Retry-After), for the errors where waiting helps. */
+const RETRY_AFTER: Partial<Record<ErrorCode, number>> = {
+  rate_limit: 20,
+  overloaded: 10,
+  queue_full: 5,
+  circuit_open: 5,
+};
+
+/** Retry-After for an error: the provider's own wait when its message names one, else the code's. */
+export function retryAfterSeconds(info: Pick<ErrorInfo, "code" | "message">): number | undefined {
+  const fallback = RETRY_AFTER[info.code];
+  return fallback && (providerWaitSeconds(info.message) ?? fallback);
 }

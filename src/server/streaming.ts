@@ -9,8 +9,6 @@ export type StreamKind = "ndjson" | "sse";
 export interface EventStream {
   /** Writes one event; a no-op once the client is gone. */
   send(data: unknown, event?: string): void;
-  /** An SSE comment (keep-alive); nothing for NDJSON. */
-  comment(text: string): void;
   end(): void;
   readonly gone: boolean;
   /** Called once when the client disconnects before end(). */
@@ -59,9 +57,6 @@ export function openStream(reply: FastifyReply, kind: StreamKind): EventStream {
       if (gone || ended) return;
       const json = JSON.stringify(data);
       raw.write(kind === "sse" ? `${event ? `event: ${event}\n` : ""}data: ${json}\n\n` : `${json}\n`);
-    },
-    comment(text) {
-      if (kind === "sse" && !gone && !ended) raw.write(`: ${text}\n\n`);
     },
     end() {
       if (ended) return;

@@ -9,7 +9,11 @@ import { tokenCounts } from "../compat/tokens.js";
 import { anthropicErrorBody } from "./errors.js";
 import { type MessageMeta, messageUsage } from "./messages.js";
 
-export function messagesStream(sink: SseSink, meta: MessageMeta, options: { promptTokens: number }): SurfaceStream {
+export function messagesStream(
+  sink: SseSink,
+  meta: MessageMeta,
+  options: { promptTokens: number },
+): Required<SurfaceStream> {
   const emit = (type: string, fields: Record<string, unknown> = {}) => sink.send({ type, ...fields }, type);
   let open = false;
   const startBlock = () => {

@@ -10,13 +10,10 @@
  * tool_use, tool_result): a CLI receives text only.
  */
 import { randomBytes } from "node:crypto";
-import { type Conversation, mergeTurns, type Turn } from "../compat/conversation.js";
-import { CompatError, unsupported } from "../compat/errors.js";
+import { type Conversation, conversationOf, endsWithUser, type Turn } from "../compat/conversation.js";
+import { invalidValue, unsupported } from "../compat/errors.js";
 import type { TokenCounts } from "../compat/tokens.js";
 import type { CountTokensBody, MessageParam, MessagesBody } from "./schemas.js";
-
-const invalid = (param: string, message: string) =>
-  new CompatError("invalid_request", message, { param, code: "invalid_value" });
 
 /** Blocks that a client sends back from earlier answers and that mean nothing to a CLI. */
 const SKIPPED = new Set(["thinking", "redacted_thinking"]);
@@ -26,10 +23,10 @@ function blocksText(content: MessageParam["content"], param: string): string {
   const texts: string[] = [];
   content.forEach((block, index) => {
     if (block.type === "text") {
-      if (typeof block.text !== "string") throw invalid(`${param}.${index}.text`, "a text block needs its text");
+      if (typeof block.text !== "string") throw invalidValue(`${param}.${index}.text`, "a text block needs its text");
       texts.push(block.text);
     } else if (!SKIPPED.has(block.type)) {
-      throw invalid(
+      throw invalidValue(
         `${param}.${index}.type`,
         `content blocks of type ${block.type} are not supported: only text reaches a CLI`,
       );
@@ -67,16 +64,16 @@ export function messagesConversation(body: CountTokensBody, options: { answer: b
     if (message.role === "user" || message.role === "assistant") turns.push({ role: message.role, text });
     else if (message.role === "system") {
       if (text.trim()) system.push(text.trim());
-    } else throw invalid(`${param}.role`, `unexpected role "${message.role}"; use "user" or "assistant"`);
+    } else throw invalidValue(`${param}.role`, `unexpected role "${message.role}"; use "user" or "assistant"`);
   });
-  const merged = mergeTurns(turns);
-  if (options.answer && merged.at(-1)?.role !== "user") {
-    throw invalid(
+  const conversation = conversationOf(system, turns);
+  if (options.answer && !endsWithUser(conversation)) {
+    throw invalidValue(
       "messages",
       "the last message must be the user's (with some text): a CLI cannot continue a prefilled assistant message",
     );
   }
-  return { ...(system.length ? { system: system.join("\n\n") } : {}), turns: merged };
+  return conversation;
 }
 
 export const messageId = () => `msg_${randomBytes(12).toString("hex")}`;

@@ -35,6 +35,13 @@ export function mergeTurns(turns: readonly Turn[]): Turn[] {
   return merged;
 }
 
+/** A request's system parts and turns as a conversation (turns merged); `endsWithUser` says if a CLI can answer it. */
+export function conversationOf(system: readonly string[], turns: readonly Turn[]): Conversation {
+  return { ...(system.length ? { system: system.join("\n\n") } : {}), turns: mergeTurns(turns) };
+}
+
+export const endsWithUser = (conversation: Conversation) => conversation.turns.at(-1)?.role === "user";
+
 const SEED = createHash("sha256").update("clinvk-conversation-v1").digest("hex");
 
 /** The fingerprint after one more turn. A chain, so that a stored fingerprint can be extended. */

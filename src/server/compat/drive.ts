@@ -26,8 +26,11 @@ export interface SurfaceStream {
   /** The response has begun: its opening events. */
   open(): void;
   text(delta: string): void;
-  /** Nothing came from the CLI for a while (it thinks, or runs a tool): keep the client's hopes up. */
-  ping(): void;
+  /**
+   * Nothing came from the CLI for a while (it thinks, or runs a tool): keep the client's hopes up.
+   * Without it, the stream's own SSE keep-alive comments are all (enough for OpenAI's clients).
+   */
+  ping?(): void;
   finish(result: RunResult, text: string): void;
   /** The run failed after the response had begun. */
   fail(failure: Failure): void;
@@ -107,7 +110,7 @@ export async function streamTurn(
   reply: FastifyReply,
   plan: PlannedTurn,
   surface: (sink: SseSink) => SurfaceStream,
-  pingMs: number,
+  pingMs?: number,
 ): Promise<FastifyReply> {
   const { controller, cancel, done } = track(context);
   let settled = false;
@@ -138,12 +141,16 @@ export async function streamTurn(
     };
     const writer = surface(sink);
     writer.open();
-    const pinger = setInterval(
-      () => {
-        if (Date.now() - lastWrite >= pingMs) writer.ping();
-      },
-      Math.max(10, Math.floor(pingMs / 2)),
-    );
+    const ping = writer.ping?.bind(writer);
+    const pinger =
+      ping && pingMs
+        ? setInterval(
+            () => {
+              if (Date.now() - lastWrite >= pingMs) ping();
+            },
+            Math.max(10, Math.floor(pingMs / 2)),
+          )
+        : undefined;
     const answer = new AnswerText();
     try {
       while (!step.done) {

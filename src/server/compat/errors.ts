@@ -5,6 +5,7 @@
  */
 import type { FastifyError } from "fastify";
 import { ClinvkError, type ErrorCode, type ErrorInfo } from "../../engine/errors.js";
+import { retryAfterSeconds } from "../http-errors.js";
 
 export const FAILURE_KINDS = [
   "invalid_request",
@@ -53,6 +54,11 @@ export class CompatError extends Error {
   }
 }
 
+/** A 400 for a value that is wrong, naming the field. */
+export function invalidValue(param: string, message: string): CompatError {
+  return new CompatError("invalid_request", message, { param, code: "invalid_value" });
+}
+
 /** A 400 for a request the CLIs cannot serve, naming the field. */
 export function unsupported(param: string, message: string): CompatError {
   return new CompatError("invalid_request", message, { param, code: "unsupported_parameter" });
@@ -85,27 +91,6 @@ const KIND_OF_CODE: Record<ErrorCode, FailureKind> = {
   internal: "server",
 };
 
-const RETRY_AFTER: Partial<Record<ErrorCode, number>> = {
-  rate_limit: 20,
-  overloaded: 10,
-  queue_full: 5,
-  circuit_open: 5,
-};
-
-/** The wait a provider asked for, in its own words ("Please retry in 7.2s", "try again in 20ms"). */
-const PROVIDER_WAIT =
-  /(?:retry|try again) (?:in|after) (\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)\b/i;
-
-function providerWaitSeconds(message: string): number | undefined {
-  const match = PROVIDER_WAIT.exec(message);
-  if (!match) return undefined;
-  const amount = Number(match[1]);
-  const unit = (match[2] ?? "s").toLowerCase();
-  const seconds =
-    unit.startsWith("ms") || unit.startsWith("milli") ? amount / 1000 : unit.startsWith("m") ? amount * 60 : amount;
-  return Math.max(1, Math.ceil(seconds));
-}
-
 /** Statuses that SDKs retry but where waiting does not help. */
 const NOT_RETRYABLE: ReadonlySet<ErrorCode> = new Set(["usage_limit", "backend_unavailable", "auth"]);
 
@@ -117,8 +102,8 @@ export function failureOfInfo(info: ErrorInfo): Failure {
     code: info.code === "invalid_model" ? "model_not_found" : info.code,
   };
   if (info.code === "invalid_model") failure.param = "model";
-  const fallbackWait = RETRY_AFTER[info.code];
-  if (fallbackWait) failure.retryAfter = providerWaitSeconds(info.message) ?? fallbackWait;
+  const retryAfter = retryAfterSeconds(info);
+  if (retryAfter) failure.retryAfter = retryAfter;
   if (NOT_RETRYABLE.has(info.code)) failure.retryable = false;
   return failure;
 }

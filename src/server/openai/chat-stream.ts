@@ -23,8 +23,6 @@ export function chatStream(
     text: (delta) => {
       if (delta) send({ content: delta }, null);
     },
-    // The SSE keep-alive comments of the stream are enough for OpenAI's clients.
-    ping: () => {},
     finish(result, text) {
       send({}, "stop");
       if (options.includeUsage) {

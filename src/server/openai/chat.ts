@@ -4,13 +4,10 @@
  * the openai SDKs read them.
  */
 import { randomBytes } from "node:crypto";
-import { type Conversation, mergeTurns, type Turn } from "../compat/conversation.js";
-import { CompatError } from "../compat/errors.js";
+import { type Conversation, conversationOf, endsWithUser, type Turn } from "../compat/conversation.js";
+import { invalidValue } from "../compat/errors.js";
 import type { TokenCounts } from "../compat/tokens.js";
 import type { ChatBody, ChatMessage } from "./schemas.js";
-
-const invalid = (param: string, message: string) =>
-  new CompatError("invalid_request", message, { param, code: "invalid_value" });
 
 /** The text of a message's content: a string, or text parts (refusals skipped; media refused). */
 export function contentText(content: ChatMessage["content"], param: string): string {
@@ -19,10 +16,10 @@ export function contentText(content: ChatMessage["content"], param: string): str
   const texts: string[] = [];
   content.forEach((part, index) => {
     if (part.type === "text" || part.type === "input_text" || part.type === "output_text") {
-      if (typeof part.text !== "string") throw invalid(`${param}[${index}].text`, "a text part needs its text");
+      if (typeof part.text !== "string") throw invalidValue(`${param}[${index}].text`, "a text part needs its text");
       texts.push(part.text);
     } else if (part.type !== "refusal") {
-      throw invalid(
+      throw invalidValue(
         `${param}[${index}].type`,
         `content of type ${part.type} is not supported: only text reaches a CLI`,
       );
@@ -48,22 +45,31 @@ export function chatConversation(messages: readonly ChatMessage[]): Conversation
         return;
       case "assistant":
         if ((message.tool_calls && message.tool_calls.length > 0) || message.function_call) {
-          throw invalid(`${param}.tool_calls`, "assistant tool calls are not supported: a CLI's agent runs its own");
+          throw invalidValue(
+            `${param}.tool_calls`,
+            "assistant tool calls are not supported: a CLI's agent runs its own",
+          );
         }
         turns.push({ role: "assistant", text });
         return;
       case "tool":
       case "function":
-        throw invalid(`${param}.role`, `${message.role} messages are not supported: a CLI's agent runs its own tools`);
+        throw invalidValue(
+          `${param}.role`,
+          `${message.role} messages are not supported: a CLI's agent runs its own tools`,
+        );
       default:
-        throw invalid(`${param}.role`, `unknown role "${message.role}"`);
+        throw invalidValue(`${param}.role`, `unknown role "${message.role}"`);
     }
   });
-  const merged = mergeTurns(turns);
-  if (merged.at(-1)?.role !== "user") {
-    throw invalid("messages", "the last message must be the user's (with some text): a CLI answers a user message");
+  const conversation = conversationOf(system, turns);
+  if (!endsWithUser(conversation)) {
+    throw invalidValue(
+      "messages",
+      "the last message must be the user's (with some text): a CLI answers a user message",
+    );
   }
-  return { ...(system.length ? { system: system.join("\n\n") } : {}), turns: merged };
+  return conversation;
 }
 
 export const completionId = () => `chatcmpl-${randomBytes(12).toString("hex")}`;

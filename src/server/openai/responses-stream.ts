@@ -33,7 +33,6 @@ export function responsesStream(sink: SseSink, meta: ResponseMeta, options: { pr
       text += delta;
       emit("response.output_text.delta", { ...at, delta, logprobs: [] });
     },
-    ping: () => {},
     finish(result, answer) {
       start();
       const final = answer || text;

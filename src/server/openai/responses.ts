@@ -4,15 +4,12 @@
  * with; `input` then holds only the new turns, as with OpenAI.
  */
 import { randomBytes } from "node:crypto";
-import { type Conversation, mergeTurns, type Turn } from "../compat/conversation.js";
-import { CompatError, type Failure } from "../compat/errors.js";
+import { type Conversation, conversationOf, endsWithUser, type Turn } from "../compat/conversation.js";
+import { CompatError, type Failure, invalidValue } from "../compat/errors.js";
 import type { TokenCounts } from "../compat/tokens.js";
 import { contentText } from "./chat.js";
 import { openaiErrorBody } from "./errors.js";
 import type { ResponsesBody } from "./schemas.js";
-
-const invalid = (param: string, message: string) =>
-  new CompatError("invalid_request", message, { param, code: "invalid_value" });
 
 const RESPONSE_ID = /^resp_([a-f0-9]{32})[a-f0-9]{16}$/;
 
@@ -40,7 +37,8 @@ export function responsesConversation(body: ResponsesBody): Conversation {
   const system: string[] = body.instructions?.trim() ? [body.instructions.trim()] : [];
   const turns: Turn[] = [];
   const input = body.input;
-  if (input === undefined || (Array.isArray(input) && input.length === 0)) throw invalid("input", "input is required");
+  if (input === undefined || (Array.isArray(input) && input.length === 0))
+    throw invalidValue("input", "input is required");
   if (typeof input === "string") turns.push({ role: "user", text: input });
   else {
     input.forEach((item, index) => {
@@ -48,7 +46,7 @@ export function responsesConversation(body: ResponsesBody): Conversation {
       const type = item.type ?? "message";
       if (type === "reasoning") return; // The model's own reasoning, replayed: nothing for a CLI.
       if (type !== "message") {
-        throw invalid(
+        throw invalidValue(
           `${param}.type`,
           `input items of type ${type} are not supported: a CLI's agent runs its own tools`,
         );
@@ -64,15 +62,18 @@ export function responsesConversation(body: ResponsesBody): Conversation {
           turns.push({ role: item.role, text });
           return;
         default:
-          throw invalid(`${param}.role`, `unknown role "${String(item.role)}"`);
+          throw invalidValue(`${param}.role`, `unknown role "${String(item.role)}"`);
       }
     });
   }
-  const merged = mergeTurns(turns);
-  if (merged.at(-1)?.role !== "user") {
-    throw invalid("input", "the last input message must be the user's (with some text): a CLI answers a user message");
+  const conversation = conversationOf(system, turns);
+  if (!endsWithUser(conversation)) {
+    throw invalidValue(
+      "input",
+      "the last input message must be the user's (with some text): a CLI answers a user message",
+    );
   }
-  return { ...(system.length ? { system: system.join("\n\n") } : {}), turns: merged };
+  return conversation;
 }
 
 export interface ResponseMeta {

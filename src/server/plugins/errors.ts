@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyInstance } from "fastify";
 import { ClinvkError } from "../../engine/errors.js";
-import { apiError, statusOf } from "../http-errors.js";
+import { apiError, retryAfterSeconds, statusOf } from "../http-errors.js";
 
 export function toApiError(error: FastifyError | Error): { status: number; body: ReturnType<typeof apiError> } {
   if (error instanceof ClinvkError) {
@@ -46,8 +46,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = toApiError(error);
     if (status >= 500) request.log.error({ err: error }, "request failed");
-    const retryAfter = error instanceof ClinvkError && (error.code === "queue_full" || error.code === "circuit_open");
-    if (retryAfter) reply.header("retry-after", "5");
+    // A refusal of the admission gate or a breaker (a run's own failures are 200 results on this API).
+    if (error instanceof ClinvkError && (error.code === "queue_full" || error.code === "circuit_open")) {
+      reply.header("retry-after", String(retryAfterSeconds(error)));
+    }
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

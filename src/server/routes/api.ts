@@ -82,15 +82,15 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
     async (request, reply) => {
       const body = request.body as ParallelBody;
       const tasks = body.tasks.map((task) => checkedTask(task, config()));
-      const signal = new AbortController();
-      const workflow = runParallel(context.engine, tasks, {
-        maxParallel: body.max_parallel || config().parallel.max_workers,
-        failFast: body.fail_fast,
-        dryRun: body.dry_run,
-        defaultBackend: config().default_backend,
-        signal: signal.signal,
-      });
-      return streamWorkflow(context, request, reply, workflow, signal);
+      return streamWorkflow(context, request, reply, (signal) =>
+        runParallel(context.engine, tasks, {
+          maxParallel: body.max_parallel || config().parallel.max_workers,
+          failFast: body.fail_fast,
+          dryRun: body.dry_run,
+          defaultBackend: config().default_backend,
+          signal,
+        }),
+      );
     },
   );
 
@@ -100,17 +100,9 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
     async (request, reply) => {
       const body = request.body as ChainSpec;
       const steps = body.steps.map((step) => checkedTask(step, config()));
-      const signal = new AbortController();
-      const workflow = runChain(
-        context.engine,
-        { ...body, steps, stop_on_failure: body.stop_on_failure ?? true },
-        {
-          signal: signal.signal,
-          defaultBackend: config().default_backend,
-          dryRun: body.dry_run,
-        },
+      return streamWorkflow(context, request, reply, (signal) =>
+        runChain(context.engine, { ...body, steps }, { signal, defaultBackend: config().default_backend }),
       );
-      return streamWorkflow(context, request, reply, workflow, signal);
     },
   );
 
@@ -119,17 +111,18 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
     { schema: { summary: "Run one prompt on several backends", body: CompareBody, response: errors } },
     async (request, reply) => {
       const body = request.body as CompareBody;
-      const signal = new AbortController();
-      const workflow = runCompare(context.engine, {
-        prompt: body.prompt,
-        backends: [...new Set(body.backends)],
-        model: body.model,
-        workdir: allowedWorkdir(body.workdir, config()),
-        sequential: body.sequential,
-        dryRun: body.dry_run,
-        signal: signal.signal,
-      });
-      return streamWorkflow(context, request, reply, workflow, signal);
+      const workdir = allowedWorkdir(body.workdir, config());
+      return streamWorkflow(context, request, reply, (signal) =>
+        runCompare(context.engine, {
+          prompt: body.prompt,
+          backends: [...new Set(body.backends)],
+          model: body.model,
+          workdir,
+          sequential: body.sequential,
+          dryRun: body.dry_run,
+          signal,
+        }),
+      );
     },
   );
 
@@ -185,9 +178,10 @@ async function streamWorkflow<S>(
   context: ServerContext,
   request: FastifyRequest,
   reply: FastifyReply,
-  workflow: AsyncGenerator<WorkflowEvent, S>,
-  controller: AbortController,
+  start: (signal: AbortSignal) => AsyncGenerator<WorkflowEvent, S>,
 ): Promise<unknown> {
+  const controller = new AbortController();
+  const workflow = start(controller.signal);
   const accept = request.headers.accept ?? "";
   const kind = accept.includes("text/event-stream")
     ? "sse"

@@ -28,8 +28,6 @@ import {
 import { responsesStream } from "../openai/responses-stream.js";
 import { ChatBody, ModelParams, ResponsesBody } from "../openai/schemas.js";
 
-const KEEPALIVE_MS = 15_000;
-
 const now = () => Math.floor(Date.now() / 1000);
 
 function routes(app: FastifyInstance, context: ServerContext): void {
@@ -74,7 +72,7 @@ function routes(app: FastifyInstance, context: ServerContext): void {
       const meta = { id: completionId(), created: now(), model: body.model };
       if (body.stream) {
         const options = { includeUsage: wantsUsage(body), promptTokens: plan.promptTokens };
-        return streamTurn(context, reply, plan, (sink) => chatStream(sink, meta, options), KEEPALIVE_MS);
+        return streamTurn(context, reply, plan, (sink) => chatStream(sink, meta, options));
       }
       const { result, text } = await runTurn(context, reply, plan);
       return chatCompletion(meta, text, tokenCounts(result.usage, plan.promptTokens, text));
@@ -116,7 +114,7 @@ function routes(app: FastifyInstance, context: ServerContext): void {
       const meta = { id: plan.responseId as string, createdAt: now(), model, body, stored: Boolean(plan.sessionId) };
       if (body.stream) {
         const options = { promptTokens: plan.promptTokens };
-        return streamTurn(context, reply, plan, (sink) => responsesStream(sink, meta, options), KEEPALIVE_MS);
+        return streamTurn(context, reply, plan, (sink) => responsesStream(sink, meta, options));
       }
       const { result, text } = await runTurn(context, reply, plan);
       const usage = responseUsage(tokenCounts(result.usage, plan.promptTokens, text));
