@@ -6,6 +6,7 @@ import type { Command, Option } from "commander";
 import { APPROVAL_MODES, SANDBOX_MODES } from "../backends/backend.js";
 import { BACKEND_NAMES } from "../backends/names.js";
 import { OUTPUT_FORMATS } from "../engine/request.js";
+import { SESSION_STATUSES } from "../sessions/session.js";
 
 export const SHELLS = ["bash", "zsh", "fish"] as const;
 export type Shell = (typeof SHELLS)[number];
@@ -17,7 +18,7 @@ const VALUES: Record<string, readonly string[]> = {
   "--output-format": OUTPUT_FORMATS,
   "--approval-mode": APPROVAL_MODES,
   "--sandbox-mode": SANDBOX_MODES,
-  "--status": ["active", "completed", "error", "paused"],
+  "--status": SESSION_STATUSES,
   "--log-level": ["fatal", "error", "warn", "info", "debug", "trace"],
 };
 

@@ -3,6 +3,7 @@ import type { Config } from "../config/schema.js";
 import type { Engine } from "../engine/engine.js";
 import { ExitCode, exitCodeFor } from "../engine/exit-codes.js";
 import type { OutputFormat, RunRequest, RunResult } from "../engine/request.js";
+import { cancelOnSignals } from "./cancel.js";
 import { printError } from "./fail.js";
 import { createRenderer } from "./render.js";
 
@@ -15,22 +16,13 @@ export async function executeRun(
 ): Promise<number> {
   if (request.dryRun && format !== "stream-json") return printDryRun(engine, request, explicitJson);
 
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130); // The exit hook still kills the CLI's process group.
-    process.stderr.write("\nclinvk: stopping the run (press Ctrl+C again to quit at once)\n");
-    controller.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const cancel = cancelOnSignals("stopping the run");
   try {
     const renderer = createRenderer(format, {
       showTokens: config.output.show_tokens,
       showTiming: config.output.show_timing,
     });
-    const events = engine.stream(request, { signal: controller.signal });
+    const events = engine.stream(request, { signal: cancel.signal });
     let result: RunResult;
     while (true) {
       const step = await events.next();
@@ -45,8 +37,7 @@ export async function executeRun(
     if (format !== "text") printError(result.error);
     return exitCodeFor(result.error.code, result.exit_code);
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    cancel.release();
   }
 }
 

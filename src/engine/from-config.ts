@@ -49,8 +49,8 @@ export function admissionLimitsFromConfig(config: Config): AdmissionLimits {
 }
 
 /** Engine options from the config; with a store, runs create and update their sessions. */
-export function engineOptionsFromConfig(config: Config, store?: SessionStore): EngineOptions {
-  const options: EngineOptions = {
+export function engineOptionsFromConfig(config: Config, store?: SessionStore): EngineOptions & { gate: AdmissionGate } {
+  const options: EngineOptions & { gate: AdmissionGate } = {
     backends: backendSettingsFromConfig(config),
     defaults: runDefaultsFromConfig(config),
     gate: new AdmissionGate(admissionLimitsFromConfig(config)),

@@ -17,7 +17,7 @@ import { FileSessionStore } from "../sessions/file-store.js";
 import type { SessionStore } from "../sessions/store.js";
 import { type ChainSummary, runChain } from "../workflows/chain.js";
 import { type CompareOptions, type CompareSummary, runCompare } from "../workflows/compare.js";
-import type { WorkflowEvent } from "../workflows/events.js";
+import { drainWorkflow, type WorkflowEvent } from "../workflows/events.js";
 import { type ParallelSummary, runParallel } from "../workflows/parallel.js";
 import type { ChainSpec, TaskSpec } from "../workflows/specs.js";
 import { type ClinvokerOptions, resolveConfig } from "./options.js";
@@ -95,32 +95,32 @@ export class Clinvoker {
     tasks: TaskSpec[],
     options: WorkflowCallOptions & { maxParallel?: number; failFast?: boolean } = {},
   ): Promise<ParallelSummary> {
-    return drive(
+    return drainWorkflow(
       runParallel(this.engine, tasks, {
         maxParallel: options.maxParallel ?? this.config.parallel.max_workers,
         failFast: options.failFast,
         signal: options.signal,
         defaultBackend: this.config.default_backend,
       }),
-      options,
+      options.onEvent,
     );
   }
 
   /** Steps one after another, each fed the answers before it (see `clinvk chain`). */
   chain(spec: ChainSpec, options: WorkflowCallOptions & { continueOnFailure?: boolean } = {}): Promise<ChainSummary> {
-    return drive(
+    return drainWorkflow(
       runChain(this.engine, spec, {
         signal: options.signal,
         defaultBackend: this.config.default_backend,
         continueOnFailure: options.continueOnFailure,
       }),
-      options,
+      options.onEvent,
     );
   }
 
   /** One prompt on several backends (see `clinvk compare`). */
   compare(query: Omit<CompareOptions, "signal">, options: WorkflowCallOptions = {}): Promise<CompareSummary> {
-    return drive(runCompare(this.engine, { ...query, signal: options.signal }), options);
+    return drainWorkflow(runCompare(this.engine, { ...query, signal: options.signal }), options.onEvent);
   }
 
   /** Each backend: installed or not, where, which version. */
@@ -141,13 +141,5 @@ export class Clinvoker {
     options: TurnOptions,
   ) {
     return new ClinvokerSession(this, { workdir, ...options, backend }, { id, backendSessionId });
-  }
-}
-
-async function drive<S>(workflow: AsyncGenerator<WorkflowEvent, S>, options: WorkflowCallOptions): Promise<S> {
-  while (true) {
-    const step = await workflow.next();
-    if (step.done) return step.value;
-    options.onEvent?.(step.value);
   }
 }

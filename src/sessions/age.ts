@@ -10,11 +10,18 @@ export function relativeAge(iso: string, now = Date.now()): string {
   return new Date(then).toISOString().slice(0, 10);
 }
 
+const DAY_MS = 86_400_000;
+
+/** The cutoff of a retention of `days`: sessions last used before it are due for cleaning. */
+export function retentionCutoff(days: number, now = Date.now()): Date {
+  return new Date(now - days * DAY_MS);
+}
+
 /** `7d`, `12h`, `30m` or a bare number of days, as a duration in ms. */
 export function parseAge(text: string): number | undefined {
   const match = /^(\d+)\s*([dhm]?)$/i.exec(text.trim());
   if (!match) return undefined;
   const value = Number(match[1]);
   const unit = (match[2] || "d").toLowerCase();
-  return value * (unit === "d" ? 86_400_000 : unit === "h" ? 3_600_000 : 60_000);
+  return value * (unit === "d" ? DAY_MS : unit === "h" ? 3_600_000 : 60_000);
 }

@@ -5,13 +5,12 @@
 import { resolve } from "node:path";
 import type { BackendName } from "../backends/names.js";
 import type { Engine } from "../engine/engine.js";
-import { ClinvkError, toClinvkError } from "../engine/errors.js";
 import type { RunRequest } from "../engine/request.js";
 import { AsyncQueue } from "./async-queue.js";
 import type { TaskResult, WorkflowEvent } from "./events.js";
-import { taskRequest } from "./parallel.js";
 import { notRun, runTask, type TaskIdentity } from "./run-task.js";
 import type { ChainSpec, StepSpec } from "./specs.js";
+import { checkPlaceholders, checkRequest, invalid, taskRequest } from "./task-request.js";
 import { fillTemplate, placeholdersIn, TemplateError } from "./templates.js";
 
 export interface ChainOptions {
@@ -44,13 +43,13 @@ const stepLabel = (step: StepSpec, index: number) => step.name || `Step ${index 
 const describe = (step: StepSpec, index: number) => `step ${index + 1}${step.name ? ` (${step.name})` : ""}`;
 
 /** Checks placeholders, options and every step's request before the first step runs. */
-export function planChain(engine: Engine, spec: ChainSpec, options: ChainOptions): RunRequest[] {
+function planChain(engine: Engine, spec: ChainSpec, options: ChainOptions): RunRequest[] {
   if (spec.pass_session_id || spec.persist_sessions) {
     throw invalid("chain is always ephemeral; pass_session_id and persist_sessions are not supported");
   }
   const names = new Map<string, number>();
   return spec.steps.map((step, index) => {
-    try {
+    checkPlaceholders(describe(step, index), () => {
       for (const placeholder of placeholdersIn(step.prompt)) {
         if (placeholder.kind === "session")
           throw new TemplateError("{{session}} is not supported: chains are ephemeral");
@@ -61,23 +60,14 @@ export function planChain(engine: Engine, spec: ChainSpec, options: ChainOptions
           throw new TemplateError(`{{steps.${placeholder.name}.output}} names no earlier step`);
         }
       }
-    } catch (error) {
-      if (error instanceof TemplateError) throw invalid(`${describe(step, index)}: ${error.message}`);
-      throw error;
-    }
+    });
     if (step.name) names.set(step.name, index);
-    const request = taskRequest(
-      step,
-      step.backend ?? options.defaultBackend,
-      spec.dry_run === true || options.dryRun === true,
+    const dryRun = spec.dry_run === true || options.dryRun === true;
+    return checkRequest(
+      engine,
+      describe(step, index),
+      taskRequest(step, step.backend ?? options.defaultBackend, dryRun),
     );
-    try {
-      engine.prepare(request);
-    } catch (error) {
-      const clinvkError = toClinvkError(error);
-      throw new ClinvkError(clinvkError.code, `${describe(step, index)}: ${clinvkError.message}`, clinvkError.hint);
-    }
-    return request;
   });
 }
 
@@ -153,8 +143,4 @@ export async function* runChain(
     end_time: ended.toISOString(),
     results,
   };
-}
-
-function invalid(message: string): ClinvkError {
-  return new ClinvkError("invalid_request", message);
 }

@@ -33,3 +33,15 @@ export type WorkflowEvent =
   | { type: "task_started"; index: number; label: string; backend: BackendName; at: string }
   | { type: "task_output"; index: number; event: RunEvent }
   | { type: "task_finished"; index: number; label: string; result: TaskResult };
+
+/** Runs a workflow to its end, handing each progress event to `onEvent`; its value is the summary. */
+export async function drainWorkflow<S>(
+  workflow: AsyncGenerator<WorkflowEvent, S>,
+  onEvent?: (event: WorkflowEvent) => void,
+): Promise<S> {
+  while (true) {
+    const step = await workflow.next();
+    if (step.done) return step.value;
+    onEvent?.(step.value);
+  }
+}

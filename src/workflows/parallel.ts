@@ -7,12 +7,12 @@
 import { setMaxListeners } from "node:events";
 import type { BackendName } from "../backends/names.js";
 import type { Engine } from "../engine/engine.js";
-import { ClinvkError, toClinvkError } from "../engine/errors.js";
 import type { RunRequest } from "../engine/request.js";
 import { AsyncQueue } from "./async-queue.js";
 import type { TaskResult, WorkflowEvent } from "./events.js";
 import { notRun, runTask, type TaskIdentity } from "./run-task.js";
 import type { TaskSpec } from "./specs.js";
+import { checkPlaceholders, checkRequest, invalid, taskRequest } from "./task-request.js";
 import { fillTemplate, placeholdersIn, TemplateError } from "./templates.js";
 
 export interface ParallelOptions {
@@ -44,7 +44,7 @@ interface PlannedTask {
   dependsOn: number[];
 }
 
-export function taskLabel(spec: TaskSpec, index: number): string {
+function taskLabel(spec: TaskSpec, index: number): string {
   return spec.name || spec.id || `task ${index + 1}`;
 }
 
@@ -52,29 +52,8 @@ function describe(spec: TaskSpec, index: number): string {
   return `task ${index + 1}${spec.id ? ` (${spec.id})` : spec.name ? ` (${spec.name})` : ""}`;
 }
 
-/** The engine request for a task spec, before placeholders are filled. */
-export function taskRequest(
-  spec: Omit<TaskSpec, "id" | "name" | "tags" | "meta" | "depends_on">,
-  backend: BackendName,
-  dryRun: boolean,
-): RunRequest {
-  return {
-    backend,
-    prompt: spec.prompt,
-    model: spec.model,
-    workdir: spec.workdir,
-    approvalMode: spec.approval_mode,
-    sandboxMode: spec.sandbox_mode,
-    maxTurns: spec.max_turns,
-    systemPrompt: spec.system_prompt,
-    extraFlags: spec.extra,
-    ephemeral: spec.ephemeral ?? true,
-    dryRun: spec.dry_run || dryRun || undefined,
-  };
-}
-
 /** Checks ids, dependencies, placeholders and every request; throws `invalid_request` naming the task. */
-export function planParallel(engine: Engine, tasks: readonly TaskSpec[], options: ParallelOptions): PlannedTask[] {
+function planParallel(engine: Engine, tasks: readonly TaskSpec[], options: ParallelOptions): PlannedTask[] {
   const byId = new Map<string, number>();
   tasks.forEach((spec, index) => {
     if (!spec.id) return;
@@ -89,7 +68,7 @@ export function planParallel(engine: Engine, tasks: readonly TaskSpec[], options
       if (target === index) throw invalid(`${describe(spec, index)}: a task cannot depend on itself`);
       return target;
     });
-    try {
+    checkPlaceholders(describe(spec, index), () => {
       for (const placeholder of placeholdersIn(spec.prompt)) {
         if (placeholder.kind !== "task") {
           throw new TemplateError(`{{${placeholder.kind}}} belongs in chains; tasks use {{tasks.ID.output}}`);
@@ -99,17 +78,8 @@ export function planParallel(engine: Engine, tasks: readonly TaskSpec[], options
           throw new TemplateError(`{{tasks.${placeholder.id}.output}} needs "${placeholder.id}" in depends_on`);
         }
       }
-    } catch (error) {
-      if (error instanceof TemplateError) throw invalid(`${describe(spec, index)}: ${error.message}`);
-      throw error;
-    }
-    const request = taskRequest(spec, backend, options.dryRun === true);
-    try {
-      engine.prepare(request);
-    } catch (error) {
-      const clinvkError = toClinvkError(error);
-      throw new ClinvkError(clinvkError.code, `${describe(spec, index)}: ${clinvkError.message}`, clinvkError.hint);
-    }
+    });
+    const request = checkRequest(engine, describe(spec, index), taskRequest(spec, backend, options.dryRun === true));
     return {
       identity: {
         index,
@@ -272,8 +242,4 @@ function fillDependencies(task: PlannedTask, plan: PlannedTask[], results: (Task
       placeholder.kind === "task" ? (outputs.get(placeholder.id) ?? "") : "",
     ),
   };
-}
-
-function invalid(message: string): ClinvkError {
-  return new ClinvkError("invalid_request", message);
 }

@@ -5,7 +5,7 @@
 import type { TSchema } from "typebox";
 import Value from "typebox/value";
 import { LineCounter, type Node, parseDocument } from "yaml";
-import { ClinvkError } from "../engine/errors.js";
+import { invalid } from "./task-request.js";
 
 export interface SpecSource {
   /** For messages: a path, or "stdin". */
@@ -68,8 +68,4 @@ function describePath(path: string[], data: Record<string, unknown>, listKey: st
 function allowed(params: object): string {
   const values = (params as { allowedValues?: unknown[] }).allowedValues;
   return values ? ` (${values.filter((v) => v !== "").join(", ")})` : "";
-}
-
-export function invalid(message: string, hint?: string): ClinvkError {
-  return new ClinvkError("invalid_request", message, hint);
 }

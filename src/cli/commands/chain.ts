@@ -3,11 +3,12 @@ import { ExitCode } from "../../engine/exit-codes.js";
 import { type ChainSummary, runChain } from "../../workflows/chain.js";
 import { parseSpec } from "../../workflows/spec-file.js";
 import { type ChainSpec, ChainSpecSchema } from "../../workflows/specs.js";
+import { cancelOnSignals } from "../cancel.js";
 import { cliContext } from "../context.js";
 import { createProgress, silentProgress } from "../progress.js";
 import { readSpecInput } from "../spec-input.js";
 import { table, truncate } from "../table.js";
-import { cancelOnSignals, consume } from "../workflow-run.js";
+import { consume } from "../workflow-run.js";
 
 export interface ChainFlags {
   file?: string;

@@ -5,13 +5,14 @@ import { isBackendName } from "../../engine/events.js";
 import { ExitCode } from "../../engine/exit-codes.js";
 import { type CompareSummary, runCompare } from "../../workflows/compare.js";
 import type { TaskResult } from "../../workflows/events.js";
+import { cancelOnSignals } from "../cancel.js";
 import { cliContext } from "../context.js";
 import { usageError } from "../fail.js";
 import { parseList } from "../options.js";
 import { createProgress, silentProgress } from "../progress.js";
 import { combinePrompt, readPipedStdin, stdinIsPiped } from "../stdin.js";
 import { table } from "../table.js";
-import { cancelOnSignals, consume } from "../workflow-run.js";
+import { consume } from "../workflow-run.js";
 
 export interface CompareFlags {
   backends?: string;

@@ -6,12 +6,13 @@ import type { TaskResult } from "../../workflows/events.js";
 import { type ParallelSummary, runParallel } from "../../workflows/parallel.js";
 import { parseSpec } from "../../workflows/spec-file.js";
 import { type ParallelSpec, ParallelSpecSchema } from "../../workflows/specs.js";
+import { cancelOnSignals } from "../cancel.js";
 import { cliContext, loadCliConfig } from "../context.js";
 import { parseCount } from "../options.js";
 import { createProgress, silentProgress } from "../progress.js";
 import { readSpecInput } from "../spec-input.js";
 import { table, truncate } from "../table.js";
-import { cancelOnSignals, consume } from "../workflow-run.js";
+import { consume } from "../workflow-run.js";
 
 export interface ParallelFlags {
   file?: string;

@@ -9,8 +9,8 @@ import { Engine } from "../../engine/engine.js";
 import { ClinvkError } from "../../engine/errors.js";
 import { ExitCode } from "../../engine/exit-codes.js";
 import { admissionLimitsFromConfig, engineOptionsFromConfig } from "../../engine/from-config.js";
-import { AdmissionGate } from "../../process/admission.js";
 import { loadApiKeys } from "../../server/api-keys.js";
+import { retentionCutoff } from "../../sessions/age.js";
 import { openStore } from "../context.js";
 import { parseCount } from "../options.js";
 
@@ -22,7 +22,7 @@ export interface ServeFlags {
   config?: string;
 }
 
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   if (host === "localhost") return true;
   if (isIP(host) === 4) return host.startsWith("127.");
   return host === "::1";
@@ -47,10 +47,11 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   }
 
   const store = openStore();
-  const gate = new AdmissionGate(admissionLimitsFromConfig(live.current));
-  const engine = new Engine({ ...engineOptionsFromConfig(live.current, store), gate, breakers: new BreakerRegistry() });
+  const options = engineOptionsFromConfig(live.current, store);
+  const { gate } = options; // kept, so that a saved config's new caps reach it
+  const engine = new Engine({ ...options, breakers: new BreakerRegistry() });
   const retention = live.current.session.retention_days;
-  if (retention > 0) await store.clean(new Date(Date.now() - retention * 86_400_000)).catch(() => undefined);
+  if (retention > 0) await store.clean(retentionCutoff(retention)).catch(() => undefined);
 
   const { buildServer } = await import("../../server/build-server.js");
   const app = await buildServer({

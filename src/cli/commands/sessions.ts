@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { isBackendName } from "../../engine/events.js";
 import { ExitCode } from "../../engine/exit-codes.js";
-import { parseAge, relativeAge } from "../../sessions/age.js";
+import { parseAge, relativeAge, retentionCutoff } from "../../sessions/age.js";
 import {
   displayName,
   SESSION_STATUSES,
@@ -125,21 +125,20 @@ export async function runSessionsDelete(id: string, flags: Common): Promise<numb
 
 export async function runSessionsClean(flags: Common & { olderThan?: string; dryRun?: boolean }): Promise<number> {
   const { store, config } = cliContext(flags.config);
-  let ageMs: number;
+  let cutoff: Date;
   if (flags.olderThan !== undefined) {
     const parsed = parseAge(flags.olderThan);
     if (parsed === undefined)
       throw usageError(`invalid --older-than "${flags.olderThan}"`, "for example 7d, 12h or 30");
-    ageMs = parsed;
+    cutoff = new Date(Date.now() - parsed);
   } else if (config.session.retention_days > 0) {
-    ageMs = config.session.retention_days * 86_400_000;
+    cutoff = retentionCutoff(config.session.retention_days);
   } else {
     throw usageError(
       "session.retention_days is 0 (keep everything), so clean needs --older-than",
       "for example: clinvk sessions clean --older-than 30d",
     );
   }
-  const cutoff = new Date(Date.now() - ageMs);
   const result = await store.clean(cutoff, { dryRun: flags.dryRun });
   if (flags.json) {
     json({ dry_run: result.dryRun, cutoff: cutoff.toISOString(), sessions: result.sessions.map((s) => s.id) });
