@@ -143,15 +143,18 @@ export async function* runParallel(
   const results = new Array<TaskResult | undefined>(plan.length);
   const state = new Array<"waiting" | "running" | "done">(plan.length).fill("waiting");
   let running = 0;
-  let stopping = false;
   const cap = Math.max(1, options.maxParallel);
 
   const finish = (index: number, result: TaskResult) => {
     results[index] = result;
     state[index] = "done";
   };
+  const notRunning = (task: PlannedTask, status: "cancelled" | "skipped", why: string) => {
+    const result = notRun(task.identity, status, why);
+    finish(task.identity.index, result);
+    events.push({ type: "task_finished", index: task.identity.index, label: task.identity.label, result });
+  };
   const pump = () => {
-    if (controller.signal.aborted) stopping = true;
     let changed = true;
     // A skip can make another task skippable or startable: go round until nothing changes.
     while (changed) {
@@ -159,11 +162,9 @@ export async function* runParallel(
       for (const task of plan) {
         const index = task.identity.index;
         if (state[index] !== "waiting") continue;
-        if (stopping) {
-          const why = options.signal?.aborted ? "cancelled" : "canceled (fail-fast)";
-          const result = notRun(task.identity, "cancelled", why);
-          finish(index, result);
-          events.push({ type: "task_finished", index, label: task.identity.label, result });
+        // Aborted by the caller, or by fail-fast after a failure.
+        if (controller.signal.aborted) {
+          notRunning(task, "cancelled", options.signal?.aborted ? "cancelled" : "canceled (fail-fast)");
           changed = true;
           continue;
         }
@@ -171,13 +172,7 @@ export async function* runParallel(
           (dep) => state[dep] === "done" && results[dep]?.status !== "completed",
         );
         if (failedDependency !== undefined) {
-          const result = notRun(
-            task.identity,
-            "skipped",
-            `dependency "${plan[failedDependency]?.identity.label}" did not succeed`,
-          );
-          finish(index, result);
-          events.push({ type: "task_finished", index, label: task.identity.label, result });
+          notRunning(task, "skipped", `dependency "${plan[failedDependency]?.identity.label}" did not succeed`);
           changed = true;
           continue;
         }
@@ -189,10 +184,7 @@ export async function* runParallel(
           (result) => {
             running -= 1;
             finish(index, result);
-            if (result.status === "failed" && options.failFast) {
-              stopping = true;
-              controller.abort();
-            }
+            if (result.status === "failed" && options.failFast) controller.abort();
             pump();
           },
         );
