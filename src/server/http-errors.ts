@@ -62,3 +62,13 @@ export function retryAfterSeconds(info: Pick<ErrorInfo, "code" | "message">): nu
   const fallback = RETRY_AFTER[info.code];
   return fallback && (providerWaitSeconds(info.message) ?? fallback);
 }
+
+/**
+ * A request refused before any route (a missing or wrong API key). Thrown, not answered, so that the
+ * error handler of the scope it falls in renders it: the native API's shape, or a surface's own.
+ */
+export class Unauthorized extends Error {
+  readonly statusCode = 401;
+  readonly code = "unauthorized";
+  readonly hint = "send it as X-Api-Key or Authorization: Bearer";
+}

@@ -36,18 +36,6 @@ export function registerSurfaceErrors(scope: FastifyInstance, render: ErrorRende
     });
     return reply.status(status).send(body);
   });
-  // The API-key check answers before any route, in the native API's shape: say it in this one's.
-  scope.addHook("onSend", async (_request, reply, payload) => {
-    if (reply.statusCode !== 401 || typeof payload !== "string") return payload;
-    try {
-      const native = JSON.parse(payload) as { error?: { code?: unknown; message?: unknown } };
-      if (native.error?.code !== "unauthorized") return payload;
-      const message = typeof native.error.message === "string" ? native.error.message : "invalid API key";
-      return JSON.stringify(render({ kind: "authentication", message, code: "invalid_api_key" }).body);
-    } catch {
-      return payload;
-    }
-  });
 }
 
 /** The X-Clinvk-Session a client sent, if any. */

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import { presentedKey } from "../api-keys.js";
 import { globalPlugin, type ServerContext } from "../context.js";
-import { apiError } from "../http-errors.js";
+import { Unauthorized } from "../http-errors.js";
 
 export const authPlugin = globalPlugin(async (app: FastifyInstance, context: ServerContext) => {
   app.addHook("onRequest", async (request, reply) => {
@@ -15,15 +15,6 @@ export const authPlugin = globalPlugin(async (app: FastifyInstance, context: Ser
     const key = presentedKey(request);
     if (key && context.apiKeys.matches(key)) return;
     reply.header("www-authenticate", "Bearer");
-    return reply
-      .status(401)
-      .send(
-        apiError(
-          "unauthorized",
-          key ? "invalid API key" : "missing API key",
-          undefined,
-          "send it as X-Api-Key or Authorization: Bearer",
-        ),
-      );
+    throw new Unauthorized(key ? "invalid API key" : "missing API key");
   });
 });

@@ -4,9 +4,12 @@
  */
 import type { FastifyError, FastifyInstance } from "fastify";
 import { ClinvkError } from "../../engine/errors.js";
-import { apiError, retryAfterSeconds, statusOf } from "../http-errors.js";
+import { apiError, retryAfterSeconds, statusOf, Unauthorized } from "../http-errors.js";
 
 export function toApiError(error: FastifyError | Error): { status: number; body: ReturnType<typeof apiError> } {
+  if (error instanceof Unauthorized) {
+    return { status: error.statusCode, body: apiError(error.code, error.message, undefined, error.hint) };
+  }
   if (error instanceof ClinvkError) {
     return { status: statusOf(error.code), body: apiError(error.code, error.message, undefined, error.hint) };
   }
