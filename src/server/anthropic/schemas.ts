@@ -48,6 +48,3 @@ export type MessagesBody = Static<typeof MessagesBody>;
 
 export const CountTokensBody = Type.Object(common, open);
 export type CountTokensBody = Static<typeof CountTokensBody>;
-
-export const ModelParams = Type.Object({ model: Type.String() });
-export type ModelParams = Static<typeof ModelParams>;

@@ -4,6 +4,7 @@
  * the status its SDK acts on and the retry headers that SDKs honour.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import Type from "typebox";
 import { type Failure, failureOf } from "./errors.js";
 import { SESSION_HEADER } from "./turn.js";
 
@@ -42,4 +43,21 @@ export function registerSurfaceErrors(scope: FastifyInstance, render: ErrorRende
 export function sessionHeader(request: FastifyRequest): string | undefined {
   const value = request.headers[SESSION_HEADER];
   return typeof value === "string" && value.trim() ? value.trim() : undefined;
+}
+
+const ModelParams = Type.Object({ model: Type.String() });
+
+/** GET /models and /models/{id}: ids hold a slash (claude/sonnet), as one encoded segment (what the SDKs send) or as two. */
+export function modelRoutes(
+  app: FastifyInstance,
+  list: () => Promise<unknown>,
+  retrieve: (id: string) => Promise<unknown>,
+): void {
+  app.get("/models", { schema: { summary: "The models: every backend, its known models and aliases" } }, list);
+  app.get("/models/:model", { schema: { summary: "One model", params: ModelParams } }, async (request) =>
+    retrieve((request.params as { model: string }).model),
+  );
+  app.get("/models/*", { schema: { hide: true } }, async (request) =>
+    retrieve((request.params as { "*": string })["*"]),
+  );
 }

@@ -98,6 +98,3 @@ export const ResponsesBody = Type.Object(
   open,
 );
 export type ResponsesBody = Static<typeof ResponsesBody>;
-
-export const ModelParams = Type.Object({ model: Type.String() });
-export type ModelParams = Static<typeof ModelParams>;

@@ -8,10 +8,10 @@ import { renderAnthropicError } from "../anthropic/errors.js";
 import { checkMessagesParams, message, messageId, messagesConversation } from "../anthropic/messages.js";
 import { messagesStream } from "../anthropic/messages-stream.js";
 import { anthropicModelById, anthropicModelList } from "../anthropic/models.js";
-import { CountTokensBody, MessagesBody, ModelParams } from "../anthropic/schemas.js";
+import { CountTokensBody, MessagesBody } from "../anthropic/schemas.js";
 import type { RouteFile } from "../build-server.js";
 import { runTurn, streamTurn } from "../compat/drive.js";
-import { registerSurfaceErrors, sessionHeader } from "../compat/http.js";
+import { modelRoutes, registerSurfaceErrors, sessionHeader } from "../compat/http.js";
 import { catalogOf, routeModel } from "../compat/models.js";
 import { estimateConversation, tokenCounts } from "../compat/tokens.js";
 import { planTurn } from "../compat/turn.js";
@@ -74,16 +74,10 @@ function routes(app: FastifyInstance, context: ServerContext, options: Required<
     },
   );
 
-  app.get("/models", { schema: { summary: "The models: every backend, its known models and aliases" } }, async () =>
-    anthropicModelList(catalogOf(registry), createdAt),
-  );
-  const retrieve = async (id: string) =>
-    anthropicModelById(id, catalogOf(registry), createdAt, (backend) => registry.isEnabled(backend));
-  app.get("/models/:model", { schema: { summary: "One model", params: ModelParams } }, async (request) =>
-    retrieve((request.params as ModelParams).model),
-  );
-  app.get("/models/*", { schema: { hide: true } }, async (request) =>
-    retrieve((request.params as { "*": string })["*"]),
+  modelRoutes(
+    app,
+    async () => anthropicModelList(catalogOf(registry), createdAt),
+    async (id) => anthropicModelById(id, catalogOf(registry), createdAt, (backend) => registry.isEnabled(backend)),
   );
 }
 

@@ -37,7 +37,7 @@ export function healthRoutes(app: FastifyInstance, context: ServerContext): void
       const status =
         !store.available || usable === 0
           ? "unhealthy"
-          : usable < backends.filter((b) => statuses.find((s) => s.name === b.name)?.enabled).length
+          : usable < statuses.filter((s) => s.enabled).length
             ? "degraded"
             : "ok";
       const uptime = Date.now() - context.startedAt;

@@ -6,7 +6,7 @@ import type { FastifyInstance } from "fastify";
 import type { RouteFile } from "../build-server.js";
 import { runTurn, streamTurn } from "../compat/drive.js";
 import { CompatError } from "../compat/errors.js";
-import { registerSurfaceErrors, sessionHeader } from "../compat/http.js";
+import { modelRoutes, registerSurfaceErrors, sessionHeader } from "../compat/http.js";
 import { type CatalogEntry, catalogOf, OWNERS, routeModel } from "../compat/models.js";
 import { tokenCounts } from "../compat/tokens.js";
 import { planTurn } from "../compat/turn.js";
@@ -26,7 +26,7 @@ import {
   responseUsage,
 } from "../openai/responses.js";
 import { responsesStream } from "../openai/responses-stream.js";
-import { ChatBody, ModelParams, ResponsesBody } from "../openai/schemas.js";
+import { ChatBody, ResponsesBody } from "../openai/schemas.js";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -36,17 +36,10 @@ function routes(app: FastifyInstance, context: ServerContext): void {
   const owner = (backend: CatalogEntry["backend"]) =>
     context.engine.registry.isEnabled(backend) ? OWNERS[backend] : undefined;
 
-  app.get("/models", { schema: { summary: "The models: every backend, its known models and aliases" } }, async () =>
-    openaiModelList(catalogOf(context.engine.registry), created),
-  );
-
-  // Ids hold a slash (claude/sonnet): as one encoded segment (what the SDKs send) or as two.
-  const retrieve = async (id: string) => openaiModelById(id, catalogOf(context.engine.registry), created, owner);
-  app.get("/models/:model", { schema: { summary: "One model", params: ModelParams } }, async (request) =>
-    retrieve((request.params as ModelParams).model),
-  );
-  app.get("/models/*", { schema: { hide: true } }, async (request) =>
-    retrieve((request.params as { "*": string })["*"]),
+  modelRoutes(
+    app,
+    async () => openaiModelList(catalogOf(context.engine.registry), created),
+    async (id) => openaiModelById(id, catalogOf(context.engine.registry), created, owner),
   );
 
   app.post(
