@@ -1,6 +1,9 @@
 /** One prompt on several backends, side by side: parallel by default, or one after another. */
-import type { BackendName } from "../backends/names.js";
+import { BACKEND_NAMES, type BackendName } from "../backends/names.js";
 import type { Engine } from "../engine/engine.js";
+import { ClinvkError } from "../engine/errors.js";
+import { isBackendName } from "../engine/events.js";
+import type { BackendRegistry } from "../engine/registry.js";
 import type { TaskResult, WorkflowEvent } from "./events.js";
 import { runParallel } from "./parallel.js";
 
@@ -21,6 +24,39 @@ export interface CompareSummary {
   total_duration_seconds: number;
   start_time: string;
   end_time: string;
+}
+
+/**
+ * The backends to compare: every enabled and installed one (`all`), or the named ones less those not
+ * installed (each told to `onSkip`; a dry run needs no CLI). Throws when a name is unknown or none is left.
+ */
+export function selectBackends(
+  registry: BackendRegistry,
+  choice: { all?: boolean; names?: readonly string[]; dryRun?: boolean; onSkip?: (name: BackendName) => void },
+): BackendName[] {
+  let backends: BackendName[];
+  if (choice.all) {
+    backends = BACKEND_NAMES.filter((name) => registry.isEnabled(name) && registry.locate(name));
+  } else {
+    const named = choice.names ?? [];
+    for (const name of named) {
+      if (!isBackendName(name))
+        throw new ClinvkError("backend_unknown", `unknown backend "${name}"`, "use claude, codex or gemini");
+    }
+    backends = [...new Set(named as BackendName[])].filter((name) => {
+      if (choice.dryRun || registry.locate(name)) return true;
+      choice.onSkip?.(name);
+      return false;
+    });
+  }
+  if (backends.length === 0) {
+    throw new ClinvkError(
+      "backend_unavailable",
+      "no available backends to compare",
+      "`clinvk doctor` shows which CLIs are installed",
+    );
+  }
+  return backends;
 }
 
 export async function* runCompare(

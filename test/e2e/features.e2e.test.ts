@@ -27,6 +27,25 @@ afterAll(async () => {
 beforeEach(() => stub.reset());
 
 const clinvk = (dir: string, args: string[]) => runClinvk(bin.cli, sb, dir, args);
+
+/** `clinvk serve` on a free port with the sandbox's env; resolves once it says where it listens. */
+async function startServe(): Promise<{ server: ReturnType<typeof spawn>; base: string }> {
+  const server = spawn(process.execPath, [bin.cli, "serve", "--port", "0"], {
+    cwd: sb.workDir,
+    env: sb.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const base = await new Promise<string>((resolve, reject) => {
+    let err = "";
+    server.stderr?.on("data", (chunk) => {
+      err += chunk;
+      const match = /serving on (http:\/\/\S+)/.exec(err);
+      if (match) resolve(match[1] as string);
+    });
+    server.on("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+  return { server, base };
+}
 const json = (stdout: string) => JSON.parse(stdout);
 /** Everything the provider received in a request, as text (earlier turns included). */
 const sent = (request: { body?: unknown }) => JSON.stringify(request.body ?? {});
@@ -117,20 +136,7 @@ describe("clinvk serve with the real CLIs", () => {
   let base = "";
   let server: ReturnType<typeof spawn> | undefined;
   beforeAll(async () => {
-    server = spawn(process.execPath, [bin.cli, "serve", "--port", "0"], {
-      cwd: sb.workDir,
-      env: sb.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    base = await new Promise<string>((resolve, reject) => {
-      let err = "";
-      server?.stderr?.on("data", (chunk) => {
-        err += chunk;
-        const match = /serving on (http:\/\/\S+)/.exec(err);
-        if (match) resolve(match[1] as string);
-      });
-      server?.on("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-    });
+    ({ server, base } = await startServe());
   });
   afterAll(() => {
     server?.kill("SIGTERM");
@@ -201,20 +207,7 @@ describe("the compatible APIs with the official clients, real CLIs behind", () =
   let base = "";
   let server: ReturnType<typeof spawn> | undefined;
   beforeAll(async () => {
-    server = spawn(process.execPath, [bin.cli, "serve", "--port", "0"], {
-      cwd: sb.workDir,
-      env: sb.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    base = await new Promise<string>((resolve, reject) => {
-      let err = "";
-      server?.stderr?.on("data", (chunk) => {
-        err += chunk;
-        const match = /serving on (http:\/\/\S+)/.exec(err);
-        if (match) resolve(match[1] as string);
-      });
-      server?.on("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-    });
+    ({ server, base } = await startServe());
   });
   afterAll(() => {
     server?.kill("SIGTERM");

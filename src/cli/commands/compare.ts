@@ -1,9 +1,5 @@
-/** `clinvk compare "prompt"`: the same prompt on several backends, side by side. */
-import { BACKEND_NAMES, type BackendName } from "../../backends/names.js";
-import { ClinvkError } from "../../engine/errors.js";
-import { isBackendName } from "../../engine/events.js";
 import { ExitCode } from "../../engine/exit-codes.js";
-import { type CompareSummary, runCompare } from "../../workflows/compare.js";
+import { type CompareSummary, runCompare, selectBackends } from "../../workflows/compare.js";
 import type { TaskResult } from "../../workflows/events.js";
 import { cancelOnSignals } from "../cancel.js";
 import { cliContext } from "../context.js";
@@ -34,30 +30,15 @@ export async function runCompareCommand(words: string[], flags: CompareFlags): P
   );
   if (!prompt.trim()) throw usageError("the prompt is empty", 'clinvk compare --all-backends "explain this function"');
 
-  let backends: BackendName[];
-  if (flags.allBackends) {
-    backends = BACKEND_NAMES.filter((name) => engine.registry.isEnabled(name) && engine.registry.locate(name));
-  } else if (flags.backends) {
-    const named = parseList(flags.backends) ?? [];
-    for (const name of named) {
-      if (!isBackendName(name))
-        throw new ClinvkError("backend_unknown", `unknown backend "${name}"`, "use claude, codex or gemini");
-    }
-    backends = [...new Set(named as BackendName[])].filter((name) => {
-      if (flags.dryRun || engine.registry.locate(name)) return true;
-      process.stderr.write(`clinvk: warning: backend "${name}" is not available, skipping\n`);
-      return false;
-    });
-  } else {
+  if (!flags.allBackends && !flags.backends) {
     throw usageError("which backends?", "give --backends claude,codex or --all-backends");
   }
-  if (backends.length === 0) {
-    throw new ClinvkError(
-      "backend_unavailable",
-      "no available backends to compare",
-      "`clinvk doctor` shows which CLIs are installed",
-    );
-  }
+  const backends = selectBackends(engine.registry, {
+    all: flags.allBackends,
+    names: parseList(flags.backends),
+    dryRun: flags.dryRun,
+    onSkip: (name) => process.stderr.write(`clinvk: warning: backend "${name}" is not available, skipping\n`),
+  });
 
   const cancel = cancelOnSignals();
   try {
