@@ -27,7 +27,11 @@ export function openStore(): FileSessionStore {
  * whose own cap the user chose (`--max-parallel`), so that it is not silently lowered.
  */
 export function cliContext(configFile: string | undefined, capacity?: { running: number; queued: number }): CliContext {
-  const loaded = loadCliConfig(configFile);
+  return contextFor(loadCliConfig(configFile), capacity);
+}
+
+/** cliContext for a config already loaded. */
+export function contextFor(loaded: LoadedConfig, capacity?: { running: number; queued: number }): CliContext {
   if (capacity) {
     const caps = loaded.config.concurrency;
     caps.max_running = Math.max(caps.max_running, capacity.running);

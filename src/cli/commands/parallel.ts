@@ -7,7 +7,7 @@ import { type ParallelSummary, runParallel } from "../../workflows/parallel.js";
 import { parseSpec } from "../../workflows/spec-file.js";
 import { type ParallelSpec, ParallelSpecSchema } from "../../workflows/specs.js";
 import { cancelOnSignals } from "../cancel.js";
-import { cliContext, loadCliConfig } from "../context.js";
+import { contextFor, loadCliConfig } from "../context.js";
 import { parseCount } from "../options.js";
 import { createProgress, silentProgress } from "../progress.js";
 import { readSpecInput } from "../spec-input.js";
@@ -27,11 +27,11 @@ export interface ParallelFlags {
 
 export async function runParallelCommand(flags: ParallelFlags): Promise<number> {
   const spec = parseSpec<ParallelSpec>(await readSpecInput(flags.file, "parallel"), ParallelSpecSchema, "tasks");
-  const configured = loadCliConfig(flags.config).config;
+  const loaded = loadCliConfig(flags.config);
   const maxParallel =
-    parseCount("--max-parallel", flags.maxParallel) || spec.max_parallel || configured.parallel.max_workers;
+    parseCount("--max-parallel", flags.maxParallel) || spec.max_parallel || loaded.config.parallel.max_workers;
   // The user's own cap wins over the admission gate's default.
-  const { config, engine } = cliContext(flags.config, { running: maxParallel, queued: spec.tasks.length });
+  const { config, engine } = contextFor(loaded, { running: maxParallel, queued: spec.tasks.length });
   const failFast = flags.failFast || spec.fail_fast || config.parallel.fail_fast;
   const quiet = flags.quiet || flags.json;
   const cancel = cancelOnSignals();
