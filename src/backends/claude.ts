@@ -7,7 +7,7 @@ import type { ErrorInfo } from "../engine/errors.js";
 import type { EventBody, Usage } from "../engine/events.js";
 import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
 import { classifyProviderError, int, num, obj, parseJsonObject, str } from "./classify.js";
-import { flag } from "./extra-flags.js";
+import { flag, granting } from "./extra-flags.js";
 import { failureWithoutResult } from "./outcome.js";
 
 const PERMISSION_MODE = { auto: "acceptEdits", none: "bypassPermissions", always: "default" } as const;
@@ -31,15 +31,15 @@ export const claude: Backend = {
     flag(true, "--max-turns"),
     flag(true, "--system-prompt"),
     flag(true, "--append-system-prompt"),
-    flag(true, "--permission-mode"),
-    flag(true, "--add-dir"),
-    flag(true, "--allowedTools", "--allowed-tools"),
+    granting("mode", true, "--permission-mode"),
+    granting("directory", true, "--add-dir"),
+    granting("tools", true, "--allowedTools", "--allowed-tools"),
     flag(true, "--disallowedTools", "--disallowed-tools"),
-    flag(true, "--tools"),
+    granting("tools", true, "--tools"),
     flag(true, "--fallback-model"),
     flag(true, "--effort"),
     flag(true, "--max-budget-usd"),
-    flag(true, "--agent"),
+    granting("agent", true, "--agent"),
     flag(false, "--fork-session"),
     flag(false, "--no-session-persistence"),
     flag(false, "--verbose"),

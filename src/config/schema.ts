@@ -139,7 +139,10 @@ export const ConfigSchema = section(
         }),
         allow_dangerous_modes: bool(
           false,
-          "Let network clients ask for approval_mode none and sandbox_mode full (clinvoker).",
+          "Let network clients ask for approval_mode none and sandbox_mode full, mode flags and agents (clinvoker).",
+        ),
+        grantable_tools: list(
+          'Tools that network clients may grant through allowed_tools or tool flags ("*": any); empty: none (clinvoker).',
         ),
         on_disconnect: Type.Enum(["cancel", "detach"], {
           default: "cancel",

@@ -15,7 +15,7 @@ import {
   type ResultEvent,
   type RunEvent,
 } from "./events.js";
-import { type PreparedRun, prepareRun } from "./prepare.js";
+import { type PreparedRun, prepareRun, type RunGuard } from "./prepare.js";
 import { BackendRegistry } from "./registry.js";
 import type { BackendSettings, RunRequest, RunResult } from "./request.js";
 
@@ -55,6 +55,8 @@ export interface EngineOptions {
   maxLineBytes?: number;
   /** Time between SIGTERM and SIGKILL when a run is stopped. */
   killGraceMs?: number;
+  /** Judges every run before it spawns (the server's network policy). */
+  guard?: RunGuard;
 }
 
 export interface RunControl {
@@ -67,7 +69,7 @@ export type RunObserver = (result: RunResult, request: RunRequest) => void;
 export class Engine {
   readonly registry: BackendRegistry;
   private readonly options: EngineOptions;
-  private readonly observers = new Set<RunObserver>();
+  private observers = new Set<RunObserver>();
 
   constructor(options: EngineOptions = {}) {
     this.options = options;
@@ -84,6 +86,16 @@ export class Engine {
         // The CLIs are looked up on the PATH they will run with.
         path: options.env?.PATH,
       });
+  }
+
+  /**
+   * The same engine (registry, gate, breakers, hooks) with every run judged by `guard` first: what
+   * a face that serves untrusted callers runs through, so that no route can forget the policy.
+   */
+  guarded(guard: RunGuard): Engine {
+    const engine = new Engine({ ...this.options, registry: this.registry, guard });
+    engine.observers = this.observers;
+    return engine;
   }
 
   /** Follows finished runs; returns a function that stops following. */
@@ -108,6 +120,7 @@ export class Engine {
       defaults: this.options.defaults ?? {},
       baseEnv: this.options.env ?? process.env,
       cwd: this.options.cwd ?? process.cwd(),
+      guard: this.options.guard,
     });
   }
 

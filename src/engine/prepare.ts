@@ -36,8 +36,19 @@ export interface PreparedRun {
   commandLine: string;
 }
 
+/**
+ * A policy that judges a run once it is resolved (its directory known, whatever named it) and
+ * before anything spawns: the server's network policy. Returns the directory to run in (it may
+ * canonicalize it) or throws a ClinvkError.
+ */
+export type RunGuard = (
+  request: RunRequest,
+  resolved: { backend: Backend; cwd: string; allowedDirs: string[] },
+) => string;
+
 export interface PrepareContext {
   registry: BackendRegistry;
+  guard?: RunGuard;
   settings: Partial<Record<BackendName, BackendSettings>>;
   defaults: RunDefaults;
   baseEnv: NodeJS.ProcessEnv;
@@ -107,7 +118,15 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
   const systemPrompt = request.systemPrompt ?? settings.systemPrompt;
   if (systemPrompt?.includes("\0")) throw invalid("the system prompt contains a NUL character");
 
-  const cwd = directory("workdir", request.workdir ?? context.cwd, context.cwd);
+  const extraFlags = checkExtraFlags(backend.name, request.extraFlags ?? [], backend.extraFlags);
+  // The guard judges the paths before they are touched, and may canonicalize the workdir.
+  let cwd = resolve(context.cwd, request.workdir ?? context.cwd);
+  if (context.guard) {
+    const allowedDirs = (request.allowedDirs ?? []).map((dir) => resolve(cwd, dir));
+    cwd = context.guard(request, { backend, cwd, allowedDirs });
+  }
+  cwd = directory("workdir", cwd, context.cwd);
+  const allowedDirs = (request.allowedDirs ?? []).map((dir) => directory("allowed dir", dir, cwd));
   const options: InvocationOptions = {
     prompt: request.prompt,
     model: resolveModel(backend, request.model || settings.model),
@@ -120,11 +139,8 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
     maxTurns: nonNegativeInteger("max turns", request.maxTurns ?? defaults.maxTurns) || undefined,
     systemPrompt: systemPrompt || undefined,
     allowedTools: request.allowedTools ?? settings.allowedTools ?? [],
-    allowedDirs: (request.allowedDirs ?? []).map((dir) => directory("allowed dir", dir, cwd)),
-    extraFlags: [
-      ...checkExtraFlags(backend.name, request.extraFlags ?? [], backend.extraFlags),
-      ...(settings.extraFlags ?? []),
-    ],
+    allowedDirs,
+    extraFlags: [...extraFlags, ...(settings.extraFlags ?? [])],
     ephemeral: request.ephemeral === true,
     resume: resumeId,
     promptVia: Buffer.byteLength(request.prompt) > ARGV_PROMPT_LIMIT ? "stdin" : "argv",

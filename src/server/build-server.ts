@@ -22,6 +22,7 @@ import { OneLinePerRequest } from "./request-log.js";
 import { apiRoutes } from "./routes/api.js";
 import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
+import { networkRunGuard } from "./run-policy.js";
 
 export interface ServerOptions {
   engine: Engine;
@@ -69,7 +70,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   });
   const context: ServerContext = {
-    engine: options.engine,
+    // Every run a network client starts is judged by the server's policy, whichever route starts it.
+    engine: options.engine.guarded(networkRunGuard(() => options.config.current)),
     store: options.store,
     config: options.config,
     apiKeys: new ApiKeyRing(options.config, (error) => app.log.error({ err: error }, "keeping the previous API keys")),

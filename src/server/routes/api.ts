@@ -21,14 +21,7 @@ import {
   SessionsQuery,
 } from "../schemas/api.js";
 import { openStream } from "../streaming.js";
-import {
-  allowedWorkdir,
-  checkedTask,
-  promptRequest,
-  promptResponse,
-  runOptions,
-  wantsStream,
-} from "../translate-api.js";
+import { promptRequest, promptResponse, runOptions, wantsStream } from "../translate-api.js";
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
 
@@ -71,7 +64,7 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
       const { id } = request.params as SessionIdParams;
       const body = request.body as ResumeBody;
       const session = await context.store.getByPrefix(id);
-      const run = sessionRequest(session, { ...runOptions(body, config()), prompt: body.prompt });
+      const run = sessionRequest(session, { ...runOptions(body), prompt: body.prompt });
       return runForClient(context, reply, run, wantsStream(body, request.headers.accept), promptResponse);
     },
   );
@@ -81,9 +74,8 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
     { schema: { summary: "Run tasks at once", body: ParallelBody, response: errors } },
     async (request, reply) => {
       const body = request.body as ParallelBody;
-      const tasks = body.tasks.map((task) => checkedTask(task, config()));
       return streamWorkflow(context, request, reply, (signal) =>
-        runParallel(context.engine, tasks, {
+        runParallel(context.engine, body.tasks, {
           maxParallel: body.max_parallel || config().parallel.max_workers,
           failFast: body.fail_fast,
           dryRun: body.dry_run,
@@ -99,9 +91,8 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
     { schema: { summary: "Run steps one after another", body: ChainBody, response: errors } },
     async (request, reply) => {
       const body = request.body as ChainSpec;
-      const steps = body.steps.map((step) => checkedTask(step, config()));
       return streamWorkflow(context, request, reply, (signal) =>
-        runChain(context.engine, { ...body, steps }, { signal, defaultBackend: config().default_backend }),
+        runChain(context.engine, body, { signal, defaultBackend: config().default_backend }),
       );
     },
   );
@@ -111,13 +102,12 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
     { schema: { summary: "Run one prompt on several backends", body: CompareBody, response: errors } },
     async (request, reply) => {
       const body = request.body as CompareBody;
-      const workdir = allowedWorkdir(body.workdir, config());
       return streamWorkflow(context, request, reply, (signal) =>
         runCompare(context.engine, {
           prompt: body.prompt,
           backends: [...new Set(body.backends)],
           model: body.model,
-          workdir,
+          workdir: body.workdir,
           sequential: body.sequential,
           dryRun: body.dry_run,
           signal,
