@@ -26,6 +26,23 @@ export const claude: Backend = {
     best: "opus",
     powerful: "opus",
   },
+  // Anthropic's API, Bedrock (AWS) and Vertex (Google Cloud), and Claude Code's own switches.
+  environment: [
+    "ANTHROPIC_*",
+    "CLAUDE_*",
+    "DISABLE_*",
+    "API_TIMEOUT_MS",
+    "MAX_THINKING_TOKENS",
+    "MAX_MCP_OUTPUT_TOKENS",
+    "MCP_TIMEOUT",
+    "MCP_TOOL_TIMEOUT",
+    "BASH_DEFAULT_TIMEOUT_MS",
+    "BASH_MAX_TIMEOUT_MS",
+    "AWS_*",
+    "CLOUD_ML_REGION",
+    "VERTEX_REGION_*",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+  ],
   extraFlags: [
     flag(true, "--model"),
     flag(true, "--max-turns"),

@@ -31,6 +31,7 @@ export const codex: Backend = {
     best: "gpt-5-codex",
     powerful: "gpt-5-codex",
   },
+  environment: ["OPENAI_*", "CODEX_*", "AZURE_OPENAI_*"],
   extraFlags: [
     flag(true, "--model", "-m"),
     granting("mode", true, "--sandbox", "-s"),

@@ -34,6 +34,7 @@ export const gemini: Backend = {
     best: "gemini-2.5-pro",
     powerful: "gemini-2.5-pro",
   },
+  environment: ["GEMINI_*", "GOOGLE_*", "CLOUDSDK_*"],
   extraFlags: [
     flag(true, "--model", "-m"),
     granting("mode", true, "--approval-mode"),

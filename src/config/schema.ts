@@ -127,6 +127,9 @@ export const ConfigSchema = section(
         rate_limit_cleanup_secs: int(180, "How often idle clients are forgotten."),
         trusted_proxies: list("Proxies (IPs or CIDRs) whose X-Forwarded-For is believed."),
         max_request_body_bytes: int(10_485_760, "Largest request body (0: no limit)."),
+        allowed_hosts: list(
+          'Host names the server answers to ("*": any; ".example.com": a domain); empty: loopback names and server.host (clinvoker).',
+        ),
         cors_allowed_origins: list("Origins allowed by CORS; empty: http://localhost:* and http://127.0.0.1:*."),
         cors_allow_credentials: bool(false, "Allow credentials in CORS requests."),
         cors_max_age: int(300, "How long browsers may cache a CORS preflight, in seconds."),
@@ -140,6 +143,9 @@ export const ConfigSchema = section(
         allow_dangerous_modes: bool(
           false,
           "Let network clients ask for approval_mode none and sandbox_mode full, mode flags and agents (clinvoker).",
+        ),
+        child_env: list(
+          "Variables (names, or prefixes ending in *) passed to the CLIs the server runs, besides PATH, HOME, locale, TMPDIR, proxies and each CLI's own provider variables (clinvoker).",
         ),
         grantable_tools: list(
           'Tools that network clients may grant through allowed_tools or tool flags ("*": any); empty: none (clinvoker).',

@@ -57,6 +57,15 @@ export interface EngineOptions {
   killGraceMs?: number;
   /** Judges every run before it spawns (the server's network policy). */
   guard?: RunGuard;
+  /** Build each CLI's environment from an allowlist (see PrepareContext.envAllowlist), read per run. */
+  envAllowlist?: () => readonly string[];
+}
+
+/** How a face that serves untrusted callers restricts runs: see Engine.forNetwork. */
+export interface NetworkRestrictions {
+  guard: RunGuard;
+  /** Variables passed to the CLIs besides the base ones and each backend's own. */
+  envAllowlist: () => readonly string[];
 }
 
 export interface RunControl {
@@ -89,11 +98,12 @@ export class Engine {
   }
 
   /**
-   * The same engine (registry, gate, breakers, hooks) with every run judged by `guard` first: what
-   * a face that serves untrusted callers runs through, so that no route can forget the policy.
+   * The same engine (registry, gate, breakers, hooks, observers) with every run judged by a guard
+   * and given an environment built from an allowlist: what a face that serves untrusted callers
+   * runs through, so that no route can forget the policy.
    */
-  guarded(guard: RunGuard): Engine {
-    const engine = new Engine({ ...this.options, registry: this.registry, guard });
+  forNetwork(restrictions: NetworkRestrictions): Engine {
+    const engine = new Engine({ ...this.options, registry: this.registry, ...restrictions });
     engine.observers = this.observers;
     return engine;
   }
@@ -121,6 +131,7 @@ export class Engine {
       baseEnv: this.options.env ?? process.env,
       cwd: this.options.cwd ?? process.cwd(),
       guard: this.options.guard,
+      envAllowlist: this.options.envAllowlist?.(),
     });
   }
 

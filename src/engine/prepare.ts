@@ -6,6 +6,8 @@ import { accessSync, constants, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { APPROVAL_MODES, type Backend, type InvocationOptions, SANDBOX_MODES } from "../backends/backend.js";
 import { checkExtraFlags } from "../backends/extra-flags.js";
+import { SECRET_VARIABLES } from "../config/env.js";
+import { allowedEnv, BASE_CHILD_ENV } from "../process/child-env.js";
 import { shellJoin, shellQuote } from "../process/shell-quote.js";
 import type { RunDefaults } from "./engine.js";
 import { ClinvkError } from "./errors.js";
@@ -49,6 +51,11 @@ export type RunGuard = (
 export interface PrepareContext {
   registry: BackendRegistry;
   guard?: RunGuard;
+  /**
+   * When set, the CLI's environment is built from an allowlist: the base variables every CLI
+   * needs, the backend's own, and these; otherwise it inherits baseEnv. Secrets never pass.
+   */
+  envAllowlist?: readonly string[];
   settings: Partial<Record<BackendName, BackendSettings>>;
   defaults: RunDefaults;
   baseEnv: NodeJS.ProcessEnv;
@@ -158,7 +165,11 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
     ? (context.registry.locate(backend.name) ?? backend.binary)
     : context.registry.require(backend.name);
   const invocation = backend.buildInvocation(options);
-  const env = { ...context.baseEnv, ...settings.env, ...request.env };
+  const base = context.envAllowlist
+    ? allowedEnv(context.baseEnv, [...BASE_CHILD_ENV, ...backend.environment, ...context.envAllowlist])
+    : context.baseEnv;
+  const env = { ...base, ...settings.env, ...request.env };
+  for (const name of SECRET_VARIABLES) delete env[name];
   return {
     backend,
     command,

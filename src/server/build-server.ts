@@ -15,6 +15,7 @@ import type { ServerContext } from "./context.js";
 import { authPlugin } from "./plugins/auth.js";
 import { corsPlugin } from "./plugins/cors.js";
 import { registerErrorHandling } from "./plugins/errors.js";
+import { hostCheckPlugin } from "./plugins/host-check.js";
 import { metricsPlugin } from "./plugins/metrics.js";
 import { rateLimitPlugin } from "./plugins/rate-limit.js";
 import { tracingPlugin } from "./plugins/tracing.js";
@@ -29,6 +30,8 @@ export interface ServerOptions {
   store: SessionStore;
   config: LiveConfig;
   logger?: FastifyServerOptions["logger"];
+  /** The admin's word that the network is trusted: a network address may go without API keys. */
+  insecureNoAuth?: boolean;
   /** Extra surfaces (the OpenAI and Anthropic APIs) registered with the same context. */
   surfaces?: RouteFile[];
 }
@@ -71,10 +74,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   const context: ServerContext = {
     // Every run a network client starts is judged by the server's policy, whichever route starts it.
-    engine: options.engine.guarded(networkRunGuard(() => options.config.current)),
+    engine: options.engine.forNetwork({
+      guard: networkRunGuard(() => options.config.current),
+      envAllowlist: () => options.config.current.server.child_env,
+    }),
     store: options.store,
     config: options.config,
-    apiKeys: new ApiKeyRing(options.config, (error) => app.log.error({ err: error }, "keeping the previous API keys")),
+    apiKeys: new ApiKeyRing(
+      options.config,
+      (error) => app.log.error({ err: error }, "keeping the previous API keys"),
+      options.insecureNoAuth,
+    ),
     active: new Set(),
     startedAt: Date.now(),
     version: VERSION,
@@ -102,7 +112,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       security: [{ apiKey: [] }, { bearer: [] }],
     },
   });
-  // CORS first, so that preflights are answered without a key; then who is asking, then how often.
+  // The Host first (a rebound page gets nothing, not even a preflight); then CORS, so that
+  // preflights are answered without a key; then who is asking, then how often.
+  await app.register(hostCheckPlugin, context);
   await app.register(corsPlugin, context);
   await app.register(tracingPlugin, context);
   await app.register(rateLimitPlugin, context);

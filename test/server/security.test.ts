@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -7,7 +7,10 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { BreakerRegistry } from "../../src/engine/circuit-breaker.js";
+import { anthropicRoutes } from "../../src/server/routes/anthropic.js";
+import { openaiRoutes } from "../../src/server/routes/openai.js";
 import { CLI, runCli } from "../cli/run-cli.js";
+import { FAKE_CLI_DIR } from "../helpers.js";
 import { testServer } from "./test-server.js";
 
 const prompt = (headers: Record<string, string> = {}, payload: object = { prompt: "hi", ephemeral: true }) => ({
@@ -41,6 +44,135 @@ describe("API keys", () => {
     live.set({ ...live.current, server: { ...live.current.server, api_keys: ["new"] } });
     expect((await app.inject(prompt({ "x-api-key": "old" }))).statusCode).toBe(401);
     expect((await app.inject(prompt({ "x-api-key": "new" }))).statusCode).toBe(200);
+  });
+});
+
+describe("a reload keeps the rules of startup", () => {
+  it("saving api_keys: [] on a network address keeps the previous keys, and says so in the log", async () => {
+    const lines: string[] = [];
+    const logger = {
+      level: "error",
+      stream: new Writable({
+        write: (chunk, _encoding, done) => {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    };
+    const { app, live } = await testServer(
+      (c) => {
+        c.server.host = "0.0.0.0";
+        c.server.api_keys = ["k"];
+      },
+      { logger },
+    );
+    live.set({ ...live.current, server: { ...live.current.server, api_keys: [] } });
+    expect((await app.inject(prompt())).statusCode).toBe(401);
+    expect((await app.inject(prompt({ "x-api-key": "k" }))).statusCode).toBe(200);
+    expect(lines.join("")).toContain("refusing to listen on 0.0.0.0 without API keys");
+    expect(lines.join("")).toContain("keeping the previous API keys");
+  });
+
+  it("a loopback server may drop its keys on reload, as it may start without them", async () => {
+    const { app, live } = await testServer((c) => {
+      c.server.api_keys = ["k"];
+    });
+    live.set({ ...live.current, server: { ...live.current.server, api_keys: [] } });
+    expect((await app.inject(prompt())).statusCode).toBe(200);
+  });
+});
+
+describe("the Host check (DNS rebinding)", () => {
+  it("a page on a rebound name gets a 403, even with a matching Origin; loopback names pass", async () => {
+    const { app } = await testServer();
+    const rebound = await app.inject(prompt({ host: "evil.example", origin: "http://evil.example" }));
+    expect(rebound.statusCode).toBe(403);
+    expect(rebound.json().error).toMatchObject({
+      code: "host_not_allowed",
+      message: 'host "evil.example" is not allowed',
+    });
+    for (const host of ["localhost:8080", "127.0.0.1:8080", "[::1]:8080", "app.localhost"]) {
+      expect((await app.inject(prompt({ host }))).statusCode, host).toBe(200);
+    }
+    expect((await app.inject({ method: "GET", url: "/health", headers: { host: "evil.example" } })).statusCode).toBe(
+      403,
+    );
+  });
+
+  it("the compatible surfaces answer it in their own error shape", async () => {
+    const { app } = await testServer(() => {}, { surfaces: [openaiRoutes, anthropicRoutes] });
+    const openai = await app.inject({ method: "GET", url: "/openai/v1/models", headers: { host: "evil.example" } });
+    expect(openai.statusCode).toBe(403);
+    expect(openai.json().error.message).toBe('host "evil.example" is not allowed');
+    const anthropic = await app.inject({
+      method: "GET",
+      url: "/anthropic/v1/models",
+      headers: { host: "evil.example" },
+    });
+    expect(anthropic.statusCode).toBe(403);
+    expect(anthropic.json()).toMatchObject({ type: "error", error: { type: "permission_error" } });
+  });
+
+  it("server.allowed_hosts names the host names; a server on every address answers any unless it is set", async () => {
+    const { app } = await testServer((c) => {
+      c.server.allowed_hosts = ["clinvk.internal", ".corp.example"];
+    });
+    expect((await app.inject(prompt({ host: "clinvk.internal:8080" }))).statusCode).toBe(200);
+    expect((await app.inject(prompt({ host: "build.corp.example" }))).statusCode).toBe(200);
+    expect((await app.inject(prompt({ host: "localhost" }))).statusCode).toBe(403);
+    const { app: everywhere } = await testServer((c) => {
+      c.server.host = "0.0.0.0";
+      c.server.api_keys = ["k"];
+    });
+    expect((await everywhere.inject(prompt({ host: "10.1.2.3:8080", "x-api-key": "k" }))).statusCode).toBe(200);
+  });
+});
+
+describe("the environment of the CLIs the server runs", () => {
+  it("is built from an allowlist: the CLI's own provider variables and server.child_env, never clinvoker's keys", async () => {
+    const record = join(mkdtempSync(join(tmpdir(), "clinvk-env-")), "record.jsonl");
+    const { app } = await testServer(
+      (c) => {
+        c.server.child_env.push("TEAM_SETTING");
+      },
+      {
+        env: {
+          FAKE_CLI_RECORD: record,
+          CLINVK_API_KEYS: "server-secret",
+          CLINVK_SERVER_API_KEYS: "server-secret",
+          DATABASE_PASSWORD: "db-secret",
+          TEAM_SETTING: "1",
+          ANTHROPIC_API_KEY: "sk-ant",
+          OPENAI_API_KEY: "sk-openai",
+        },
+      },
+    );
+    expect((await app.inject(prompt({}, { prompt: "hi", ephemeral: true }))).statusCode).toBe(200);
+    const seen = JSON.parse(readFileSync(record, "utf8").trim()).env as string[];
+    expect(seen).toEqual(
+      expect.arrayContaining(["PATH", "HOME", "ANTHROPIC_API_KEY", "TEAM_SETTING", "FAKE_CLI_MODE"]),
+    );
+    for (const name of ["CLINVK_API_KEYS", "CLINVK_SERVER_API_KEYS", "DATABASE_PASSWORD", "OPENAI_API_KEY"]) {
+      expect(seen).not.toContain(name);
+    }
+  });
+
+  it("the local CLI passes the user's environment on, minus clinvoker's keys", async () => {
+    const record = join(mkdtempSync(join(tmpdir(), "clinvk-env-")), "record.jsonl");
+    const run = await runCli(["-b", "codex", "--ephemeral", "hi"], {
+      env: {
+        ...process.env,
+        PATH: `${FAKE_CLI_DIR}:${process.env.PATH}`,
+        FAKE_CLI_MODE: "echo",
+        FAKE_CLI_RECORD: record,
+        CLINVK_API_KEYS: "k",
+        MY_TOOLCHAIN: "x",
+      },
+    });
+    expect(run.code).toBe(0);
+    const seen = JSON.parse(readFileSync(record, "utf8").trim()).env as string[];
+    expect(seen).toContain("MY_TOOLCHAIN");
+    expect(seen).not.toContain("CLINVK_API_KEYS");
   });
 });
 

@@ -27,6 +27,7 @@ export async function testServer(
 ): Promise<{ app: FastifyInstance; live: LiveConfig; store: FileSessionStore; home: string }> {
   const config = defaults() as unknown as Config;
   for (const name of ["claude", "codex", "gemini"] as const) config.backends[name].binary = join(FAKE_CLI_DIR, name);
+  config.server.child_env = ["FAKE_CLI_*"]; // the fake CLI's switches pass the server's env allowlist
   change(config);
   const live = new LiveConfig(config);
   const home = mkdtempSync(join(tmpdir(), "clinvk-server-"));

@@ -1,5 +1,4 @@
 /** `clinvk serve`: the HTTP server, secure by default, following config changes as it runs. */
-import { isIP } from "node:net";
 import { LiveConfig } from "../../config/live.js";
 import { loadConfig } from "../../config/load.js";
 import type { Config } from "../../config/schema.js";
@@ -9,7 +8,7 @@ import { Engine } from "../../engine/engine.js";
 import { ClinvkError } from "../../engine/errors.js";
 import { ExitCode } from "../../engine/exit-codes.js";
 import { admissionLimitsFromConfig, engineOptionsFromConfig } from "../../engine/from-config.js";
-import { loadApiKeys } from "../../server/api-keys.js";
+import { isLoopback, keysForAddress } from "../../server/api-keys.js";
 import { retentionCutoff } from "../../sessions/age.js";
 import { openStore } from "../context.js";
 import { parseCount } from "../options.js";
@@ -22,12 +21,6 @@ export interface ServeFlags {
   config?: string;
 }
 
-function isLoopback(host: string): boolean {
-  if (host === "localhost") return true;
-  if (isIP(host) === 4) return host.startsWith("127.");
-  return host === "::1";
-}
-
 export async function runServeCommand(flags: ServeFlags): Promise<number> {
   const port = parseCount("--port", flags.port);
   if (port !== undefined && port > 65535) throw new ClinvkError("invalid_request", `invalid --port ${port}`);
@@ -38,13 +31,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   const loaded = loadConfig({ configFile: flags.config });
   const live = new LiveConfig(withFlags(loaded.config));
   const { host } = live.current.server;
-  if (!isLoopback(host) && loadApiKeys(live.current).length === 0 && !flags.insecureNoAuth) {
-    throw new ClinvkError(
-      "invalid_config",
-      `refusing to listen on ${host} without API keys: anyone who can reach it could run coding agents on this machine`,
-      "set server.api_keys (or CLINVK_API_KEYS), or pass --insecure-no-auth if the network is trusted",
-    );
-  }
+  keysForAddress(live.current, flags.insecureNoAuth === true); // refused before anything starts
 
   const store = openStore();
   const options = engineOptionsFromConfig(live.current, store);
@@ -58,6 +45,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     engine,
     store,
     config: live,
+    insecureNoAuth: flags.insecureNoAuth === true,
     logger: { level: flags.logLevel ?? "info" },
     surfaces: await Promise.all([
       import("../../server/routes/openai.js").then((m) => m.openaiRoutes),

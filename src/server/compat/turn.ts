@@ -127,7 +127,6 @@ function continueSession(
   request: TurnRequest,
   found: { taken: Taken; newTurns: Turn[]; base?: string },
 ): PlannedTurn {
-  const config = context.config.current;
   const { session } = found.taken;
   checkBackend(session, request.route);
   const run = sessionRequest(session, {
