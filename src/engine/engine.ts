@@ -324,7 +324,7 @@ export class Engine {
     // No answer after a skipped line: the skipped line was the answer, and that is the error to report.
     const missingAnswer = parsed.error?.code === "bad_output" ? overflow : undefined;
     const error = endError(exit, prepared, limits) ?? missingAnswer ?? parsed.error;
-    const result = finalResult(prepared.backend.name, sessionId, {
+    let result = finalResult(prepared.backend.name, sessionId, {
       status: error ? "error" : "success",
       text: parsed.text,
       backend_session_id: parsed.backendSessionId,
@@ -340,8 +340,16 @@ export class Engine {
       try {
         await this.options.hooks.afterRun(request, result);
       } catch (hookError) {
-        const info = toClinvkError(hookError).toInfo();
-        yield stamp({ type: "notice", level: "warn", message: `could not record the run: ${info.message}` });
+        // The answer stands, but a caller must not believe the turn is in its session: a later
+        // resume would continue without it.
+        const cause = toClinvkError(hookError).toInfo();
+        const unsaved: ErrorInfo = {
+          code: "session_error",
+          message: `the run finished, but its session ${sessionId?.slice(0, 8) ?? ""} could not record it: ${cause.message}`,
+          hint: cause.hint ?? "the answer above is complete; resuming this session would not see this turn",
+        };
+        yield stamp({ type: "error", error: unsaved });
+        result = { ...result, status: "error", error: result.error ?? unsaved };
       }
     }
     for (const observer of this.observers) {
