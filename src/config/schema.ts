@@ -113,9 +113,18 @@ export const ConfigSchema = section(
       {
         host: str("127.0.0.1", "Address to listen on."),
         port: int(8080, "Port to listen on.", 0, 65535),
-        request_timeout_secs: int(300, "Longest a request may take."),
-        read_timeout_secs: int(30, "Longest the server waits for a request's body."),
-        write_timeout_secs: int(300, "Longest the server spends sending a response."),
+        request_timeout_secs: int(
+          300,
+          "Longest a run started by a request may take; it then ends as a timeout (0: no cap).",
+        ),
+        read_timeout_secs: int(
+          30,
+          "Longest the server waits for a request's headers and body; then 408 (0: no limit).",
+        ),
+        write_timeout_secs: int(
+          300,
+          "A streaming client that reads nothing for this long is dropped and its run cancelled (0: never).",
+        ),
         idle_timeout_secs: int(120, "How long an idle keep-alive connection stays open."),
         shutdown_timeout_secs: int(30, "On shutdown, how long running requests may finish (clinvoker)."),
         api_keys: list("API keys that clients must send; empty: no authentication (clinvoker)."),

@@ -59,6 +59,8 @@ export interface EngineOptions {
   guard?: RunGuard;
   /** Build each CLI's environment from an allowlist (see PrepareContext.envAllowlist), read per run. */
   envAllowlist?: () => readonly string[];
+  /** A cap on every run's wall-clock limit in ms (see PrepareContext.maxTimeoutMs), read per run. */
+  maxTimeoutMs?: () => number;
 }
 
 /** How a face that serves untrusted callers restricts runs: see Engine.forNetwork. */
@@ -66,6 +68,8 @@ export interface NetworkRestrictions {
   guard: RunGuard;
   /** Variables passed to the CLIs besides the base ones and each backend's own. */
   envAllowlist: () => readonly string[];
+  /** The longest a run may take, whatever it asks (0: no cap). */
+  maxTimeoutMs: () => number;
 }
 
 export interface RunControl {
@@ -132,6 +136,7 @@ export class Engine {
       cwd: this.options.cwd ?? process.cwd(),
       guard: this.options.guard,
       envAllowlist: this.options.envAllowlist?.(),
+      maxTimeoutMs: this.options.maxTimeoutMs?.(),
     });
   }
 

@@ -56,6 +56,8 @@ export interface PrepareContext {
    * needs, the backend's own, and these; otherwise it inherits baseEnv. Secrets never pass.
    */
   envAllowlist?: readonly string[];
+  /** A cap on every run's wall-clock limit (the server's request_timeout_secs); 0 or absent: none. */
+  maxTimeoutMs?: number;
   settings: Partial<Record<BackendName, BackendSettings>>;
   defaults: RunDefaults;
   baseEnv: NodeJS.ProcessEnv;
@@ -156,7 +158,9 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
     if (typeof tool !== "string" || tool.startsWith("-") || tool.includes("\0"))
       throw invalid(`invalid tool name "${tool}"`);
   }
-  const timeoutMs = nonNegativeInteger("timeout", request.timeoutMs ?? defaults.timeoutMs) || undefined;
+  const asked = nonNegativeInteger("timeout", request.timeoutMs ?? defaults.timeoutMs) || undefined;
+  const cap = context.maxTimeoutMs || undefined;
+  const timeoutMs = asked && cap ? Math.min(asked, cap) : (asked ?? cap);
   const idleTimeoutMs =
     nonNegativeInteger("idle timeout", request.idleTimeoutMs ?? defaults.idleTimeoutMs) || undefined;
   const dryRun = request.dryRun ?? defaults.dryRun ?? false;

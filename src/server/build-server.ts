@@ -4,6 +4,7 @@
  * engine; runs, sessions and workflows are the engine's.
  */
 import { randomUUID } from "node:crypto";
+import { createServer, type RequestListener, type Server } from "node:http";
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { LiveConfig } from "../config/live.js";
@@ -46,6 +47,24 @@ const routes =
     done();
   };
 
+/**
+ * Node's HTTP server with the config's timeouts: a request (headers and body) must arrive within
+ * read_timeout_secs, checked every second (Node's default check runs every 30 s, so a slow body
+ * was cut only after 60 to 90 s); idle keep-alive connections close after idle_timeout_secs.
+ */
+function httpServer(server: ServerOptions["config"]["current"]["server"], handler: RequestListener): Server {
+  const read = server.read_timeout_secs * 1000;
+  return createServer(
+    {
+      requestTimeout: read,
+      headersTimeout: read || 60_000,
+      connectionsCheckingInterval: 1000,
+      keepAliveTimeout: server.idle_timeout_secs * 1000,
+    },
+    handler,
+  );
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 declare module "fastify" {
@@ -66,8 +85,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       const given = request.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    requestTimeout: server.read_timeout_secs * 1000,
-    keepAliveTimeout: server.idle_timeout_secs * 1000,
+    serverFactory: (handler) => httpServer(server, handler),
     return503OnClosing: true,
     logController: new OneLinePerRequest(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
@@ -77,6 +95,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     engine: options.engine.forNetwork({
       guard: networkRunGuard(() => options.config.current),
       envAllowlist: () => options.config.current.server.child_env,
+      maxTimeoutMs: () => options.config.current.server.request_timeout_secs * 1000,
     }),
     store: options.store,
     config: options.config,

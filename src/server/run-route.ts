@@ -7,7 +7,7 @@ import type { FastifyReply } from "fastify";
 import { toClinvkError } from "../engine/errors.js";
 import type { RunRequest, RunResult } from "../engine/request.js";
 import type { ServerContext } from "./context.js";
-import { openStream, type StreamKind } from "./streaming.js";
+import { openClientStream, type StreamKind } from "./streaming.js";
 
 /** Calls `listener` if the client's connection closes before the response is complete. */
 export function onDisconnect(reply: FastifyReply, listener: () => void): () => void {
@@ -44,13 +44,14 @@ export async function runForClient(
     const events = context.engine.stream(run, { signal: controller.signal });
     // Refusals (a full queue, an open circuit) come with the first step: still a proper HTTP error.
     let step = await events.next();
-    const out = openStream(reply, stream);
+    const out = openClientStream(context, reply, stream);
     out.onGone(() => {
       if (!detach) controller.abort();
     });
     try {
       while (!step.done) {
         out.send(step.value, stream === "sse" ? step.value.type : undefined);
+        await out.drain();
         step = await events.next();
       }
     } catch (error) {

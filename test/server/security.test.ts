@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -375,11 +375,110 @@ describe("client disconnect", () => {
   });
 });
 
+describe("backpressure on streams", () => {
+  it("a client that does not read pauses its CLI, and is dropped after server.write_timeout_secs", async () => {
+    const progress = join(mkdtempSync(join(tmpdir(), "clinvk-flood-")), "written");
+    const { app } = await testServer(
+      (c) => {
+        c.server.write_timeout_secs = 3;
+      },
+      { env: { FAKE_CLI_MODE: "text-flood", FAKE_CLI_PROGRESS: progress } },
+    );
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const written = () => Number(readFileSync(progress, "utf8") || 0);
+    const socket = await new Promise<import("node:net").Socket>((resolve) => {
+      const req = httpRequest(
+        {
+          host: "127.0.0.1",
+          port,
+          method: "POST",
+          path: "/api/v1/prompt",
+          headers: { "content-type": "application/json" },
+        },
+        (res) => {
+          res.pause(); // a client that never reads
+          resolve(res.socket);
+        },
+      );
+      req.on("error", () => {});
+      req.end(JSON.stringify({ prompt: "flood", output_format: "stream-json", ephemeral: true }));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const stalled = written();
+    expect(stalled).toBeGreaterThan(0);
+    expect(stalled).toBeLessThan(40 * 1024 * 1024); // of 100 MiB: the CLI waits for the client
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(written() - stalled).toBeLessThan(2 * 1024 * 1024);
+    const deadline = Date.now() + 8000;
+    while (app.clinvk.active.size > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(app.clinvk.active.size).toBe(0); // dropped, and its run cancelled
+    expect(written()).toBeLessThan(100 * 1024 * 1024);
+    socket.destroy();
+    await app.close();
+  });
+});
+
+describe("the documented timeouts", () => {
+  it("read_timeout_secs cuts a request whose body does not arrive (408)", async () => {
+    const { app } = await testServer((c) => {
+      c.server.read_timeout_secs = 1;
+    });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve) => {
+      let text = "";
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.write(
+          "POST /api/v1/prompt HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+        );
+      });
+      socket.on("data", (chunk) => {
+        text += chunk;
+      });
+      socket.on("close", () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1.1 408/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await app.close();
+  });
+
+  it("request_timeout_secs caps every run a request starts", async () => {
+    const { app } = await testServer(
+      (c) => {
+        c.server.request_timeout_secs = 1;
+      },
+      { delayMs: 20_000 },
+    );
+    const started = Date.now();
+    const response = await app.inject(prompt({}, { prompt: "slow", ephemeral: true, timeout_secs: 60 }));
+    expect(response.json()).toMatchObject({ status: "error", error_code: "timeout" });
+    expect(Date.now() - started).toBeLessThan(8000);
+  });
+});
+
 describe("clinvk serve", () => {
   it("refuses a network address without API keys", async () => {
     const run = await runCli(["serve", "--host", "0.0.0.0", "--port", "0"]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain("refusing to listen on 0.0.0.0 without API keys");
+  });
+
+  it("exits at once, non-zero and saying why, when it cannot listen (EADDRINUSE)", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const started = Date.now();
+      const run = await runCli(["serve", "--port", String(port)]);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the address is in use (EADDRINUSE)`);
+    } finally {
+      taken.close();
+    }
   });
 
   it("a saved config applies without a restart (a changed rate limit); a broken save changes nothing", async () => {

@@ -21,6 +21,22 @@ export interface ServeFlags {
   config?: string;
 }
 
+const LISTEN_ERRORS: Record<string, [string, string]> = {
+  EADDRINUSE: ["the address is in use", "stop the other server, or choose another port with --port (or server.port)"],
+  EACCES: ["permission denied", "ports below 1024 need privileges: choose a port of 1024 or more"],
+  EADDRNOTAVAIL: ["no such address on this machine", "give an address of this machine with --host (or server.host)"],
+};
+
+function listenError(error: unknown, host: string, port: number): ClinvkError {
+  const code = (error as NodeJS.ErrnoException).code ?? "";
+  const [what, hint] = LISTEN_ERRORS[code] ?? [(error as Error).message, undefined];
+  return new ClinvkError(
+    "invalid_config",
+    `cannot listen on ${host}:${port}: ${what}${code ? ` (${code})` : ""}`,
+    hint,
+  );
+}
+
 export async function runServeCommand(flags: ServeFlags): Promise<number> {
   const port = parseCount("--port", flags.port);
   if (port !== undefined && port > 65535) throw new ClinvkError("invalid_request", `invalid --port ${port}`);
@@ -62,7 +78,15 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     onError: (error) => app.log.error({ err: error }, "configuration not reloaded; the last good one stays"),
   });
 
-  const address = await app.listen({ host, port: live.current.server.port });
+  let address: string;
+  try {
+    address = await app.listen({ host, port: live.current.server.port });
+  } catch (error) {
+    // Nothing may keep a server that cannot serve alive: a supervisor must see it fail.
+    watcher.close();
+    await app.close().catch(() => undefined);
+    throw listenError(error, host, live.current.server.port);
+  }
   process.stderr.write(
     `clinvk ${app.clinvk.version} serving on ${address}\n  native API  ${address}/api/v1\n  OpenAI      ${address}/openai/v1\n  Anthropic   ${address}/anthropic/v1\n  docs        ${address}/docs  (${address}/openapi.json)\n  health      ${address}/health\n`,
   );

@@ -10,7 +10,7 @@ import type { RunEvent } from "../../engine/events.js";
 import type { RunResult } from "../../engine/request.js";
 import type { ServerContext } from "../context.js";
 import { onDisconnect } from "../run-route.js";
-import { openStream } from "../streaming.js";
+import { openClientStream } from "../streaming.js";
 import { type Failure, failureOf, failureOfInfo } from "./errors.js";
 import { type PlannedTurn, SESSION_HEADER } from "./turn.js";
 
@@ -127,7 +127,7 @@ export async function streamTurn(
       throw error;
     });
     nameSession(reply, plan);
-    const out = openStream(reply, "sse");
+    const out = openClientStream(context, reply, "sse");
     out.onGone(cancel);
     let lastWrite = Date.now();
     const sink: SseSink = {
@@ -155,6 +155,7 @@ export async function streamTurn(
     try {
       while (!step.done) {
         if (step.value.type === "text") writer.text(answer.add(step.value));
+        await out.drain();
         step = await events.next();
       }
       const result = step.value;

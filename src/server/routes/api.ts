@@ -20,7 +20,7 @@ import {
   SessionIdParams,
   SessionsQuery,
 } from "../schemas/api.js";
-import { openStream } from "../streaming.js";
+import { openClientStream } from "../streaming.js";
 import { promptRequest, promptResponse, runOptions, wantsStream } from "../translate-api.js";
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
@@ -192,11 +192,12 @@ async function streamWorkflow<S>(
         stop();
       }
     }
-    const out = openStream(reply, kind);
+    const out = openClientStream(context, reply, kind);
     out.onGone(() => controller.abort());
     let step = first;
     while (!step.done) {
       out.send(step.value, kind === "sse" ? step.value.type : undefined);
+      await out.drain();
       step = await workflow.next();
     }
     out.send({ type: "summary", summary: step.value }, kind === "sse" ? "summary" : undefined);
