@@ -294,7 +294,14 @@ export class Engine {
       killGraceMs: this.options.killGraceMs,
     };
     const proc = runProcess(
-      { command: prepared.command, args: prepared.args, cwd: prepared.cwd, env: prepared.env, stdin: prepared.stdin },
+      {
+        command: prepared.command,
+        args: prepared.args,
+        cwd: prepared.cwd,
+        env: prepared.env,
+        stdin: prepared.stdin,
+        ...(sessionId ? { tag: sessionId } : {}),
+      },
       limits,
       control.signal,
     );

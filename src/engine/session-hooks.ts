@@ -11,6 +11,29 @@ export interface SessionPolicy {
   defaultTags: string[];
 }
 
+/**
+ * Sessions whose runs were cut short by the death of the process that ran them (found in its run
+ * registry at the next start) are no longer `active`: they say what happened.
+ */
+export async function settleInterrupted(
+  store: SessionStore,
+  sessionIds: readonly string[],
+  why: string,
+): Promise<number> {
+  let settled = 0;
+  for (const id of new Set(sessionIds)) {
+    await store
+      .update(id, (session) => {
+        if (session.status !== "active") return;
+        session.status = "error";
+        session.error_message = why;
+        settled++;
+      })
+      .catch(() => undefined); // deleted since, or not a session id
+  }
+  return settled;
+}
+
 export function sessionHooks(store: SessionStore, policy: SessionPolicy): RunHooks {
   return {
     async beforeRun(request, prepared) {

@@ -15,6 +15,8 @@ export interface ProcessSpec {
   env: NodeJS.ProcessEnv;
   /** Written to stdin, which is then closed. Without it the child gets no stdin at all. */
   stdin?: string;
+  /** The caller's name for the run, kept in the run registry when there is one. */
+  tag?: string;
 }
 
 export interface ProcessLimits {
@@ -95,7 +97,7 @@ export async function* runProcess(
     stdio: [spec.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
   const pid = child.pid;
-  const run = pid === undefined ? undefined : { pid, marker };
+  const run = pid === undefined ? undefined : { pid, marker, ...(spec.tag ? { tag: spec.tag } : {}) };
   if (run) trackRun(run);
   const { stdout, stderr: stderrStream } = child;
   if (!stdout || !stderrStream) throw new Error("spawn did not create the output pipes");

@@ -1,6 +1,8 @@
 /** `clinvk serve`: the HTTP server, secure by default, following config changes as it runs. */
+import { join } from "node:path";
 import { LiveConfig } from "../../config/live.js";
 import { loadConfig } from "../../config/load.js";
+import { clinvkHome } from "../../config/paths.js";
 import type { Config } from "../../config/schema.js";
 import { watchConfig } from "../../config/watch.js";
 import { BreakerRegistry } from "../../engine/circuit-breaker.js";
@@ -8,6 +10,10 @@ import { Engine } from "../../engine/engine.js";
 import { ClinvkError } from "../../engine/errors.js";
 import { ExitCode } from "../../engine/exit-codes.js";
 import { admissionLimitsFromConfig, engineOptionsFromConfig } from "../../engine/from-config.js";
+import { settleInterrupted } from "../../engine/session-hooks.js";
+import { useRunRegistry } from "../../process/process-group.js";
+import { RunRegistry } from "../../process/run-registry.js";
+import { startSupervisor } from "../../process/supervisor.js";
 import { isLoopback, keysForAddress } from "../../server/api-keys.js";
 import { retentionCutoff } from "../../sessions/age.js";
 import { openStore } from "../context.js";
@@ -50,6 +56,16 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   keysForAddress(live.current, flags.insecureNoAuth === true); // refused before anything starts
 
   const store = openStore();
+  // CLIs left by a server that died without its exit hook are killed, and their sessions settled.
+  const registry = new RunRegistry(join(clinvkHome(), "runs"));
+  const orphans = registry.reapOrphans();
+  const interrupted = await settleInterrupted(
+    store,
+    orphans.flatMap((run) => (run.tag ? [run.tag] : [])),
+    "interrupted: the clinvk serve that ran it stopped",
+  );
+  useRunRegistry(registry);
+  startSupervisor(registry);
   const options = engineOptionsFromConfig(live.current, store);
   const { gate } = options; // kept, so that a saved config's new caps reach it
   const engine = new Engine({ ...options, breakers: new BreakerRegistry() });
@@ -68,6 +84,12 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
       import("../../server/routes/anthropic.js").then((m) => m.anthropicRoutes),
     ]),
   });
+  if (orphans.length > 0) {
+    app.log.warn(
+      { runs: orphans.length, sessions: interrupted },
+      "killed the CLIs left by a clinvk serve that died; their sessions are marked interrupted",
+    );
+  }
   const watcher = watchConfig(loaded, {
     configFile: flags.config,
     onChange: (next) => {
