@@ -25,6 +25,8 @@ export interface RunHooks {
   beforeRun?(request: RunRequest, prepared: PreparedRun): Promise<{ sessionId?: string } | undefined>;
   /** After the result is known, before it is yielded. */
   afterRun?(request: RunRequest, result: RunResult): Promise<void>;
+  /** The consumer stopped after beforeRun and before a result (its CLI was killed): no afterRun comes. */
+  afterAbandon?(request: RunRequest, sessionId: string | undefined): Promise<void>;
 }
 
 /** Defaults for every run (from `unified_flags`); a request's own values and backend settings win. */
@@ -197,15 +199,18 @@ export class Engine {
     const ticket = this.options.breakers?.get(prepared.backend.name).enter();
     let releaseSlot: (() => void) | undefined;
     let result: RunResult | undefined;
+    let began = false;
     try {
       releaseSlot = yield* this.admit(prepared.backend.name, control.signal, stamp);
       const hookResult = await this.options.hooks?.beforeRun?.(request, prepared);
+      began = true;
       sessionId = hookResult?.sessionId ?? sessionId;
       yield startEvent();
       result = yield* this.execute(request, prepared, control, stamp, sessionId);
       return result;
     } finally {
       releaseSlot?.();
+      if (began && !result) await this.options.hooks?.afterAbandon?.(request, sessionId).catch(() => undefined);
       if (ticket) {
         if (result && !result.error) ticket.success();
         else if (result?.error && countsAsBackendFailure(result.error.code)) ticket.failure();

@@ -33,6 +33,8 @@ export interface Session {
   parent_id?: string;
   error_message?: string;
   metadata: Record<string, string>;
+  /** The process running a turn of this session now (pid and start time): one turn at a time. */
+  running?: { pid: number; start: string };
   created_at: string;
   last_used: string;
 }

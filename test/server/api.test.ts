@@ -70,6 +70,10 @@ describe("POST /api/v1/prompt", () => {
     [{ prompt: "x", workdir: "relative/dir" }, 400, "absolute"],
     [{ prompt: "x", workdir: "/etc" }, 400, "not allowed (under /etc)"],
     [{ prompt: "x", workdir: "/nonexistent/dir" }, 400, "does not exist"],
+    [{ prompt: "x", workdir: "/" }, 400, "holds everybody's files"],
+    [{ prompt: "x", workdir: "/usr" }, 400, "holds everybody's files"],
+    [{ prompt: "x", workdir: "/var" }, 400, "holds everybody's files"],
+    [{ prompt: "x", workdir: "/etc/.." }, 400, "holds everybody's files"],
     [{ prompt: "x", approval_mode: "none" }, 400, "not allowed from the network"],
     [{ prompt: "x", sandbox_mode: "full" }, 400, "not allowed from the network"],
     [{ prompt: "x", extra: ["--dangerously-skip-permissions"] }, 400, "not allowed"],
@@ -123,7 +127,7 @@ describe("POST /api/v1/prompt", () => {
     const { app } = await testServer((c) => {
       c.server.allowed_workdir_prefixes = ["/nonexistent-root"];
     });
-    const response = await app.inject(post("/api/v1/prompt", { prompt: "x", workdir: "/tmp" }));
+    const response = await app.inject(post("/api/v1/prompt", { prompt: "x", workdir: mkdtempSync(join(tmpdir(), "clinvk-outside-")) }));
     expect(response.statusCode).toBe(400);
     expect(response.json().error.hint).toContain("/nonexistent-root");
   });
@@ -219,6 +223,20 @@ describe("tool grants from the network", () => {
     });
     const any = await open.inject(post("/api/v1/prompt", { prompt: "x", allowed_tools: ["Bash"], dry_run: true }));
     expect(any.statusCode).toBe(200);
+  });
+});
+
+describe("one turn of a session at a time", () => {
+  it("a second resume while the first runs is a 409; the next one after it goes through", async () => {
+    const { app, store } = await testServer(() => {}, { delayMs: 600 });
+    const session = await store.create({ backend: "claude", working_dir: process.cwd(), backend_session_id: "cli-1" });
+    const resume = () => app.inject(post(`/api/v1/sessions/${session.id}/resume`, { prompt: "go on" }));
+    const [a, b] = await Promise.all([resume(), resume()]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 409]);
+    const refused = a.statusCode === 409 ? a : b;
+    expect(refused.json().error.message).toContain("is running a turn already");
+    expect((await resume()).statusCode).toBe(200);
+    expect((await store.get(session.id)).running).toBeUndefined();
   });
 });
 

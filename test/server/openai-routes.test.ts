@@ -368,6 +368,24 @@ describe("POST /openai/v1/chat/completions", () => {
     expect((await store.list()).total).toBe(1);
   });
 
+  it("a stream whose wait in the queue times out is a 429 with Retry-After, not a 200 with an error event", async () => {
+    const { app } = await server(
+      (c) => {
+        c.concurrency.max_running = 1;
+        c.concurrency.queue_timeout_secs = 1;
+      },
+      {},
+      2500,
+    );
+    const busy = app.inject(chat({ model: "claude", messages: [user("slow")] }));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const waited = await app.inject(chat({ model: "claude", stream: true, messages: [user("x")] }));
+    expect(waited.statusCode).toBe(429);
+    expect(waited.headers["retry-after"]).toBeTruthy();
+    expect(waited.headers["content-type"]).toContain("application/json");
+    expect((await busy).statusCode).toBe(200);
+  });
+
   it("two requests continuing one conversation at once never share its CLI session", async () => {
     const { app } = await server(() => {}, {}, 300);
     const first = await app.inject(chat({ model: "claude", messages: [user("one")] }));

@@ -122,7 +122,14 @@ export async function streamTurn(
   };
   try {
     const events = context.engine.stream(plan.run, { signal: controller.signal });
-    let step = await events.next().catch(async (error: unknown) => {
+    // These clients (SDKs) cannot read a queue position, but they retry a 429: the response waits
+    // for a slot before it begins, so that a queue that times out is a 429 with Retry-After.
+    const admitted = async () => {
+      let first = await events.next();
+      while (!first.done && first.value.type === "queued") first = await events.next();
+      return first;
+    };
+    let step = await admitted().catch(async (error: unknown) => {
       await settle(false, "");
       throw error;
     });
