@@ -11,20 +11,22 @@ import type { LiveConfig } from "../config/live.js";
 import type { Engine } from "../engine/engine.js";
 import type { SessionStore } from "../sessions/store.js";
 import { VERSION } from "../version.js";
-import { ApiKeyRing } from "./api-keys.js";
-import type { ServerContext } from "./context.js";
+import { type AnthropicSurfaceOptions, anthropicSurface } from "./anthropic/routes.js";
+import type { RouteFile, ServerContext } from "./context.js";
+import { registerErrorHandling } from "./http/error-handler.js";
+import { OneLinePerRequest } from "./http/request-log.js";
+import { apiRoutes } from "./native/routes.js";
+import { openaiRoutes } from "./openai/routes.js";
+import { ApiKeyRing } from "./plugins/api-keys.js";
 import { authPlugin } from "./plugins/auth.js";
 import { corsPlugin } from "./plugins/cors.js";
-import { registerErrorHandling } from "./plugins/errors.js";
 import { hostCheckPlugin } from "./plugins/host-check.js";
 import { metricsPlugin } from "./plugins/metrics.js";
 import { rateLimitPlugin } from "./plugins/rate-limit.js";
 import { tracingPlugin } from "./plugins/tracing.js";
-import { OneLinePerRequest } from "./request-log.js";
-import { apiRoutes } from "./routes/api.js";
-import { docsRoutes } from "./routes/docs.js";
-import { healthRoutes } from "./routes/health.js";
-import { networkRunGuard } from "./run-policy.js";
+import { networkRunGuard } from "./policy/run-policy.js";
+import { docsRoutes } from "./service/docs.js";
+import { healthRoutes } from "./service/health.js";
 
 export interface ServerOptions {
   engine: Engine;
@@ -33,12 +35,9 @@ export interface ServerOptions {
   logger?: FastifyServerOptions["logger"];
   /** The admin's word that the network is trusted: a network address may go without API keys. */
   insecureNoAuth?: boolean;
-  /** Extra surfaces (the OpenAI and Anthropic APIs) registered with the same context. */
-  surfaces?: RouteFile[];
+  /** Settings of the Anthropic surface (its ping interval). */
+  anthropic?: AnthropicSurfaceOptions;
 }
-
-/** A file of routes: registers them on its own encapsulated scope. */
-export type RouteFile = (app: FastifyInstance, context: ServerContext) => void;
 
 const routes =
   (file: RouteFile, context: ServerContext) =>
@@ -142,6 +141,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(routes(healthRoutes, context));
   await app.register(routes(docsRoutes, context));
   await app.register(routes(apiRoutes, context), { prefix: "/api/v1" });
-  for (const surface of options.surfaces ?? []) await app.register(routes(surface, context));
+  await app.register(routes(openaiRoutes, context));
+  await app.register(routes(anthropicSurface(options.anthropic), context));
   return app;
 }

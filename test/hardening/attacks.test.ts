@@ -24,7 +24,6 @@ import { type Serve, startServe } from "./lib/serve.js";
 const installed = CLI_NAMES.every((cli) => existsSync(join(E2E_CLI_BIN, cli)));
 const KEY = "hz-attack-key-0123456789";
 const DECOY = "decoy-db-password-9876";
-const PROVIDER = { claude: "anthropic", codex: "openai", gemini: "gemini" } as const;
 
 interface Attack {
   attack: string;

@@ -127,7 +127,9 @@ describe("POST /api/v1/prompt", () => {
     const { app } = await testServer((c) => {
       c.server.allowed_workdir_prefixes = ["/nonexistent-root"];
     });
-    const response = await app.inject(post("/api/v1/prompt", { prompt: "x", workdir: mkdtempSync(join(tmpdir(), "clinvk-outside-")) }));
+    const response = await app.inject(
+      post("/api/v1/prompt", { prompt: "x", workdir: mkdtempSync(join(tmpdir(), "clinvk-outside-")) }),
+    );
     expect(response.statusCode).toBe(400);
     expect(response.json().error.hint).toContain("/nonexistent-root");
   });

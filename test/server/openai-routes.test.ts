@@ -1,12 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { Config } from "../../src/config/schema.js";
-import { anthropicRoutes } from "../../src/server/routes/anthropic.js";
-import { openaiRoutes } from "../../src/server/routes/openai.js";
 import { claudeFailure, claudeStreaming, post, promptOf, recorder, replay, resumeOf } from "./compat-helpers.js";
 import { sse, testServer } from "./test-server.js";
 
 const server = (change: (config: Config) => void = () => {}, env: Record<string, string> = {}, delayMs = 0) =>
-  testServer(change, { surfaces: [openaiRoutes], env, delayMs });
+  testServer(change, { env, delayMs });
 
 const chat = (payload: object, headers: Record<string, string> = {}) =>
   post("/openai/v1/chat/completions", payload, headers);
@@ -412,7 +410,7 @@ describe("POST /openai/v1/chat/completions", () => {
 
 describe("OpenAPI", () => {
   it("documents both surfaces' routes", async () => {
-    const { app } = await testServer(() => {}, { surfaces: [openaiRoutes, anthropicRoutes] });
+    const { app } = await testServer();
     const paths = Object.keys((await app.inject({ method: "GET", url: "/openapi.json" })).json().paths);
     expect(paths).toEqual(
       expect.arrayContaining([

@@ -7,8 +7,6 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { BreakerRegistry } from "../../src/engine/circuit-breaker.js";
-import { anthropicRoutes } from "../../src/server/routes/anthropic.js";
-import { openaiRoutes } from "../../src/server/routes/openai.js";
 import { CLI, runCli } from "../cli/run-cli.js";
 import { FAKE_CLI_DIR } from "../helpers.js";
 import { testServer } from "./test-server.js";
@@ -100,7 +98,7 @@ describe("the Host check (DNS rebinding)", () => {
   });
 
   it("the compatible surfaces answer it in their own error shape", async () => {
-    const { app } = await testServer(() => {}, { surfaces: [openaiRoutes, anthropicRoutes] });
+    const { app } = await testServer();
     const openai = await app.inject({ method: "GET", url: "/openai/v1/models", headers: { host: "evil.example" } });
     expect(openai.statusCode).toBe(403);
     expect(openai.json().error.message).toBe('host "evil.example" is not allowed');
@@ -370,6 +368,42 @@ describe("client disconnect", () => {
     const deadline = Date.now() + 5000;
     while (alive().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(alive()).toEqual([]);
+    expect(app.clinvk.active.size).toBe(0);
+    await app.close();
+  });
+});
+
+describe("a client that leaves while its run waits for a slot", () => {
+  it("on the OpenAI surface (which holds its answer until admitted), the run never starts", async () => {
+    const record = join(mkdtempSync(join(tmpdir(), "clinvk-queued-")), "record.jsonl");
+    const { app } = await testServer(
+      (c) => {
+        c.concurrency.max_running = 1;
+      },
+      { delayMs: 1500, env: { FAKE_CLI_RECORD: record } },
+    );
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const busy = app.inject(prompt({}, { prompt: "busy", ephemeral: true }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const req = httpRequest({
+      host: "127.0.0.1",
+      port,
+      method: "POST",
+      path: "/openai/v1/chat/completions",
+      headers: { "content-type": "application/json" },
+    });
+    req.on("error", () => {});
+    req.end(JSON.stringify({ model: "claude", stream: true, messages: [{ role: "user", content: "queued one" }] }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    req.destroy(); // gone while queued
+    await busy;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const prompts = readFileSync(record, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line).args.at(-1));
+    expect(prompts).toEqual(["busy"]);
     expect(app.clinvk.active.size).toBe(0);
     await app.close();
   });

@@ -14,7 +14,7 @@ import { settleInterrupted } from "../../engine/session-hooks.js";
 import { useRunRegistry } from "../../process/process-group.js";
 import { RunRegistry } from "../../process/run-registry.js";
 import { startSupervisor } from "../../process/supervisor.js";
-import { isLoopback, keysForAddress } from "../../server/api-keys.js";
+import { isLoopback, keysForAddress } from "../../server/plugins/api-keys.js";
 import { retentionCutoff } from "../../sessions/age.js";
 import { openStore } from "../context.js";
 import { parseCount } from "../options.js";
@@ -79,10 +79,6 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     config: live,
     insecureNoAuth: flags.insecureNoAuth === true,
     logger: { level: flags.logLevel ?? "info" },
-    surfaces: await Promise.all([
-      import("../../server/routes/openai.js").then((m) => m.openaiRoutes),
-      import("../../server/routes/anthropic.js").then((m) => m.anthropicRoutes),
-    ]),
   });
   if (orphans.length > 0) {
     app.log.warn(

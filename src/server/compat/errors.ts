@@ -5,7 +5,7 @@
  */
 import type { FastifyError } from "fastify";
 import { ClinvkError, type ErrorCode, type ErrorInfo } from "../../engine/errors.js";
-import { RefusedRequest, retryAfterSeconds } from "../http-errors.js";
+import { RefusedRequest, retryAfterSeconds } from "../http/errors.js";
 
 export const FAILURE_KINDS = [
   "invalid_request",

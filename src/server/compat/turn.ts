@@ -9,7 +9,7 @@ import type { RunRequest } from "../../engine/request.js";
 import { sessionRequest } from "../../engine/session-requests.js";
 import type { Session } from "../../sessions/session.js";
 import type { ServerContext } from "../context.js";
-import { runOptions } from "../translate-api.js";
+import { runOptions } from "../native/translate.js";
 import { giveBack, META, record, type Taken, take, takeByFingerprint } from "./continuation.js";
 import {
   type Conversation,

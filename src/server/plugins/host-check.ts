@@ -9,7 +9,7 @@ import { isIP } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../../config/schema.js";
 import { globalPlugin, type ServerContext } from "../context.js";
-import { HostNotAllowed } from "../http-errors.js";
+import { HostNotAllowed } from "../http/errors.js";
 
 const WILDCARD_ADDRESSES = new Set(["0.0.0.0", "::", "[::]", ""]);
 

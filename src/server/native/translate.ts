@@ -2,9 +2,9 @@
  * The native API and the engine, translated both ways: request bodies into RunRequests and results
  * into response bodies. Pure: the network policy is the engine's guard (run-policy.ts).
  */
-import type { Config } from "../config/schema.js";
-import type { RunRequest, RunResult } from "../engine/request.js";
-import type { PromptBody, PromptResponse, ResumeBody } from "./schemas/api.js";
+import type { Config } from "../../config/schema.js";
+import type { RunRequest, RunResult } from "../../engine/request.js";
+import type { PromptBody, PromptResponse, ResumeBody } from "./schemas.js";
 
 export type RunOptionsBody = Omit<ResumeBody, "prompt">;
 
@@ -34,15 +34,6 @@ export function promptRequest(body: PromptBody, config: Config): RunRequest {
     title: body.title,
     metadata: body.metadata,
   };
-}
-
-export function wantsStream(
-  body: { output_format?: string },
-  accept: string | undefined,
-): "sse" | "ndjson" | undefined {
-  if (accept?.includes("text/event-stream")) return "sse";
-  if (body.output_format === "stream-json") return "ndjson";
-  return undefined;
 }
 
 export function promptResponse(result: RunResult): PromptResponse {

@@ -7,9 +7,9 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { FastifyRequest } from "fastify";
-import type { LiveConfig } from "../config/live.js";
-import type { Config } from "../config/schema.js";
-import { ClinvkError } from "../engine/errors.js";
+import type { LiveConfig } from "../../config/live.js";
+import type { Config } from "../../config/schema.js";
+import { ClinvkError } from "../../engine/errors.js";
 
 const digest = (key: string) => createHash("sha256").update(key).digest();
 

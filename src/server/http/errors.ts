@@ -2,8 +2,8 @@
  * One error shape for the native API, `{error: {code, message, details}}`, and the HTTP status of
  * each error code. (The OpenAI and Anthropic surfaces translate to their own shapes.)
  */
-import { providerWaitSeconds } from "../backends/classify.js";
-import type { ErrorCode, ErrorInfo } from "../engine/errors.js";
+import { providerWaitSeconds } from "../../backends/classify.js";
+import type { ErrorCode, ErrorInfo } from "../../engine/errors.js";
 
 export const HTTP_STATUS: Record<
   ErrorCode | "unauthorized" | "not_found" | "payload_too_large" | "method_not_allowed",

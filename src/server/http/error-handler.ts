@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyInstance } from "fastify";
 import { ClinvkError } from "../../engine/errors.js";
-import { apiError, RefusedRequest, retryAfterSeconds, statusOf } from "../http-errors.js";
+import { apiError, RefusedRequest, retryAfterSeconds, statusOf } from "./errors.js";
 
 export function toApiError(error: FastifyError | Error): { status: number; body: ReturnType<typeof apiError> } {
   if (error instanceof RefusedRequest) {

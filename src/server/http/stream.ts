@@ -6,14 +6,15 @@
  * reads nothing for the stall limit is dropped, as if it had gone.
  */
 import type { FastifyReply } from "fastify";
-import type { ServerContext } from "./context.js";
+import type { ServerContext } from "../context.js";
 
 export type StreamKind = "ndjson" | "sse";
 
 export interface EventStream {
   /** Writes one event; a no-op once the client is gone. */
   send(data: unknown, event?: string): void;
-  end(): void;
+  /** Ends the response, after `trailer` (written as is) if given. */
+  end(trailer?: string): void;
   readonly gone: boolean;
   /** Called once when the client disconnects before end(). */
   onGone(listener: () => void): void;
@@ -74,11 +75,11 @@ export function openStream(reply: FastifyReply, kind: StreamKind, options: Strea
       const json = JSON.stringify(data);
       raw.write(kind === "sse" ? `${event ? `event: ${event}\n` : ""}data: ${json}\n\n` : `${json}\n`);
     },
-    end() {
+    end(trailer) {
       if (ended) return;
       ended = true;
       clearInterval(keepalive);
-      if (!gone) raw.end();
+      if (!gone) raw.end(trailer);
     },
     get gone() {
       return gone;

@@ -5,12 +5,12 @@
  * runs in, whatever named it (the request, a session it continues, a flag).
  */
 import { isAbsolute } from "node:path";
-import { type FlagGrant, flagGrants, toolList } from "../backends/extra-flags.js";
-import type { Config } from "../config/schema.js";
-import { ClinvkError } from "../engine/errors.js";
-import type { RunGuard } from "../engine/prepare.js";
-import type { RunRequest } from "../engine/request.js";
-import { checkWorkdir } from "./workdir-policy.js";
+import { type FlagGrant, flagGrants, toolList } from "../../backends/extra-flags.js";
+import type { Config } from "../../config/schema.js";
+import { ClinvkError } from "../../engine/errors.js";
+import type { RunGuard } from "../../engine/prepare.js";
+import type { RunRequest } from "../../engine/request.js";
+import { checkWorkdir } from "./workdir.js";
 
 type ServerConfig = Config["server"];
 
