@@ -26,6 +26,12 @@ export const claude: Backend = {
     best: "opus",
     powerful: "opus",
   },
+  models: {
+    known: ["sonnet", "opus", "haiku", "claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5"],
+    families: [/^claude-/i, /^(sonnet|opus|haiku)$/i],
+    vendor: "anthropic",
+  },
+  capabilities: { systemPrompt: true },
   // Anthropic's API, Bedrock (AWS) and Vertex (Google Cloud), and Claude Code's own switches.
   environment: [
     "ANTHROPIC_*",

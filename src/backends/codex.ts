@@ -31,6 +31,12 @@ export const codex: Backend = {
     best: "gpt-5-codex",
     powerful: "gpt-5-codex",
   },
+  models: {
+    known: ["gpt-5", "gpt-5-codex", "gpt-5-mini", "o3", "o4-mini", "codex-mini-latest"],
+    families: [/^gpt-/i, /^o3(-|$)/i, /^o4/i, /^codex/i],
+    vendor: "openai",
+  },
+  capabilities: { systemPrompt: true },
   environment: ["OPENAI_*", "CODEX_*", "AZURE_OPENAI_*"],
   extraFlags: [
     flag(true, "--model", "-m"),

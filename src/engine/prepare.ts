@@ -97,6 +97,11 @@ function directory(what: string, path: string, cwd: string): string {
   return absolute;
 }
 
+/** The instructions at the head of a prompt, for a CLI that takes no system prompt. */
+export function promptWithSystem(prompt: string, system: string): string {
+  return `<system>\n${system}\n</system>\n\n${prompt}`;
+}
+
 export function resolveModel(backend: Backend, model: string | undefined): string | undefined {
   if (!model) return undefined;
   const resolved = backend.modelAliases[model.toLowerCase()] ?? model;
@@ -136,8 +141,11 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
   }
   cwd = directory("workdir", cwd, context.cwd);
   const allowedDirs = (request.allowedDirs ?? []).map((dir) => directory("allowed dir", dir, cwd));
+  // A CLI without a system-prompt option gets the instructions at the head of the prompt, on every face.
+  const inline = Boolean(systemPrompt) && !backend.capabilities.systemPrompt;
+  const prompt = inline ? promptWithSystem(request.prompt, systemPrompt as string) : request.prompt;
   const options: InvocationOptions = {
-    prompt: request.prompt,
+    prompt,
     model: resolveModel(backend, request.model || settings.model),
     approvalMode:
       oneOf("approval mode", request.approvalMode || settings.approvalMode || defaults.approvalMode, APPROVAL_MODES) ??
@@ -146,13 +154,13 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
       oneOf("sandbox mode", request.sandboxMode || settings.sandboxMode || defaults.sandboxMode, SANDBOX_MODES) ??
       "default",
     maxTurns: nonNegativeInteger("max turns", request.maxTurns ?? defaults.maxTurns) || undefined,
-    systemPrompt: systemPrompt || undefined,
+    systemPrompt: (!inline && systemPrompt) || undefined,
     allowedTools: request.allowedTools ?? settings.allowedTools ?? [],
     allowedDirs,
     extraFlags: [...extraFlags, ...(settings.extraFlags ?? [])],
     ephemeral: request.ephemeral === true,
     resume: resumeId,
-    promptVia: Buffer.byteLength(request.prompt) > ARGV_PROMPT_LIMIT ? "stdin" : "argv",
+    promptVia: Buffer.byteLength(prompt) > ARGV_PROMPT_LIMIT ? "stdin" : "argv",
   };
   for (const tool of options.allowedTools) {
     if (typeof tool !== "string" || tool.startsWith("-") || tool.includes("\0"))
@@ -169,6 +177,8 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
     ? (context.registry.locate(backend.name) ?? backend.binary)
     : context.registry.require(backend.name);
   const invocation = backend.buildInvocation(options);
+  if (inline)
+    invocation.warnings.push(`${backend.name} has no system-prompt option; the system prompt heads the prompt`);
   const base = context.envAllowlist
     ? allowedEnv(context.baseEnv, [...BASE_CHILD_ENV, ...backend.environment, ...context.envAllowlist])
     : context.baseEnv;

@@ -220,6 +220,18 @@ describe("Engine.stream", () => {
   });
 });
 
+describe("a capability a CLI lacks is applied the same way for every face", () => {
+  it("gemini has no system-prompt option: the system prompt heads the prompt, with a warning; claude gets its flag", () => {
+    const engine = new Engine({ backends: fakeBinaries });
+    const gemini = engine.prepare({ backend: "gemini", prompt: "hi", systemPrompt: "be brief" });
+    expect(gemini.args.at(-1)).toBe("--prompt=<system>\nbe brief\n</system>\n\nhi");
+    expect(gemini.warnings).toContain("gemini has no system-prompt option; the system prompt heads the prompt");
+    const claude = engine.prepare({ backend: "claude", prompt: "hi", systemPrompt: "be brief" });
+    expect(claude.args).toContain("--system-prompt=be brief");
+    expect(claude.args.at(-1)).toBe("hi");
+  });
+});
+
 describe("Engine.prepare: bad input is a clear error before anything runs", () => {
   const engine = new Engine({ backends: fakeBinaries });
   it.each([
