@@ -4,15 +4,10 @@
  * tested against recorded output of the real CLI.
  */
 
-import type { ErrorInfo } from "../engine/errors.js";
-import type { BackendName, EventBody, Usage } from "../engine/events.js";
+import type { ErrorInfo } from "../core/errors.js";
+import type { BackendName, EventBody, Usage } from "../core/events.js";
+import type { ApprovalMode, SandboxMode } from "../core/modes.js";
 import type { FlagSpec } from "./extra-flags.js";
-
-export const APPROVAL_MODES = ["default", "auto", "none", "always"] as const;
-export type ApprovalMode = (typeof APPROVAL_MODES)[number];
-
-export const SANDBOX_MODES = ["default", "read-only", "workspace", "full"] as const;
-export type SandboxMode = (typeof SANDBOX_MODES)[number];
 
 /** Everything a backend needs to build its command line; already validated and defaulted. */
 export interface InvocationOptions {

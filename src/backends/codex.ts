@@ -3,8 +3,8 @@
  * (thread.started, item.*, turn.completed / turn.failed). Resume is `codex exec resume <id>`.
  */
 
-import type { ErrorInfo } from "../engine/errors.js";
-import type { EventBody, Usage } from "../engine/events.js";
+import type { ErrorInfo } from "../core/errors.js";
+import type { EventBody, Usage } from "../core/events.js";
 import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
 import { classifyProviderError, int, obj, parseJsonObject, str } from "./classify.js";
 import { flag, granting } from "./extra-flags.js";

@@ -4,21 +4,31 @@
  */
 import { accessSync, constants, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { APPROVAL_MODES, type Backend, type InvocationOptions, SANDBOX_MODES } from "../backends/backend.js";
+import type { Backend, InvocationOptions } from "../backends/backend.js";
 import { checkExtraFlags } from "../backends/extra-flags.js";
 import { SECRET_VARIABLES } from "../config/env.js";
+import { ClinvkError } from "../core/errors.js";
+import type { BackendName } from "../core/events.js";
+import { APPROVAL_MODES, type ApprovalMode, SANDBOX_MODES, type SandboxMode } from "../core/modes.js";
+import type { BackendSettings, RunRequest } from "../core/request.js";
 import { allowedEnv, BASE_CHILD_ENV } from "../process/child-env.js";
 import { shellJoin, shellQuote } from "../process/shell-quote.js";
-import type { RunDefaults } from "./engine.js";
-import { ClinvkError } from "./errors.js";
-import type { BackendName } from "./events.js";
 import type { BackendRegistry } from "./registry.js";
-import type { BackendSettings, RunRequest } from "./request.js";
 
 /** Prompts above this size go through stdin: Linux limits one argv string to 128 KiB. */
 const ARGV_PROMPT_LIMIT = 100_000;
 const MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@[\]+-]{0,199}$/;
 const SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+
+/** Defaults for every run (from `unified_flags`); a request's own values and backend settings win. */
+export interface RunDefaults {
+  approvalMode?: ApprovalMode;
+  sandboxMode?: SandboxMode;
+  maxTurns?: number;
+  timeoutMs?: number;
+  idleTimeoutMs?: number;
+  dryRun?: boolean;
+}
 
 export interface PreparedRun {
   backend: Backend;

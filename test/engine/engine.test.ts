@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Value } from "typebox/value";
 import { describe, expect, it } from "vitest";
+import { ClinvkError } from "../../src/core/errors.js";
+import { type RunEvent, RunEventSchema } from "../../src/core/events.js";
+import type { RunRequest } from "../../src/core/request.js";
 import { Engine, type EngineOptions } from "../../src/engine/engine.js";
-import { ClinvkError } from "../../src/engine/errors.js";
-import { type RunEvent, RunEventSchema } from "../../src/engine/events.js";
 import { BackendRegistry } from "../../src/engine/registry.js";
-import type { RunRequest } from "../../src/engine/request.js";
 import { FAKE_CLI_DIR, fixturePath } from "../helpers.js";
 
 const fakeBinaries = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ClinvkError } from "../../src/engine/errors.js";
+import { ClinvkError } from "../../src/core/errors.js";
 import {
   fingerprint,
   mergeTurns,

@@ -5,8 +5,8 @@
  * fallback to some other backend.
  */
 import { BACKENDS } from "../../backends/index.js";
-import { BACKEND_NAMES, type BackendName } from "../../backends/names.js";
-import { isBackendName } from "../../engine/events.js";
+import { BACKEND_NAMES, type BackendName } from "../../core/backend-names.js";
+import { isBackendName } from "../../core/events.js";
 import type { BackendRegistry } from "../../engine/registry.js";
 import { CompatError } from "./errors.js";
 

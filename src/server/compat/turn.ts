@@ -6,7 +6,7 @@
  * the native API, and the workdir is always the server's own (or the continued session's).
  */
 import { BACKENDS } from "../../backends/index.js";
-import type { RunRequest } from "../../engine/request.js";
+import type { RunRequest } from "../../core/request.js";
 import { sessionRequest } from "../../engine/session-requests.js";
 import type { Session } from "../../sessions/session.js";
 import type { ServerContext } from "../context.js";
