@@ -2,8 +2,8 @@
 import { type LoadedConfig, loadConfig } from "../config/load.js";
 import { clinvkHome } from "../config/paths.js";
 import type { Config } from "../config/schema.js";
-import { Engine } from "../engine/engine.js";
-import { engineOptionsFromConfig } from "../engine/from-config.js";
+import type { Engine } from "../engine/engine.js";
+import { composeEngine } from "../engine/from-config.js";
 import { FileSessionStore } from "../sessions/file-store.js";
 
 export interface CliContext {
@@ -38,10 +38,10 @@ export function contextFor(loaded: LoadedConfig, capacity?: { running: number; q
     caps.max_queued = Math.max(caps.max_queued, capacity.queued);
   }
   const store = openStore();
-  return { loaded, config: loaded.config, store, engine: new Engine(engineOptionsFromConfig(loaded.config, store)) };
+  return { loaded, config: loaded.config, store, engine: composeEngine(loaded.config, { store }).engine };
 }
 
 /** An engine without sessions, for commands that only inspect (doctor). */
 export function engineFor(loaded: LoadedConfig): Engine {
-  return new Engine(engineOptionsFromConfig(loaded.config));
+  return composeEngine(loaded.config).engine;
 }

@@ -53,6 +53,23 @@ export function sectionAt(path: readonly string[]): JsonSchema | undefined {
   return schema && isSection(schema) ? schema : undefined;
 }
 
+/**
+ * Lays `overlay` over `target` as the schema says: sections (per_backend, server...) are merged key by
+ * key, every value (lists, maps such as `env`) is replaced whole. What the config file does per key.
+ */
+export function mergeConfig(
+  target: Record<string, unknown>,
+  overlay: Record<string, unknown>,
+  prefix: string[] = [],
+): void {
+  for (const [name, value] of Object.entries(overlay)) {
+    const path = [...prefix, name];
+    if (sectionAt(path) && value !== null && typeof value === "object" && !Array.isArray(value)) {
+      mergeConfig(target, value as Record<string, unknown>, path);
+    } else setPath(target, path, value);
+  }
+}
+
 /** Keys in `value` that the schema does not know (what a typo in a config object looks like). */
 export function unknownKeys(value: Record<string, unknown>, prefix: string[] = []): string[] {
   const found: string[] = [];

@@ -5,7 +5,8 @@ import { BACKEND_NAMES, type BackendName } from "../core/backend-names.js";
 import type { BackendSettings } from "../core/request.js";
 import { AdmissionGate, type AdmissionLimits } from "../process/admission.js";
 import type { SessionStore } from "../sessions/store.js";
-import type { EngineOptions, RunDefaults } from "./engine.js";
+import { BreakerRegistry } from "./circuit-breaker.js";
+import { Engine, type EngineOptions, type RunDefaults } from "./engine.js";
 import { sessionHooks } from "./session-hooks.js";
 
 export function backendSettingsFromConfig(config: Config): Record<BackendName, BackendSettings> {
@@ -63,4 +64,22 @@ export function engineOptionsFromConfig(config: Config, store?: SessionStore): E
     });
   }
   return options;
+}
+
+/**
+ * The one composition root of every face (the CLI, the server, the SDK): the engine of a config,
+ * its sessions kept in `store` when one is given, its admission gate (returned, so that a reloaded
+ * config can set new caps), and a circuit breaker per backend for the long-running faces.
+ */
+export function composeEngine(
+  config: Config,
+  parts: { store?: SessionStore; env?: NodeJS.ProcessEnv; breakers?: boolean } = {},
+): { engine: Engine; gate: AdmissionGate } {
+  const options = engineOptionsFromConfig(config, parts.store);
+  const engine = new Engine({
+    ...options,
+    ...(parts.env ? { env: parts.env } : {}),
+    ...(parts.breakers ? { breakers: new BreakerRegistry() } : {}),
+  });
+  return { engine, gate: options.gate };
 }

@@ -9,8 +9,8 @@ import type { Config } from "../config/schema.js";
 import { ClinvkError } from "../core/errors.js";
 import type { BackendName, RunEvent } from "../core/events.js";
 import type { RunRequest, RunResult } from "../core/request.js";
-import { Engine } from "../engine/engine.js";
-import { engineOptionsFromConfig } from "../engine/from-config.js";
+import type { Engine } from "../engine/engine.js";
+import { composeEngine } from "../engine/from-config.js";
 import type { BackendStatus } from "../engine/registry.js";
 import { newestResumable } from "../engine/session-requests.js";
 import { FileSessionStore } from "../sessions/file-store.js";
@@ -42,7 +42,7 @@ export class Clinvoker {
     this.config = resolveConfig(options);
     this.store =
       options.store === false ? undefined : (options.store ?? new FileSessionStore(options.home ?? clinvkHome()));
-    this.engine = new Engine({ ...engineOptionsFromConfig(this.config, this.store), env: options.env });
+    this.engine = composeEngine(this.config, { store: this.store, env: options.env }).engine;
   }
 
   /** Runs a prompt to the end. A backend failure is a result with `error`; an abort rejects. */

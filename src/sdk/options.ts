@@ -2,7 +2,7 @@
  * How a library user configures a Clinvoker: a config object (any subset of config.yaml's keys,
  * validated like the file) or a config file, plus what only code can give (a store, the CLIs' env).
  */
-import { defaults, getPath, setPath, unknownKeys } from "../config/keys.js";
+import { defaults, mergeConfig, setPath, unknownKeys } from "../config/keys.js";
 import { configProblems, loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { ClinvkError } from "../core/errors.js";
@@ -48,7 +48,7 @@ export function resolveConfig(options: ClinvokerOptions): Config {
   const merged = structuredClone(base);
   const input = (options.config ?? {}) as Record<string, unknown>;
   const unknown = unknownKeys(input);
-  mergeInto(merged, input, []);
+  mergeConfig(merged, input);
   for (const [name, path] of Object.entries(options.binaries ?? {}))
     setPath(merged, ["backends", name, "binary"], path);
   if (options.maxConcurrent !== undefined) setPath(merged, ["concurrency", "max_running"], options.maxConcurrent);
@@ -61,21 +61,4 @@ export function resolveConfig(options: ClinvokerOptions): Config {
     throw new ClinvkError("invalid_config", `invalid Clinvoker options:\n  ${problems.join("\n  ")}`);
   }
   return merged as unknown as Config;
-}
-
-function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>, path: string[]): void {
-  for (const [key, value] of Object.entries(source)) {
-    const here = [...path, key];
-    const current = getPath(target, here);
-    const bothSections =
-      value !== null &&
-      typeof value === "object" &&
-      !Array.isArray(value) &&
-      current !== null &&
-      typeof current === "object" &&
-      !Array.isArray(current);
-    if (bothSections && key !== "env" && key !== "per_backend")
-      mergeInto(target, value as Record<string, unknown>, here);
-    else setPath(target, here, value);
-  }
 }

@@ -50,6 +50,15 @@ describe("Clinvoker: run and stream", () => {
     expect(events.at(-1)).toMatchObject({ type: "result", text: "echo: hi" });
   });
 
+  it("merges a config object as the config file does: a section key by key, a map whole", () => {
+    const clinvk = client({
+      config: { concurrency: { per_backend: { claude: 2 } }, backends: { codex: { env: { A: "1" } } } },
+    });
+    expect(clinvk.config.concurrency.per_backend).toEqual({ claude: 2, codex: 0, gemini: 0 });
+    expect(clinvk.config.backends.codex.env).toEqual({ A: "1" });
+    expect(clinvk.config.backends.claude.binary).toBe(binaries.claude);
+  });
+
   it("refuses bad options and bad queries with a ClinvkError", async () => {
     expect(() => client({ config: { server: { port: 99999 } } })).toThrow(/server.port: 99999 is not allowed/);
     expect(() => client({ config: { sever: {} } as never })).toThrow(/unknown key sever/);

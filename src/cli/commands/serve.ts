@@ -6,9 +6,7 @@ import { clinvkHome } from "../../config/paths.js";
 import type { Config } from "../../config/schema.js";
 import { watchConfig } from "../../config/watch.js";
 import { ClinvkError } from "../../core/errors.js";
-import { BreakerRegistry } from "../../engine/circuit-breaker.js";
-import { Engine } from "../../engine/engine.js";
-import { admissionLimitsFromConfig, engineOptionsFromConfig } from "../../engine/from-config.js";
+import { admissionLimitsFromConfig, composeEngine } from "../../engine/from-config.js";
 import { settleInterrupted } from "../../engine/session-hooks.js";
 import { useRunRegistry } from "../../process/process-group.js";
 import { RunRegistry } from "../../process/run-registry.js";
@@ -66,9 +64,8 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   );
   useRunRegistry(registry);
   startSupervisor(registry);
-  const options = engineOptionsFromConfig(live.current, store);
-  const { gate } = options; // kept, so that a saved config's new caps reach it
-  const engine = new Engine({ ...options, breakers: new BreakerRegistry() });
+  // The gate is kept, so that a saved config's new caps reach it.
+  const { engine, gate } = composeEngine(live.current, { store, breakers: true });
   const retention = live.current.session.retention_days;
   if (retention > 0) await store.clean(retentionCutoff(retention)).catch(() => undefined);
 
