@@ -43,6 +43,10 @@ export interface RunRequest {
   metadata?: Record<string, string>;
   /** Title of a new session. */
   title?: string;
+  /** Tags of a new session, besides session.default_tags. */
+  tags?: string[];
+  /** The id a new session gets, for a caller that must name it before the run starts (a header). */
+  newSessionId?: string;
   /** Attach the backend's original line to each event as `raw`. */
   includeRaw?: boolean;
   /** Extra environment for this run's CLI. */

@@ -68,12 +68,13 @@ export function sessionHooks(store: SessionStore, policy: SessionPolicy): RunHoo
       }
       if (request.ephemeral) return undefined;
       const session = await store.create({
+        ...(request.newSessionId ? { id: request.newSessionId } : {}),
         backend: prepared.backend.name,
         working_dir: prepared.cwd,
         model: prepared.model,
         initial_prompt: request.prompt,
         title: request.title,
-        tags: policy.defaultTags,
+        tags: [...new Set([...policy.defaultTags, ...(request.tags ?? [])])],
         metadata: request.metadata,
       });
       return { sessionId: session.id };

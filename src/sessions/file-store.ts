@@ -53,6 +53,9 @@ export class FileSessionStore implements SessionStore {
   async create(input: NewSession): Promise<Session> {
     const session = createSession(input);
     return this.lock.run(async () => {
+      if (input.id !== undefined && (await this.readSession(session.id))) {
+        throw new ClinvkError("session_error", `a session with id ${session.id} exists already`);
+      }
       await this.writeSession(session);
       await this.changeIndex([{ set: summarize(session) }]);
       return session;

@@ -46,6 +46,8 @@ export type SessionSummary = Omit<Session, "metadata" | "error_message" | "initi
 };
 
 export interface NewSession {
+  /** Chosen by the caller (checked, and refused if taken); default: a fresh one. */
+  id?: string;
   backend: BackendName;
   working_dir: string;
   model?: string;
@@ -158,7 +160,7 @@ export function matches(session: SessionSummary, filter: SessionFilter): boolean
 export function createSession(input: NewSession, now = new Date()): Session {
   const timestamp = now.toISOString();
   return {
-    id: newSessionId(),
+    id: input.id === undefined ? newSessionId() : checkSessionId(input.id),
     backend: input.backend,
     ...(input.backend_session_id ? { backend_session_id: input.backend_session_id } : {}),
     ...(input.model ? { model: input.model } : {}),

@@ -2,16 +2,29 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { BackendName } from "../../src/core/backend-names.js";
+import { answeredPrefixes, fingerprint, type Turn } from "../../src/server/compat/conversation.js";
 import {
   conversationTag,
   giveBack,
   META,
   record,
   take,
-  takeByFingerprint,
-} from "../../src/server/compat/continuation.js";
-import { fingerprint, type Turn } from "../../src/server/compat/conversation.js";
+  takeByFingerprint as takeByFingerprints,
+} from "../../src/sessions/conversations.js";
 import { FileSessionStore } from "../../src/sessions/file-store.js";
+import type { SessionStore } from "../../src/sessions/store.js";
+
+/** What the compatible APIs do: the session holding the longest answered prefix of `turns`, taken. */
+async function takeByFingerprint(store: SessionStore, turns: Turn[], backend: BackendName) {
+  const candidates = answeredPrefixes(turns);
+  const found = await takeByFingerprints(
+    store,
+    candidates.map((candidate) => candidate.fingerprint),
+    backend,
+  );
+  return found && { ...found, matched: candidates[found.matched]?.index };
+}
 
 const user = (text: string): Turn => ({ role: "user", text });
 const assistant = (text: string): Turn => ({ role: "assistant", text });

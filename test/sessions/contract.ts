@@ -6,6 +6,13 @@ import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import {
+  giveBack,
+  META,
+  record as recordConversation,
+  takeByFingerprint,
+  take as takeConversation,
+} from "../../src/sessions/conversations.js";
 import type { Session } from "../../src/sessions/session.js";
 import { ROOT } from "../helpers.js";
 import { openStoreForContract } from "./stores.js";
@@ -107,6 +114,27 @@ export function sessionStoreContract(kind: string, makeHome: () => string) {
       const page = await store.list({ limit: 1, offset: 1 });
       expect(page).toMatchObject({ total: 3 });
       expect(page.sessions.map((s) => s.id)).toEqual([c.id]);
+    });
+
+    it("conversation leases: found by fingerprint and backend, taken by one turn at a time, given back", async () => {
+      const { store } = open();
+      const session = await store.create({ backend: "claude", working_dir: "/w", backend_session_id: "cli-1" });
+      await recordConversation(store, session.id, { fingerprint: "f-one", responseId: "resp_1" });
+      expect(await takeByFingerprint(store, ["f-none", "f-one"], "codex")).toBeUndefined();
+      const taken = await takeByFingerprint(store, ["f-none", "f-one"], "claude");
+      expect(taken).toMatchObject({ matched: 1, previous: "f-one", previousResponse: "resp_1" });
+      expect(taken?.session.id).toBe(session.id);
+      // Held by that turn: neither found nor taken again.
+      expect(await takeByFingerprint(store, ["f-one"], "claude")).toBeUndefined();
+      expect(await takeConversation(store, session.id, "f-one")).toBeUndefined();
+      await giveBack(store, taken as NonNullable<typeof taken>);
+      const again = await takeConversation(store, session.id, "f-one");
+      expect(again?.session.id).toBe(session.id);
+      // A turn recorded meanwhile is not undone by giving back an older lease.
+      await recordConversation(store, session.id, { fingerprint: "f-two" });
+      await giveBack(store, again as NonNullable<typeof again>);
+      expect((await store.get(session.id)).metadata[META.conversation]).toBe("f-two");
+      expect((await takeByFingerprint(store, ["f-two"], "claude"))?.session.id).toBe(session.id);
     });
 
     it("update is a read-modify-write; delete; clean by age with a preview; fork", async () => {

@@ -99,6 +99,16 @@ export function promptFor(turns: readonly Turn[]): string {
   ].join("\n");
 }
 
+/** The fingerprints of the conversation up to each of its answers, newest first: where a session may hold it. */
+export function answeredPrefixes(turns: readonly Turn[]): { fingerprint: string; index: number }[] {
+  const prefixes = prefixFingerprints(turns);
+  const found: { fingerprint: string; index: number }[] = [];
+  for (let index = turns.length - 2; index >= 0; index--) {
+    if (turns[index]?.role === "assistant") found.push({ fingerprint: prefixes[index] as string, index });
+  }
+  return found;
+}
+
 /** A session title from the first thing the user said. */
 export function titleOf(turns: readonly Turn[]): string | undefined {
   const first = turns

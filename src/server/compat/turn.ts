@@ -8,11 +8,11 @@
 import { BACKENDS } from "../../backends/index.js";
 import type { RunRequest } from "../../core/request.js";
 import { sessionRequest } from "../../engine/session-requests.js";
-import type { Session } from "../../sessions/session.js";
+import { giveBack, META, record, type Taken, take, takeByFingerprint } from "../../sessions/conversations.js";
+import { newSessionId, type Session } from "../../sessions/session.js";
 import type { ServerContext } from "../context.js";
-import { runOptions } from "../native/translate.js";
-import { giveBack, META, record, type Taken, take, takeByFingerprint } from "./continuation.js";
 import {
+  answeredPrefixes,
   type Conversation,
   fingerprint,
   mergeTurns,
@@ -93,8 +93,14 @@ async function named(
     return { taken, newTurns: matched >= 0 ? turns.slice(matched + 1) : splitLatest(turns).latest };
   }
   if (!request.route || request.ephemeral) return undefined;
-  const found = await takeByFingerprint(context.store, turns, request.route.backend);
-  return found && { taken: found, newTurns: turns.slice(found.matched + 1) };
+  const candidates = answeredPrefixes(turns);
+  const found = await takeByFingerprint(
+    context.store,
+    candidates.map((candidate) => candidate.fingerprint),
+    request.route.backend,
+  );
+  const matched = found && (candidates[found.matched]?.index as number);
+  return found && { taken: found, newTurns: turns.slice((matched as number) + 1) };
 }
 
 function checkBackend(session: Session, route: ModelRoute | undefined): void {
@@ -127,7 +133,7 @@ function continueSession(
   const { session } = found.taken;
   checkBackend(session, request.route);
   const run = sessionRequest(session, {
-    ...runOptions({ model: request.route?.model }),
+    model: request.route?.model || undefined,
     prompt: promptFor(found.newTurns),
     // A CLI without a system-prompt option got it in its first prompt: it is in its history already.
     systemPrompt: BACKENDS[session.backend].capabilities.systemPrompt ? request.conversation.system : undefined,
@@ -151,49 +157,46 @@ function continueSession(
 
 /** The turn as the first of a new session, with any earlier turns in its prompt. */
 async function startSession(context: ServerContext, request: TurnRequest): Promise<PlannedTurn> {
-  const config = context.config.current;
   const { system, turns } = request.conversation;
   const route = request.route as ModelRoute;
   const run: RunRequest = {
-    ...runOptions({ model: route.model }),
+    model: route.model || undefined,
     backend: route.backend,
     prompt: promptFor(turns),
     systemPrompt: system,
     ephemeral: request.ephemeral === true,
   };
-  // Invalid requests fail here, before a session exists for them.
-  const prepared = context.engine.prepare(run);
+  // Invalid requests fail here, before anything runs.
+  context.engine.prepare(run);
   const promptTokens = estimateConversation(request.conversation);
   if (run.ephemeral) {
     const responseId = request.responseIdFor?.(undefined);
     return { run, responseId, promptTokens, complete: async () => {}, abandon: async () => {} };
   }
-  // The session exists before the run so that its id can head even a streamed response.
-  const session = await context.store.create({
-    backend: prepared.backend.name,
-    working_dir: prepared.cwd,
-    model: prepared.model,
-    initial_prompt: run.prompt,
+  // Named now, so that its id can head even a streamed response; the engine's session hooks create it
+  // when the run starts (a run refused before then leaves none).
+  const sessionId = newSessionId();
+  Object.assign(run, {
+    newSessionId: sessionId,
     title: titleOf(turns),
-    tags: [...config.session.default_tags, request.surface],
+    tags: [request.surface],
     metadata: { [META.surface]: request.surface },
   });
-  run.sessionId = session.id;
-  const responseId = request.responseIdFor?.(session.id);
+  const responseId = request.responseIdFor?.(sessionId);
   return {
     run,
-    sessionId: session.id,
+    sessionId,
     responseId,
     promptTokens,
     complete: (answer) =>
-      record(context.store, session.id, {
+      record(context.store, sessionId, {
         fingerprint: fingerprint(mergeTurns([...turns, { role: "assistant", text: answer }])),
         responseId,
       }),
     abandon: async () => {
       // A session whose CLI never started a conversation cannot be continued: remove it.
-      const current = await context.store.get(session.id).catch(() => undefined);
-      if (current && !current.backend_session_id) await context.store.delete(session.id).catch(() => undefined);
+      const current = await context.store.get(sessionId).catch(() => undefined);
+      if (current && !current.backend_session_id) await context.store.delete(sessionId).catch(() => undefined);
     },
   };
 }

@@ -1,20 +1,21 @@
 /**
- * Where a conversation's CLI session is found again. A session answered through these surfaces
- * keeps the fingerprint of its conversation (the turns so far and its last answer) in its metadata,
- * and a tag made from it, which is what the store can look up without reading every session. While
- * a turn runs the tag is taken away, so that two requests never continue one CLI session at once.
- * The session's turn count is kept with the fingerprint: a session that went on elsewhere (the
- * native API, `clinvk resume`) no longer holds the conversation the fingerprint describes.
+ * Conversation leases, for the compatible APIs: where a conversation's CLI session is found again,
+ * and how one turn at a time holds it. A session answered through those APIs keeps the fingerprint of
+ * its conversation (the turns so far and its last answer) in its metadata, and a tag made from it,
+ * which is what any store can look up without reading every session. While a turn runs the tag is
+ * taken away, so that two requests never continue one CLI session at once. The session's turn count
+ * is kept with the fingerprint: a session that went on elsewhere (the native API, `clinvk resume`)
+ * no longer holds the conversation the fingerprint describes. Built on the store contract's atomic
+ * update and tag lookup only, so every store has them (and passes their contract tests).
  */
-import type { BackendName } from "../../core/backend-names.js";
-import type { Session } from "../../sessions/session.js";
-import type { SessionStore } from "../../sessions/store.js";
-import { prefixFingerprints, type Turn } from "./conversation.js";
+import type { BackendName } from "../core/backend-names.js";
+import type { Session } from "./session.js";
+import type { SessionStore } from "./store.js";
 
 const TAG = "conv:";
 export const conversationTag = (fingerprint: string) => `${TAG}${fingerprint.slice(0, 24)}`;
 
-/** Metadata keys of sessions that these surfaces continue. */
+/** Metadata keys of sessions that the compatible APIs continue. */
 export const META = {
   surface: "surface",
   conversation: "conversation",
@@ -23,7 +24,7 @@ export const META = {
   response: "response_id",
 } as const;
 
-/** Earlier answers of a request tried (newest first) before the conversation starts afresh. */
+/** Fingerprints tried (newest first) before a conversation starts afresh. */
 const MAX_LOOKUPS = 16;
 
 export interface Taken {
@@ -50,18 +51,16 @@ export async function take(store: SessionStore, id: string, expected?: string): 
   return taken;
 }
 
-/** The session whose recorded conversation is the longest prefix of `turns`, taken. */
+/**
+ * The first of `fingerprints` (tried in order, at most MAX_LOOKUPS of them) that a session of
+ * `backend` holds, taken; with the index of the fingerprint that matched.
+ */
 export async function takeByFingerprint(
   store: SessionStore,
-  turns: readonly Turn[],
+  fingerprints: readonly string[],
   backend: BackendName,
 ): Promise<(Taken & { matched: number }) | undefined> {
-  const prefixes = prefixFingerprints(turns);
-  let lookups = 0;
-  for (let index = turns.length - 2; index >= 0 && lookups < MAX_LOOKUPS; index--) {
-    if (turns[index]?.role !== "assistant") continue;
-    lookups++;
-    const fingerprint = prefixes[index] as string;
+  for (const [index, fingerprint] of fingerprints.slice(0, MAX_LOOKUPS).entries()) {
     const page = await store.list({ tag: conversationTag(fingerprint), backend, resumable: true, limit: 4 });
     for (const candidate of page.sessions) {
       const taken = await take(store, candidate.id, fingerprint);
