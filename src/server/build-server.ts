@@ -22,6 +22,7 @@ import { OneLinePerRequest } from "./request-log.js";
 import { apiRoutes } from "./routes/api.js";
 import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
+import { mcpRoutes } from "./routes/mcp.js";
 
 export interface ServerOptions {
   engine: Engine;
@@ -109,6 +110,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(routes(healthRoutes, context));
   await app.register(routes(docsRoutes, context));
   await app.register(routes(apiRoutes, context), { prefix: "/api/v1" });
+  await app.register(routes(mcpRoutes, context));
   for (const surface of options.surfaces ?? []) await app.register(routes(surface, context));
   return app;
 }
