@@ -48,23 +48,25 @@ export function createMcpServer(options: McpServerOptions): Server {
     extra.signal.addEventListener("abort", abort, { once: true });
     if (extra.signal.aborted) abort();
     options.active?.add(controller);
+    // Notifications go out in order, and all of them before the result (after it, the client drops them).
+    let sent = Promise.resolve();
     const call: Call = {
       signal: controller.signal,
       progress: (tasks) =>
         token === undefined
           ? undefined
           : new ProgressReporter(({ progress, message }) => {
-              extra
-                .sendNotification({
-                  method: "notifications/progress",
-                  params: { progressToken: token, progress, message },
-                })
+              const params = { progressToken: token, progress, message };
+              sent = sent
+                .then(() => extra.sendNotification({ method: "notifications/progress", params }))
                 .catch(() => {}); // a client gone mid-call: the abort stops the run
             }, tasks),
     };
     try {
       const checked = checkArguments<never>(name, TOOLS[name].inputSchema, args);
-      return await HANDLERS[name](options, checked, call);
+      const result = await HANDLERS[name](options, checked, call);
+      await sent;
+      return result;
     } catch (error) {
       const failure = toClinvkError(error);
       if (failure.code !== "internal") return errorResult(failure.toInfo());

@@ -89,7 +89,7 @@ describe("/mcp", () => {
       { onprogress: (p) => messages.push(String(p.message)) },
     )) as TextResult;
     expect(result.structuredContent).toMatchObject({ status: "success", backend: "codex", output: "echo: over mcp" });
-    expect(messages).toContain("codex: finished");
+    expect(messages[0]).toMatch(/^codex: started/);
     expect(JSON.parse(readFileSync(record, "utf8").trim()).cwd).toBe(allowed);
   });
 
