@@ -78,6 +78,25 @@ describe("/mcp", () => {
     expect((await fetch(url, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(405);
   });
 
+  it("counts against the rate limit like every route", async () => {
+    const { app } = await testServer((c) => {
+      c.server.rate_limit_enabled = true;
+      c.server.rate_limit_rps = 1;
+      c.server.rate_limit_burst = 2;
+    });
+    const list = () =>
+      app.inject({
+        method: "POST",
+        url: "/mcp",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+        payload: { jsonrpc: "2.0", id: 1, method: "tools/list" },
+      });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await list()).statusCode);
+    expect(statuses).toEqual([200, 200, 429]);
+    await app.close();
+  });
+
   it("lists the tools and runs a prompt in an allowed directory, with progress", async () => {
     const { url, allowed, record } = await serve();
     const client = await connect(url);
