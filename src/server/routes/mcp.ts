@@ -38,8 +38,17 @@ export function mcpRoutes(app: FastifyInstance, context: ServerContext): void {
       void transport.close();
       void server.close();
     });
-    await server.connect(transport);
-    await transport.handleRequest(request.raw, reply.raw, request.body);
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(request.raw, reply.raw, request.body);
+    } catch (error) {
+      // Hijacked: Fastify's error handler cannot answer for us any more.
+      request.log.error({ err: error }, "MCP request failed");
+      if (!reply.raw.headersSent) {
+        reply.raw.writeHead(500, { "content-type": "application/json" });
+        reply.raw.end(JSON.stringify(apiError("internal", "internal server error")));
+      } else reply.raw.end();
+    }
   });
 
   // Stateless: no stream to resume (GET) and no session to end (DELETE).
