@@ -5,7 +5,13 @@
  * results with isError (the calling model reads them); an unknown tool is a protocol error.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type RequestId,
+} from "@modelcontextprotocol/sdk/types.js";
 import { toClinvkError } from "../engine/errors.js";
 import { VERSION } from "../version.js";
 import { checkArguments } from "./arguments.js";
@@ -17,8 +23,11 @@ import { TOOL_NAMES, TOOLS, type ToolName } from "./tools.js";
 export interface McpServerOptions extends McpDeps {
   /** Told of unexpected failures (whose details the client does not get). */
   onInternalError?: (error: unknown) => void;
-  /** Runs in flight, so that a shutdown can stop them. */
-  active?: Set<AbortController>;
+  /**
+   * Told of each call as it starts, with the controller that stops it (a shutdown, a client gone);
+   * the function it returns is called when the call ends.
+   */
+  onCall?: (requestId: RequestId, controller: AbortController) => () => void;
 }
 
 const INSTRUCTIONS =
@@ -47,7 +56,7 @@ export function createMcpServer(options: McpServerOptions): Server {
     const abort = () => controller.abort();
     extra.signal.addEventListener("abort", abort, { once: true });
     if (extra.signal.aborted) abort();
-    options.active?.add(controller);
+    const ended = options.onCall?.(extra.requestId, controller);
     // Notifications go out in order, and all of them before the result (after it, the client drops them).
     let sent = Promise.resolve();
     const call: Call = {
@@ -74,7 +83,7 @@ export function createMcpServer(options: McpServerOptions): Server {
       return errorResult({ code: "internal", message: `${name} failed unexpectedly` });
     } finally {
       extra.signal.removeEventListener("abort", abort);
-      options.active?.delete(controller);
+      ended?.();
     }
   });
   return server;

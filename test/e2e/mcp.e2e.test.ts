@@ -122,7 +122,7 @@ describe("clinvk mcp on stdio, with the official MCP client", () => {
 });
 
 describe("/mcp on clinvk serve, with an API key", () => {
-  it("needs the key, then runs a prompt on the real gemini", async () => {
+  it("needs the key; runs a prompt on the real gemini, refuses a dangerous mode, cancels a hung codex", async () => {
     const { server, base } = await startServe(e2e.bin.cli, e2e.sb, { CLINVK_API_KEYS: "e2e-mcp-key" });
     try {
       const url = new URL(`${base}/mcp`);
@@ -153,6 +153,27 @@ describe("/mcp on clinvk serve, with an API key", () => {
       });
       expect(refused.isError).toBe(true);
       expect(textOf(refused)).toContain("not allowed from the network");
+
+      // Cancelling a call over HTTP (notifications/cancelled in the same MCP session) kills the real codex.
+      e2e.stub.script({ provider: "openai", hang: true, times: "always" });
+      const controller = new AbortController();
+      const cancelled = client
+        .callTool({ name: "run", arguments: { prompt: "hangs", backend: "codex", workdir: dir } }, undefined, {
+          signal: controller.signal,
+        })
+        .catch(() => "rejected");
+      const others = () => sandboxProcesses(e2e.sb).filter((p) => p.pid !== server.pid);
+      const until = Date.now() + 20_000;
+      while (!e2e.stub.requests.some((r) => r.provider === "openai" && r.outcome === "hung") && Date.now() < until) {
+        await sleep(50);
+      }
+      expect(others().some((p) => p.cmdline.includes("codex"))).toBe(true);
+      controller.abort();
+      expect(await cancelled).toBe("rejected");
+      const deadline = Date.now() + 10_000;
+      while (others().length > 0 && Date.now() < deadline) await sleep(50);
+      expect(others()).toEqual([]);
+      e2e.stub.reset();
       await client.close();
     } finally {
       server.kill("SIGTERM");

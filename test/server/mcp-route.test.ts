@@ -9,10 +9,11 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FileSessionStore } from "../../src/sessions/file-store.js";
-import { sandboxProcesses } from "../e2e/processes.js";
+import { sandboxProcesses, waitForNoSandboxProcesses } from "../e2e/processes.js";
 import { testServer } from "./test-server.js";
 
 const KEY = "mcp-test-key";
+const OTHER_KEY = "mcp-other-key";
 const closing: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const close of closing.splice(0).reverse()) await close();
@@ -33,7 +34,7 @@ async function serve(options: { delayMs?: number } = {}): Promise<Served> {
   const record = join(home, "argv.ndjson");
   const { app, store } = await testServer(
     (c) => {
-      c.server.api_keys = [KEY];
+      c.server.api_keys = [KEY, OTHER_KEY];
       c.server.allowed_workdir_prefixes = [allowed];
     },
     { delayMs: options.delayMs, env: { HOME: home, FAKE_CLI_RECORD: record } },
@@ -45,13 +46,17 @@ async function serve(options: { delayMs?: number } = {}): Promise<Served> {
 }
 
 async function connect(url: URL, key = KEY): Promise<Client> {
+  return (await connectWith(url, key)).client;
+}
+
+async function connectWith(url: URL, key = KEY) {
   const client = new Client({ name: "test", version: "1.0.0" });
   const transport = new StreamableHTTPClientTransport(url, {
     requestInit: { headers: { authorization: `Bearer ${key}` } },
   });
   await client.connect(transport);
   closing.push(() => client.close());
-  return client;
+  return { client, transport };
 }
 
 type TextResult = { content: { text: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean };
@@ -141,6 +146,53 @@ describe("/mcp", () => {
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/is not allowed/);
     expect(() => readFileSync(record)).toThrow();
+  });
+
+  it("cancelling a call kills its CLI; the session goes on", async () => {
+    const { url, allowed, home } = await serve({ delayMs: 60_000 });
+    const client = await connect(url);
+    const controller = new AbortController();
+    const cancelled = client
+      .callTool({ name: "run", arguments: { prompt: "forever", backend: "codex", workdir: allowed } }, undefined, {
+        signal: controller.signal,
+      })
+      .then(
+        () => "answered",
+        () => "rejected",
+      );
+    const processes = () => sandboxProcesses({ home, root: home });
+    const until = Date.now() + 5000;
+    while (processes().length === 0 && Date.now() < until) await sleep(20);
+    expect(processes().length).toBeGreaterThan(0);
+    controller.abort(); // the client sends notifications/cancelled in the same session
+    expect(await cancelled).toBe("rejected");
+    expect(await waitForNoSandboxProcesses({ home, root: home }, 5000)).toEqual([]);
+    const after = await call(client, "sessions_list", {});
+    expect(after.isError).toBeFalsy();
+  });
+
+  it("a session answers only the key that opened it, and ends on DELETE", async () => {
+    const { url } = await serve();
+    const { client, transport } = await connectWith(url);
+    const session = String(transport.sessionId);
+    expect(session).toMatch(/^[0-9a-f-]{36}$/);
+    const listIn = (key: string) =>
+      fetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          authorization: `Bearer ${key}`,
+          "mcp-session-id": session,
+          "mcp-protocol-version": String(transport.protocolVersion),
+        },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "tools/list" }),
+      });
+    expect((await listIn(OTHER_KEY)).status).toBe(404);
+    expect((await listIn(KEY)).status).toBe(200);
+    expect((await client.listTools()).tools).toHaveLength(6);
+    await transport.terminateSession();
+    expect((await listIn(KEY)).status).toBe(404);
   });
 
   it("a client that goes away stops its run: the CLI is killed", async () => {
