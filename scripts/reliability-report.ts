@@ -338,6 +338,22 @@ if (hostile.keys_in_logs) {
 }
 say("");
 
+// ---- the security review's attacks
+const attacks = f.attacks;
+if (attacks) {
+  say(
+    "## Attacks of the security review (issue 15)",
+    "",
+    `Replayed against \`clinvk serve\` and \`clinvk\` as users run them${attacks.real_clis ? ", with the real CLIs behind the provider stub where the attack needs an agent" : " (the real CLIs were not installed: those attacks were skipped)"}${attacks.mountable ? "" : "; the read-only and full disks were skipped (this machine does not allow mounting a tmpfs)"}.`,
+    "",
+    table(
+      ["attack", "what happened", "held"],
+      (attacks.attacks ?? []).map((a: any) => [a.attack, a.outcome, a.held ? "yes" : "**no**"]),
+    ),
+    "",
+  );
+}
+
 // ---- data safety
 if (data.clinvk || data.serve) {
   const rows = [

@@ -202,7 +202,7 @@ async function concurrentStreams(context: BenchContext): Promise<void> {
     BENCH_FAKE_TICKS: "5",
     BENCH_FAKE_TICK_S: "0.04",
   };
-  const config = `concurrency:\n  max_running: ${MAX_RUNNING}\n  max_queued: ${MAX_QUEUED}\n  queue_timeout_secs: 300\n`;
+  const config = `concurrency:\n  max_running: ${MAX_RUNNING}\n  max_queued: ${MAX_QUEUED}\n  queue_timeout_secs: 300\nserver:\n  child_env: ["BENCH_FAKE_*"]\n`;
   const server = await startClinvkServe(context.cli, { home: join(dir, "home"), env, config, logLevel: "warn" });
   try {
     const probe = await postSse(`${server.url}${request("openai", 0).path}`, request("openai", 0).body);

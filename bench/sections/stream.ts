@@ -100,7 +100,11 @@ export async function streamSection(context: BenchContext): Promise<void> {
     FAKE_CLI_TICKS: String(TICKS),
     FAKE_CLI_TICK_MS: String(TICK_MS),
   };
-  const server = await startClinvkServe(context.cli, { home: join(dir, "home"), env });
+  const server = await startClinvkServe(context.cli, {
+    home: join(dir, "home"),
+    env,
+    config: 'server:\n  child_env: ["FAKE_CLI_*"]\n', // the fake CLI's switches pass the server's env allowlist
+  });
   try {
     const ours: Sample[] = [];
     const floor: Sample[] = [];

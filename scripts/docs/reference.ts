@@ -131,14 +131,11 @@ export async function apiReference(): Promise<string> {
   const { Engine } = await import("../../src/engine/engine.js");
   const { buildServer } = await import("../../src/server/build-server.js");
   const { FileSessionStore } = await import("../../src/sessions/file-store.js");
-  const { openaiRoutes } = await import("../../src/server/routes/openai.js");
-  const { anthropicRoutes } = await import("../../src/server/routes/anthropic.js");
   const config = new LiveConfig(defaults() as never);
   const app = await buildServer({
     engine: new Engine(),
     store: new FileSessionStore(mkdtempSync(join(tmpdir(), "clinvk-docs-"))),
     config,
-    surfaces: [openaiRoutes, anthropicRoutes],
   });
   await app.ready();
   const spec = app.swagger() as { paths: Record<string, Record<string, Operation>> };

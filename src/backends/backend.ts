@@ -81,6 +81,11 @@ export interface Backend {
   readonly extraFlags: readonly FlagSpec[];
   /** Model aliases (`fast`, `balanced`, `best`) for this backend. */
   readonly modelAliases: Readonly<Record<string, string>>;
+  /**
+   * The CLI's own provider and config variables (names, or prefixes ending in `*`): what passes to
+   * it when its environment is built from an allowlist (runs started by the server).
+   */
+  readonly environment: readonly string[];
   parseVersion(output: string): string | undefined;
   buildInvocation(options: InvocationOptions): Invocation;
   createParser(): OutputParser;

@@ -7,7 +7,7 @@ import type { ErrorInfo } from "../engine/errors.js";
 import type { EventBody, Usage } from "../engine/events.js";
 import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
 import { classifyProviderError, int, num, obj, parseJsonObject, str } from "./classify.js";
-import { flag } from "./extra-flags.js";
+import { flag, granting } from "./extra-flags.js";
 import { failureWithoutResult } from "./outcome.js";
 
 const PERMISSION_MODE = { auto: "acceptEdits", none: "bypassPermissions", always: "default" } as const;
@@ -26,20 +26,37 @@ export const claude: Backend = {
     best: "opus",
     powerful: "opus",
   },
+  // Anthropic's API, Bedrock (AWS) and Vertex (Google Cloud), and Claude Code's own switches.
+  environment: [
+    "ANTHROPIC_*",
+    "CLAUDE_*",
+    "DISABLE_*",
+    "API_TIMEOUT_MS",
+    "MAX_THINKING_TOKENS",
+    "MAX_MCP_OUTPUT_TOKENS",
+    "MCP_TIMEOUT",
+    "MCP_TOOL_TIMEOUT",
+    "BASH_DEFAULT_TIMEOUT_MS",
+    "BASH_MAX_TIMEOUT_MS",
+    "AWS_*",
+    "CLOUD_ML_REGION",
+    "VERTEX_REGION_*",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+  ],
   extraFlags: [
     flag(true, "--model"),
     flag(true, "--max-turns"),
     flag(true, "--system-prompt"),
     flag(true, "--append-system-prompt"),
-    flag(true, "--permission-mode"),
-    flag(true, "--add-dir"),
-    flag(true, "--allowedTools", "--allowed-tools"),
+    granting("mode", true, "--permission-mode"),
+    granting("directory", true, "--add-dir"),
+    granting("tools", true, "--allowedTools", "--allowed-tools"),
     flag(true, "--disallowedTools", "--disallowed-tools"),
-    flag(true, "--tools"),
+    granting("tools", true, "--tools"),
     flag(true, "--fallback-model"),
     flag(true, "--effort"),
     flag(true, "--max-budget-usd"),
-    flag(true, "--agent"),
+    granting("agent", true, "--agent"),
     flag(false, "--fork-session"),
     flag(false, "--no-session-persistence"),
     flag(false, "--verbose"),

@@ -7,7 +7,7 @@ import type { ErrorInfo } from "../engine/errors.js";
 import type { EventBody, Usage } from "../engine/events.js";
 import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
 import { classifyProviderError, int, obj, parseJsonObject, str } from "./classify.js";
-import { flag } from "./extra-flags.js";
+import { flag, granting } from "./extra-flags.js";
 import { failureWithoutResult } from "./outcome.js";
 
 const APPROVAL_POLICY = { auto: "on-request", none: "never", always: "untrusted" } as const;
@@ -31,15 +31,16 @@ export const codex: Backend = {
     best: "gpt-5-codex",
     powerful: "gpt-5-codex",
   },
+  environment: ["OPENAI_*", "CODEX_*", "AZURE_OPENAI_*"],
   extraFlags: [
     flag(true, "--model", "-m"),
-    flag(true, "--sandbox", "-s"),
-    flag(true, "--add-dir"),
-    flag(true, "--profile", "-p"),
+    granting("mode", true, "--sandbox", "-s"),
+    granting("directory", true, "--add-dir"),
+    granting("mode", true, "--profile", "-p"),
     flag(false, "--skip-git-repo-check"),
     flag(false, "--ephemeral"),
-    flag(false, "--full-auto"),
-    flag(false, "--approve-for-me"),
+    granting("mode", false, "--full-auto"),
+    granting("mode", false, "--approve-for-me"),
   ],
 
   parseVersion(output) {

@@ -7,7 +7,7 @@ import type { ErrorInfo } from "../engine/errors.js";
 import type { EventBody, Usage } from "../engine/events.js";
 import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
 import { classifyProviderError, int, num, obj, parseJsonObject, str } from "./classify.js";
-import { flag } from "./extra-flags.js";
+import { flag, granting } from "./extra-flags.js";
 import { failureWithoutResult } from "./outcome.js";
 
 const APPROVAL_MODE = { auto: "auto_edit", none: "yolo", always: "default" } as const;
@@ -34,13 +34,14 @@ export const gemini: Backend = {
     best: "gemini-2.5-pro",
     powerful: "gemini-2.5-pro",
   },
+  environment: ["GEMINI_*", "GOOGLE_*", "CLOUDSDK_*"],
   extraFlags: [
     flag(true, "--model", "-m"),
-    flag(true, "--approval-mode"),
+    granting("mode", true, "--approval-mode"),
     flag(false, "--sandbox", "-s"),
-    flag(false, "--yolo", "-y"),
-    flag(true, "--include-directories"),
-    flag(true, "--allowed-tools"),
+    granting("mode", false, "--yolo", "-y"),
+    granting("directory", true, "--include-directories"),
+    granting("tools", true, "--allowed-tools"),
     flag(true, "--allowed-mcp-server-names"),
     flag(true, "--extensions", "-e"),
   ],

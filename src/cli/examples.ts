@@ -15,6 +15,7 @@ export const EXAMPLES: Record<string, string[]> = {
   "sessions clean": ["clinvk sessions clean --older-than 30d --dry-run", "clinvk sessions clean --older-than 12h"],
   "sessions tag": ["clinvk sessions tag 3f2a1c review,urgent", "clinvk sessions tag 3f2a1c urgent --remove"],
   "sessions fork": ['clinvk sessions fork 3f2a1c && clinvk resume <new id> "try another approach"'],
+  "sessions repair": ["clinvk sessions repair   # after a crash, or when `sessions list` reports a damaged index"],
   parallel: [
     "clinvk parallel -f tasks.yaml",
     "clinvk parallel -f tasks.json --max-parallel 5 --fail-fast --json",

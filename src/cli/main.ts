@@ -8,6 +8,12 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${VERSION}\n`);
     return;
   }
+  // SUPERVISE_COMMAND of process/supervisor.ts, spelled out so that no other start loads that module.
+  if (argv[2] === "__supervise-runs") {
+    const { supervise } = await import("../process/supervisor.js");
+    supervise(argv[3] ?? "", Number(argv[4]));
+    return;
+  }
   const [{ CommanderError }, { buildProgram }] = await Promise.all([import("commander"), import("./program.js")]);
   // `clinvk ... | head` closes our stdout early; that is not an error.
   for (const stream of [process.stdout, process.stderr]) {

@@ -123,6 +123,11 @@ Exit codes: 0 ok, 1 error, 2 backend not available, 3 invalid usage or configura
     .argument("<id>", "session id or its first characters")
     .option("--json", "print the new session as JSON")
     .action(sessionsAction((m, id: string, flags) => m.runSessionsFork(id, withConfig(flags))));
+  sessions
+    .command("repair")
+    .description("rebuild the session index from the session files, dropping entries that cannot be trusted")
+    .option("--json", "print the outcome as JSON")
+    .action(sessionsAction((m, flags) => m.runSessionsRepair(withConfig(flags))));
 
   program
     .command("parallel")

@@ -5,6 +5,7 @@
  */
 import { BACKEND_NAMES } from "../backends/names.js";
 import { type JsonSchema, sectionAt } from "./keys.js";
+import { SECRET_KEYS } from "./schema.js";
 
 /** Variables that are not config keys: where the config is, and test tooling. */
 const NOT_KEYS = new Set(["CLINVK_CONFIG", "CLINVK_HOME", "CLINVK_DEBUG"]);
@@ -19,6 +20,12 @@ const LEGACY: Record<string, string[]> = {
     BACKEND_NAMES.map((name) => [`CLINVK_${name.toUpperCase()}_MODEL`, ["backends", name, "model"]]),
   ),
 };
+
+/** Variables that carry clinvoker's own secrets (its API keys): never passed to a CLI. */
+export const SECRET_VARIABLES: readonly string[] = [
+  ...Object.entries(LEGACY).flatMap(([name, path]) => (SECRET_KEYS.includes(path.join(".")) ? [name] : [])),
+  ...SECRET_KEYS.map((key) => `CLINVK_${key.replace(/\./g, "_").toUpperCase()}`),
+];
 
 export interface EnvOverride {
   variable: string;

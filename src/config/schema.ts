@@ -113,9 +113,18 @@ export const ConfigSchema = section(
       {
         host: str("127.0.0.1", "Address to listen on."),
         port: int(8080, "Port to listen on.", 0, 65535),
-        request_timeout_secs: int(300, "Longest a request may take."),
-        read_timeout_secs: int(30, "Longest the server waits for a request's body."),
-        write_timeout_secs: int(300, "Longest the server spends sending a response."),
+        request_timeout_secs: int(
+          300,
+          "Longest a run started by a request may take; it then ends as a timeout (0: no cap).",
+        ),
+        read_timeout_secs: int(
+          30,
+          "Longest the server waits for a request's headers and body; then 408 (0: no limit).",
+        ),
+        write_timeout_secs: int(
+          300,
+          "A streaming client that reads nothing for this long is dropped and its run cancelled (0: never).",
+        ),
         idle_timeout_secs: int(120, "How long an idle keep-alive connection stays open."),
         shutdown_timeout_secs: int(30, "On shutdown, how long running requests may finish (clinvoker)."),
         api_keys: list("API keys that clients must send; empty: no authentication (clinvoker)."),
@@ -127,6 +136,9 @@ export const ConfigSchema = section(
         rate_limit_cleanup_secs: int(180, "How often idle clients are forgotten."),
         trusted_proxies: list("Proxies (IPs or CIDRs) whose X-Forwarded-For is believed."),
         max_request_body_bytes: int(10_485_760, "Largest request body (0: no limit)."),
+        allowed_hosts: list(
+          'Host names the server answers to ("*": any; ".example.com": a domain); empty: loopback names and server.host (clinvoker).',
+        ),
         cors_allowed_origins: list("Origins allowed by CORS; empty: http://localhost:* and http://127.0.0.1:*."),
         cors_allow_credentials: bool(false, "Allow credentials in CORS requests."),
         cors_max_age: int(300, "How long browsers may cache a CORS preflight, in seconds."),
@@ -139,7 +151,13 @@ export const ConfigSchema = section(
         }),
         allow_dangerous_modes: bool(
           false,
-          "Let network clients ask for approval_mode none and sandbox_mode full (clinvoker).",
+          "Let network clients ask for approval_mode none and sandbox_mode full, mode flags and agents (clinvoker).",
+        ),
+        child_env: list(
+          "Variables (names, or prefixes ending in *) passed to the CLIs the server runs, besides PATH, HOME, locale, TMPDIR, proxies and each CLI's own provider variables (clinvoker).",
+        ),
+        grantable_tools: list(
+          'Tools that network clients may grant through allowed_tools or tool flags ("*": any); empty: none (clinvoker).',
         ),
         on_disconnect: Type.Enum(["cancel", "detach"], {
           default: "cancel",

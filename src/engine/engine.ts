@@ -15,7 +15,7 @@ import {
   type ResultEvent,
   type RunEvent,
 } from "./events.js";
-import { type PreparedRun, prepareRun } from "./prepare.js";
+import { type PreparedRun, prepareRun, type RunGuard } from "./prepare.js";
 import { BackendRegistry } from "./registry.js";
 import type { BackendSettings, RunRequest, RunResult } from "./request.js";
 
@@ -25,6 +25,8 @@ export interface RunHooks {
   beforeRun?(request: RunRequest, prepared: PreparedRun): Promise<{ sessionId?: string } | undefined>;
   /** After the result is known, before it is yielded. */
   afterRun?(request: RunRequest, result: RunResult): Promise<void>;
+  /** The consumer stopped after beforeRun and before a result (its CLI was killed): no afterRun comes. */
+  afterAbandon?(request: RunRequest, sessionId: string | undefined): Promise<void>;
 }
 
 /** Defaults for every run (from `unified_flags`); a request's own values and backend settings win. */
@@ -55,6 +57,21 @@ export interface EngineOptions {
   maxLineBytes?: number;
   /** Time between SIGTERM and SIGKILL when a run is stopped. */
   killGraceMs?: number;
+  /** Judges every run before it spawns (the server's network policy). */
+  guard?: RunGuard;
+  /** Build each CLI's environment from an allowlist (see PrepareContext.envAllowlist), read per run. */
+  envAllowlist?: () => readonly string[];
+  /** A cap on every run's wall-clock limit in ms (see PrepareContext.maxTimeoutMs), read per run. */
+  maxTimeoutMs?: () => number;
+}
+
+/** How a face that serves untrusted callers restricts runs: see Engine.forNetwork. */
+export interface NetworkRestrictions {
+  guard: RunGuard;
+  /** Variables passed to the CLIs besides the base ones and each backend's own. */
+  envAllowlist: () => readonly string[];
+  /** The longest a run may take, whatever it asks (0: no cap). */
+  maxTimeoutMs: () => number;
 }
 
 export interface RunControl {
@@ -67,7 +84,7 @@ export type RunObserver = (result: RunResult, request: RunRequest) => void;
 export class Engine {
   readonly registry: BackendRegistry;
   private readonly options: EngineOptions;
-  private readonly observers = new Set<RunObserver>();
+  private observers = new Set<RunObserver>();
 
   constructor(options: EngineOptions = {}) {
     this.options = options;
@@ -84,6 +101,17 @@ export class Engine {
         // The CLIs are looked up on the PATH they will run with.
         path: options.env?.PATH,
       });
+  }
+
+  /**
+   * The same engine (registry, gate, breakers, hooks, observers) with every run judged by a guard
+   * and given an environment built from an allowlist: what a face that serves untrusted callers
+   * runs through, so that no route can forget the policy.
+   */
+  forNetwork(restrictions: NetworkRestrictions): Engine {
+    const engine = new Engine({ ...this.options, registry: this.registry, ...restrictions });
+    engine.observers = this.observers;
+    return engine;
   }
 
   /** Follows finished runs; returns a function that stops following. */
@@ -108,6 +136,9 @@ export class Engine {
       defaults: this.options.defaults ?? {},
       baseEnv: this.options.env ?? process.env,
       cwd: this.options.cwd ?? process.cwd(),
+      guard: this.options.guard,
+      envAllowlist: this.options.envAllowlist?.(),
+      maxTimeoutMs: this.options.maxTimeoutMs?.(),
     });
   }
 
@@ -168,15 +199,18 @@ export class Engine {
     const ticket = this.options.breakers?.get(prepared.backend.name).enter();
     let releaseSlot: (() => void) | undefined;
     let result: RunResult | undefined;
+    let began = false;
     try {
       releaseSlot = yield* this.admit(prepared.backend.name, control.signal, stamp);
       const hookResult = await this.options.hooks?.beforeRun?.(request, prepared);
+      began = true;
       sessionId = hookResult?.sessionId ?? sessionId;
       yield startEvent();
       result = yield* this.execute(request, prepared, control, stamp, sessionId);
       return result;
     } finally {
       releaseSlot?.();
+      if (began && !result) await this.options.hooks?.afterAbandon?.(request, sessionId).catch(() => undefined);
       if (ticket) {
         if (result && !result.error) ticket.success();
         else if (result?.error && countsAsBackendFailure(result.error.code)) ticket.failure();
@@ -265,7 +299,14 @@ export class Engine {
       killGraceMs: this.options.killGraceMs,
     };
     const proc = runProcess(
-      { command: prepared.command, args: prepared.args, cwd: prepared.cwd, env: prepared.env, stdin: prepared.stdin },
+      {
+        command: prepared.command,
+        args: prepared.args,
+        cwd: prepared.cwd,
+        env: prepared.env,
+        stdin: prepared.stdin,
+        ...(sessionId ? { tag: sessionId } : {}),
+      },
       limits,
       control.signal,
     );
@@ -300,7 +341,7 @@ export class Engine {
     // No answer after a skipped line: the skipped line was the answer, and that is the error to report.
     const missingAnswer = parsed.error?.code === "bad_output" ? overflow : undefined;
     const error = endError(exit, prepared, limits) ?? missingAnswer ?? parsed.error;
-    const result = finalResult(prepared.backend.name, sessionId, {
+    let result = finalResult(prepared.backend.name, sessionId, {
       status: error ? "error" : "success",
       text: parsed.text,
       backend_session_id: parsed.backendSessionId,
@@ -316,8 +357,16 @@ export class Engine {
       try {
         await this.options.hooks.afterRun(request, result);
       } catch (hookError) {
-        const info = toClinvkError(hookError).toInfo();
-        yield stamp({ type: "notice", level: "warn", message: `could not record the run: ${info.message}` });
+        // The answer stands, but a caller must not believe the turn is in its session: a later
+        // resume would continue without it.
+        const cause = toClinvkError(hookError).toInfo();
+        const unsaved: ErrorInfo = {
+          code: "session_error",
+          message: `the run finished, but its session ${sessionId?.slice(0, 8) ?? ""} could not record it: ${cause.message}`,
+          hint: cause.hint ?? "the answer above is complete; resuming this session would not see this turn",
+        };
+        yield stamp({ type: "error", error: unsaved });
+        result = { ...result, status: "error", error: result.error ?? unsaved };
       }
     }
     for (const observer of this.observers) {

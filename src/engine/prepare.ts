@@ -6,6 +6,8 @@ import { accessSync, constants, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { APPROVAL_MODES, type Backend, type InvocationOptions, SANDBOX_MODES } from "../backends/backend.js";
 import { checkExtraFlags } from "../backends/extra-flags.js";
+import { SECRET_VARIABLES } from "../config/env.js";
+import { allowedEnv, BASE_CHILD_ENV } from "../process/child-env.js";
 import { shellJoin, shellQuote } from "../process/shell-quote.js";
 import type { RunDefaults } from "./engine.js";
 import { ClinvkError } from "./errors.js";
@@ -36,8 +38,26 @@ export interface PreparedRun {
   commandLine: string;
 }
 
+/**
+ * A policy that judges a run once it is resolved (its directory known, whatever named it) and
+ * before anything spawns: the server's network policy. Returns the directory to run in (it may
+ * canonicalize it) or throws a ClinvkError.
+ */
+export type RunGuard = (
+  request: RunRequest,
+  resolved: { backend: Backend; cwd: string; allowedDirs: string[] },
+) => string;
+
 export interface PrepareContext {
   registry: BackendRegistry;
+  guard?: RunGuard;
+  /**
+   * When set, the CLI's environment is built from an allowlist: the base variables every CLI
+   * needs, the backend's own, and these; otherwise it inherits baseEnv. Secrets never pass.
+   */
+  envAllowlist?: readonly string[];
+  /** A cap on every run's wall-clock limit (the server's request_timeout_secs); 0 or absent: none. */
+  maxTimeoutMs?: number;
   settings: Partial<Record<BackendName, BackendSettings>>;
   defaults: RunDefaults;
   baseEnv: NodeJS.ProcessEnv;
@@ -107,7 +127,15 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
   const systemPrompt = request.systemPrompt ?? settings.systemPrompt;
   if (systemPrompt?.includes("\0")) throw invalid("the system prompt contains a NUL character");
 
-  const cwd = directory("workdir", request.workdir ?? context.cwd, context.cwd);
+  const extraFlags = checkExtraFlags(backend.name, request.extraFlags ?? [], backend.extraFlags);
+  // The guard judges the paths before they are touched, and may canonicalize the workdir.
+  let cwd = resolve(context.cwd, request.workdir ?? context.cwd);
+  if (context.guard) {
+    const allowedDirs = (request.allowedDirs ?? []).map((dir) => resolve(cwd, dir));
+    cwd = context.guard(request, { backend, cwd, allowedDirs });
+  }
+  cwd = directory("workdir", cwd, context.cwd);
+  const allowedDirs = (request.allowedDirs ?? []).map((dir) => directory("allowed dir", dir, cwd));
   const options: InvocationOptions = {
     prompt: request.prompt,
     model: resolveModel(backend, request.model || settings.model),
@@ -120,11 +148,8 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
     maxTurns: nonNegativeInteger("max turns", request.maxTurns ?? defaults.maxTurns) || undefined,
     systemPrompt: systemPrompt || undefined,
     allowedTools: request.allowedTools ?? settings.allowedTools ?? [],
-    allowedDirs: (request.allowedDirs ?? []).map((dir) => directory("allowed dir", dir, cwd)),
-    extraFlags: [
-      ...checkExtraFlags(backend.name, request.extraFlags ?? [], backend.extraFlags),
-      ...(settings.extraFlags ?? []),
-    ],
+    allowedDirs,
+    extraFlags: [...extraFlags, ...(settings.extraFlags ?? [])],
     ephemeral: request.ephemeral === true,
     resume: resumeId,
     promptVia: Buffer.byteLength(request.prompt) > ARGV_PROMPT_LIMIT ? "stdin" : "argv",
@@ -133,7 +158,9 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
     if (typeof tool !== "string" || tool.startsWith("-") || tool.includes("\0"))
       throw invalid(`invalid tool name "${tool}"`);
   }
-  const timeoutMs = nonNegativeInteger("timeout", request.timeoutMs ?? defaults.timeoutMs) || undefined;
+  const asked = nonNegativeInteger("timeout", request.timeoutMs ?? defaults.timeoutMs) || undefined;
+  const cap = context.maxTimeoutMs || undefined;
+  const timeoutMs = asked && cap ? Math.min(asked, cap) : (asked ?? cap);
   const idleTimeoutMs =
     nonNegativeInteger("idle timeout", request.idleTimeoutMs ?? defaults.idleTimeoutMs) || undefined;
   const dryRun = request.dryRun ?? defaults.dryRun ?? false;
@@ -142,7 +169,11 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
     ? (context.registry.locate(backend.name) ?? backend.binary)
     : context.registry.require(backend.name);
   const invocation = backend.buildInvocation(options);
-  const env = { ...context.baseEnv, ...settings.env, ...request.env };
+  const base = context.envAllowlist
+    ? allowedEnv(context.baseEnv, [...BASE_CHILD_ENV, ...backend.environment, ...context.envAllowlist])
+    : context.baseEnv;
+  const env = { ...base, ...settings.env, ...request.env };
+  for (const name of SECRET_VARIABLES) delete env[name];
   return {
     backend,
     command,

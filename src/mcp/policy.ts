@@ -1,8 +1,9 @@
 /**
  * What the face that serves MCP decides: how a tool call's arguments become engine requests, and
  * which directories and modes are allowed. `clinvk mcp` (stdio, local) uses the command line's
- * rules (local-policy.ts); `/mcp` on `clinvk serve` uses the native HTTP API's own policy functions,
- * so that nothing becomes possible over MCP that a network client could not do over HTTP.
+ * rules (local-policy.ts); `/mcp` on `clinvk serve` builds requests as the native HTTP API does, and
+ * the server's engine judges every run by the network policy, so that nothing becomes possible over
+ * MCP that a network client could not do over HTTP.
  */
 import type { Config } from "../config/schema.js";
 import type { RunRequest } from "../engine/request.js";

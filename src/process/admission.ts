@@ -97,9 +97,10 @@ export class AdmissionGate {
       if (timeoutMs > 0) {
         timer = setTimeout(
           () => {
+            // Like a full queue, a refusal for load (a 429 with Retry-After), not a run that timed out.
             waiter.fail(
               new ClinvkError(
-                "timeout",
+                "queue_full",
                 `timed out after ${timeoutMs} ms waiting for a slot to run "${key}"`,
                 "the server is busy; retry later or raise the queue timeout",
               ),

@@ -5,6 +5,7 @@
  * Whatever is still alive when clinvoker exits is killed on the way out.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import type { RunRegistry } from "./run-registry.js";
 
 /** The environment variable that marks every process of one run. */
 export const RUN_MARKER = "CLINVK_RUN_ID";
@@ -12,10 +13,18 @@ export const RUN_MARKER = "CLINVK_RUN_ID";
 interface LiveRun {
   pid: number;
   marker: string;
+  /** The caller's name for the run, kept in the run registry. */
+  tag?: string;
 }
 
 const liveRuns = new Map<number, LiveRun>();
 let exitHookInstalled = false;
+let registry: RunRegistry | undefined;
+
+/** From now on, every run is also recorded on disk (run-registry.ts): what the server does. */
+export function useRunRegistry(next: RunRegistry | undefined): void {
+  registry = next;
+}
 
 export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
@@ -67,6 +76,7 @@ export function signalRun(run: LiveRun, signal: NodeJS.Signals, known?: readonly
 
 export function trackRun(run: LiveRun): void {
   liveRuns.set(run.pid, run);
+  registry?.record(run);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on("exit", () => {
@@ -74,13 +84,17 @@ export function trackRun(run: LiveRun): void {
       const runs = [...liveRuns.values()];
       if (runs.length === 0) return;
       const marked = markedProcesses(...runs.map((run) => run.marker));
-      for (const run of runs) signalRun(run, "SIGKILL", marked);
+      for (const run of runs) {
+        signalRun(run, "SIGKILL", marked);
+        registry?.remove(run.pid);
+      }
     });
   }
 }
 
 export function untrackRun(pid: number): void {
   liveRuns.delete(pid);
+  registry?.remove(pid);
 }
 
 /** The number of runs still tracked, for tests and health checks. */

@@ -15,6 +15,8 @@ export interface ProcessSpec {
   env: NodeJS.ProcessEnv;
   /** Written to stdin, which is then closed. Without it the child gets no stdin at all. */
   stdin?: string;
+  /** The caller's name for the run, kept in the run registry when there is one. */
+  tag?: string;
 }
 
 export interface ProcessLimits {
@@ -47,8 +49,10 @@ export interface ProcessExit {
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 const DEFAULT_KILL_GRACE_MS = 3000;
 const DEFAULT_STDERR_TAIL = 64 * 1024;
+/** The CLI's pipe is paused past this many lines, or bytes, not yet taken by the consumer. */
 const HIGH_WATER = 512;
 const LOW_WATER = 64;
+const HIGH_WATER_BYTES = 1024 * 1024;
 /** How long to wait for pipes held open by stragglers after the main process exited. */
 const PIPE_DRAIN_MS = 1000;
 
@@ -93,7 +97,7 @@ export async function* runProcess(
     stdio: [spec.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
   const pid = child.pid;
-  const run = pid === undefined ? undefined : { pid, marker };
+  const run = pid === undefined ? undefined : { pid, marker, ...(spec.tag ? { tag: spec.tag } : {}) };
   if (run) trackRun(run);
   const { stdout, stderr: stderrStream } = child;
   if (!stdout || !stderrStream) throw new Error("spawn did not create the output pipes");
@@ -124,11 +128,14 @@ export async function* runProcess(
   signal?.addEventListener("abort", onAbort, { once: true });
 
   let paused = false;
+  let queuedBytes = 0;
   stdout.on("data", (chunk: Buffer) => {
     touch();
-    for (const item of splitter.push(chunk))
+    for (const item of splitter.push(chunk)) {
+      if (item.kind === "line") queuedBytes += item.line.length;
       queue.push(item.kind === "line" ? item : { kind: "overflow", bytes: item.bytes });
-    if (queue.length > HIGH_WATER && !paused) {
+    }
+    if ((queue.length > HIGH_WATER || queuedBytes > HIGH_WATER_BYTES) && !paused) {
       paused = true;
       stdout.pause();
     }
@@ -182,7 +189,8 @@ export async function* runProcess(
     while (true) {
       const item = queue.shift();
       if (item) {
-        if (paused && queue.length < LOW_WATER) {
+        if (item.kind === "line") queuedBytes -= item.line.length;
+        if (paused && queue.length < LOW_WATER && queuedBytes < HIGH_WATER_BYTES / 4) {
           paused = false;
           stdout.resume();
         }

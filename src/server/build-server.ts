@@ -4,37 +4,41 @@
  * engine; runs, sessions and workflows are the engine's.
  */
 import { randomUUID } from "node:crypto";
+import { createServer, type RequestListener, type Server } from "node:http";
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { LiveConfig } from "../config/live.js";
 import type { Engine } from "../engine/engine.js";
 import type { SessionStore } from "../sessions/store.js";
 import { VERSION } from "../version.js";
-import { ApiKeyRing } from "./api-keys.js";
-import type { ServerContext } from "./context.js";
+import { type AnthropicSurfaceOptions, anthropicSurface } from "./anthropic/routes.js";
+import type { RouteFile, ServerContext } from "./context.js";
+import { registerErrorHandling } from "./http/error-handler.js";
+import { OneLinePerRequest } from "./http/request-log.js";
+import { mcpRoutes } from "./mcp/routes.js";
+import { apiRoutes } from "./native/routes.js";
+import { openaiRoutes } from "./openai/routes.js";
+import { ApiKeyRing } from "./plugins/api-keys.js";
 import { authPlugin } from "./plugins/auth.js";
 import { corsPlugin } from "./plugins/cors.js";
-import { registerErrorHandling } from "./plugins/errors.js";
+import { hostCheckPlugin } from "./plugins/host-check.js";
 import { metricsPlugin } from "./plugins/metrics.js";
 import { rateLimitPlugin } from "./plugins/rate-limit.js";
 import { tracingPlugin } from "./plugins/tracing.js";
-import { OneLinePerRequest } from "./request-log.js";
-import { apiRoutes } from "./routes/api.js";
-import { docsRoutes } from "./routes/docs.js";
-import { healthRoutes } from "./routes/health.js";
-import { mcpRoutes } from "./routes/mcp.js";
+import { networkRunGuard } from "./policy/run-policy.js";
+import { docsRoutes } from "./service/docs.js";
+import { healthRoutes } from "./service/health.js";
 
 export interface ServerOptions {
   engine: Engine;
   store: SessionStore;
   config: LiveConfig;
   logger?: FastifyServerOptions["logger"];
-  /** Extra surfaces (the OpenAI and Anthropic APIs) registered with the same context. */
-  surfaces?: RouteFile[];
+  /** The admin's word that the network is trusted: a network address may go without API keys. */
+  insecureNoAuth?: boolean;
+  /** Settings of the Anthropic surface (its ping interval). */
+  anthropic?: AnthropicSurfaceOptions;
 }
-
-/** A file of routes: registers them on its own encapsulated scope. */
-export type RouteFile = (app: FastifyInstance, context: ServerContext) => void;
 
 const routes =
   (file: RouteFile, context: ServerContext) =>
@@ -42,6 +46,24 @@ const routes =
     file(scope, context);
     done();
   };
+
+/**
+ * Node's HTTP server with the config's timeouts: a request (headers and body) must arrive within
+ * read_timeout_secs, checked every second (Node's default check runs every 30 s, so a slow body
+ * was cut only after 60 to 90 s); idle keep-alive connections close after idle_timeout_secs.
+ */
+function httpServer(server: ServerOptions["config"]["current"]["server"], handler: RequestListener): Server {
+  const read = server.read_timeout_secs * 1000;
+  return createServer(
+    {
+      requestTimeout: read,
+      headersTimeout: read || 60_000,
+      connectionsCheckingInterval: 1000,
+      keepAliveTimeout: server.idle_timeout_secs * 1000,
+    },
+    handler,
+  );
+}
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -63,17 +85,25 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       const given = request.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    requestTimeout: server.read_timeout_secs * 1000,
-    keepAliveTimeout: server.idle_timeout_secs * 1000,
+    serverFactory: (handler) => httpServer(server, handler),
     return503OnClosing: true,
     logController: new OneLinePerRequest(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   });
   const context: ServerContext = {
-    engine: options.engine,
+    // Every run a network client starts is judged by the server's policy, whichever route starts it.
+    engine: options.engine.forNetwork({
+      guard: networkRunGuard(() => options.config.current),
+      envAllowlist: () => options.config.current.server.child_env,
+      maxTimeoutMs: () => options.config.current.server.request_timeout_secs * 1000,
+    }),
     store: options.store,
     config: options.config,
-    apiKeys: new ApiKeyRing(options.config, (error) => app.log.error({ err: error }, "keeping the previous API keys")),
+    apiKeys: new ApiKeyRing(
+      options.config,
+      (error) => app.log.error({ err: error }, "keeping the previous API keys"),
+      options.insecureNoAuth,
+    ),
     active: new Set(),
     startedAt: Date.now(),
     version: VERSION,
@@ -101,7 +131,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       security: [{ apiKey: [] }, { bearer: [] }],
     },
   });
-  // CORS first, so that preflights are answered without a key; then who is asking, then how often.
+  // The Host first (a rebound page gets nothing, not even a preflight); then CORS, so that
+  // preflights are answered without a key; then who is asking, then how often.
+  await app.register(hostCheckPlugin, context);
   await app.register(corsPlugin, context);
   await app.register(tracingPlugin, context);
   await app.register(rateLimitPlugin, context);
@@ -110,7 +142,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(routes(healthRoutes, context));
   await app.register(routes(docsRoutes, context));
   await app.register(routes(apiRoutes, context), { prefix: "/api/v1" });
+  await app.register(routes(openaiRoutes, context));
+  await app.register(routes(anthropicSurface(options.anthropic), context));
   await app.register(routes(mcpRoutes, context));
-  for (const surface of options.surfaces ?? []) await app.register(routes(surface, context));
   return app;
 }

@@ -1,8 +1,9 @@
 /** What the server's routes and plugins share. */
+import type { FastifyInstance } from "fastify";
 import type { LiveConfig } from "../config/live.js";
 import type { Engine } from "../engine/engine.js";
 import type { SessionStore } from "../sessions/store.js";
-import type { ApiKeyRing } from "./api-keys.js";
+import type { ApiKeyRing } from "./plugins/api-keys.js";
 
 export interface ServerContext {
   engine: Engine;
@@ -14,6 +15,9 @@ export interface ServerContext {
   startedAt: number;
   version: string;
 }
+
+/** A file of routes: registers them on its own encapsulated scope. */
+export type RouteFile = (app: FastifyInstance, context: ServerContext) => void;
 
 /** Marks a plugin function as non-encapsulated, so that its hooks apply to every route. */
 export function globalPlugin<T extends (...args: never[]) => unknown>(plugin: T): T {

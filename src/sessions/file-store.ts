@@ -9,7 +9,7 @@ import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { ClinvkError } from "../engine/errors.js";
-import { StoreLock } from "./lock.js";
+import { StoreLock, storeWriteError } from "./lock.js";
 import {
   checkSessionId,
   checkSessionPrefix,
@@ -37,7 +37,11 @@ export class FileSessionStore implements SessionStore {
 
   constructor(home: string) {
     this.directory = join(home, "sessions");
-    mkdirSync(this.directory, { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(this.directory, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw storeWriteError(error, this.directory);
+    }
     this.lock = new StoreLock(join(this.directory, "store"));
     this.index = new SessionIndex(this.directory);
   }
@@ -160,8 +164,9 @@ export class FileSessionStore implements SessionStore {
     });
   }
 
+  /** Every path of a session is built from a checked id: nothing named by a file leaves the store. */
   private sessionPath(id: string): string {
-    return join(this.directory, `${id}.json`);
+    return join(this.directory, `${checkSessionId(id)}.json`);
   }
 
   private async readSession(id: string): Promise<Session | undefined> {
@@ -184,10 +189,12 @@ export class FileSessionStore implements SessionStore {
   }
 
   private async writeSession(session: Session): Promise<void> {
-    await writeFileAtomic(this.sessionPath(session.id), `${JSON.stringify(session, null, 2)}\n`, {
-      mode: 0o600,
-      fsync: true,
-    });
+    const path = this.sessionPath(session.id);
+    await writeFileAtomic(path, `${JSON.stringify(session, null, 2)}\n`, { mode: 0o600, fsync: true }).catch(
+      (error: unknown) => {
+        throw storeWriteError(error, path);
+      },
+    );
   }
 
   private async removeSessionFiles(id: string): Promise<boolean> {
@@ -198,7 +205,7 @@ export class FileSessionStore implements SessionStore {
     );
     await rm(path, { force: true });
     // The Go clinvoker's per-session artifact folder, if there is one: always inside the store.
-    await rm(join(this.directory, id), { recursive: true, force: true });
+    await rm(join(this.directory, checkSessionId(id)), { recursive: true, force: true });
     return existed;
   }
 
@@ -206,7 +213,7 @@ export class FileSessionStore implements SessionStore {
    * process) out of step with them because a writer died between writing a session and the index. */
   private async readIndex(): Promise<Map<string, SessionSummary>> {
     const sessions = this.index.read();
-    if (sessions && (this.checked || this.countSessionFiles() === sessions.size)) {
+    if (sessions && !this.index.damaged && (this.checked || this.countSessionFiles() === sessions.size)) {
       this.checked = true;
       return sessions;
     }
@@ -215,7 +222,11 @@ export class FileSessionStore implements SessionStore {
 
   private async indexWhileLocked(): Promise<Map<string, SessionSummary>> {
     const sessions = this.index.read();
-    if (sessions && (this.checked || this.countSessionFiles() === sessions.size)) return sessions;
+    if (sessions && !this.index.damaged && (this.checked || this.countSessionFiles() === sessions.size))
+      return sessions;
+    if (this.index.damaged) {
+      this.issues.push(`rebuilt the session index of ${this.directory}: it had entries that could not be trusted`);
+    }
     const scanned = await this.scan();
     await this.index.rewrite(scanned);
     this.checked = true;

@@ -18,7 +18,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import writeFileAtomic from "write-file-atomic";
-import type { SessionSummary } from "./session.js";
+import { isSessionId, isSessionSummary, type SessionSummary } from "./session.js";
 
 const VERSION = 1;
 const FOLD_BYTES = 512 * 1024;
@@ -49,6 +49,8 @@ export class SessionIndex {
   private readonly snapshotPath: string;
   private readonly logPath: string;
   private loaded: Loaded | undefined;
+  /** Set when an entry could not be trusted (a crafted or broken line): the index needs a rebuild. */
+  damaged = false;
 
   constructor(directory: string) {
     this.snapshotPath = join(directory, "index.json");
@@ -97,6 +99,7 @@ export class SessionIndex {
       closeSync(fd);
     }
     this.loaded = undefined;
+    this.damaged = false;
   }
 
   private async fold(): Promise<void> {
@@ -121,7 +124,10 @@ export class SessionIndex {
       if (snapshot.version !== VERSION || typeof snapshot.sessions !== "object" || snapshot.sessions === null) {
         return undefined;
       }
-      return new Map(Object.entries(snapshot.sessions));
+      const entries = Object.entries(snapshot.sessions);
+      const valid = entries.filter(([id, summary]) => isSessionSummary(summary) && summary.id === id);
+      if (valid.length !== entries.length) this.damaged = true;
+      return new Map(valid);
     } catch {
       return undefined;
     }
@@ -154,9 +160,17 @@ export class SessionIndex {
       for (const line of buffer.subarray(0, end).toString("utf8").split("\n")) {
         if (!line) continue;
         try {
-          const change = JSON.parse(line) as IndexChange;
-          if ("set" in change) loaded.sessions.set(change.set.id, change.set);
-          else if ("delete" in change) loaded.sessions.delete(change.delete);
+          const change = JSON.parse(line) as IndexChange | null;
+          if (change !== null && typeof change === "object" && "set" in change && isSessionSummary(change.set)) {
+            loaded.sessions.set(change.set.id, change.set);
+          } else if (
+            change !== null &&
+            typeof change === "object" &&
+            "delete" in change &&
+            isSessionId(change.delete)
+          ) {
+            loaded.sessions.delete(change.delete);
+          } else this.damaged = true;
         } catch {
           // A torn line from a killed writer: what it said is in the session file.
         }

@@ -33,6 +33,8 @@ export interface Session {
   parent_id?: string;
   error_message?: string;
   metadata: Record<string, string>;
+  /** The process running a turn of this session now (pid and start time): one turn at a time. */
+  running?: { pid: number; start: string };
   created_at: string;
   last_used: string;
 }
@@ -82,9 +84,33 @@ export function newSessionId(): string {
   return randomBytes(16).toString("hex");
 }
 
+export function isSessionId(id: unknown): id is string {
+  return typeof id === "string" && (ID.test(id) || LEGACY_ID.test(id));
+}
+
+/**
+ * Whether an index entry can be trusted as a summary: an object with a valid id (so that no path
+ * built from it leaves the store) and the fields that listing and cleaning read.
+ */
+export function isSessionSummary(value: unknown): value is SessionSummary {
+  if (value === null || typeof value !== "object") return false;
+  const entry = value as Partial<SessionSummary>;
+  return (
+    isSessionId(entry.id) &&
+    typeof entry.backend === "string" &&
+    typeof entry.working_dir === "string" &&
+    typeof entry.status === "string" &&
+    typeof entry.last_used === "string" &&
+    Array.isArray(entry.tags)
+  );
+}
+
+/** Longest title kept; a longer one is cut (an index holds every title). */
+export const MAX_TITLE_LENGTH = 200;
+
 /** An exact id from a user: 32 (or the Go clinvoker's 16) lowercase hex characters, nothing else. */
 export function checkSessionId(id: string): string {
-  if (typeof id !== "string" || !(ID.test(id) || LEGACY_ID.test(id))) {
+  if (!isSessionId(id)) {
     throw new ClinvkError(
       "session_not_found",
       `invalid session id ${JSON.stringify(String(id).slice(0, 80))}`,
@@ -138,7 +164,7 @@ export function createSession(input: NewSession, now = new Date()): Session {
     ...(input.model ? { model: input.model } : {}),
     working_dir: input.working_dir,
     ...(input.initial_prompt ? { initial_prompt: input.initial_prompt } : {}),
-    ...(input.title ? { title: input.title } : {}),
+    ...(input.title ? { title: input.title.slice(0, MAX_TITLE_LENGTH) } : {}),
     status: "active",
     turn_count: 0,
     token_usage: { input_tokens: 0, output_tokens: 0, cached_tokens: 0, reasoning_tokens: 0 },

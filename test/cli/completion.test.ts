@@ -39,6 +39,7 @@ describe("clinvk completion", () => {
       "delete",
       "fork",
       "list",
+      "repair",
       "show",
       "tag",
     ]);

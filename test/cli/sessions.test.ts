@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -144,5 +144,30 @@ describe("sessions through the CLI", () => {
     expect((await w.list()).sessions[0]).toMatchObject({ status: "error" });
     const shown = JSON.parse((await w.run("sessions", "show", JSON.parse(run.stdout).session_id, "--json")).stdout);
     expect(shown.error_message).toContain("Invalid API key");
+  });
+});
+
+describe("clinvk sessions repair", () => {
+  it("rebuilds the index from the session files, dropping a crafted entry, and says so", async () => {
+    const w = world();
+    expect((await w.run("hello")).code).toBe(0);
+    const store = join(w.dir, "home", "sessions");
+    const forged = {
+      id: "../../escape",
+      backend: "claude",
+      working_dir: "/",
+      status: "active",
+      last_used: "x",
+      tags: [],
+    };
+    appendFileSync(join(store, "index.log"), `${JSON.stringify({ set: forged })}\n`);
+    const repair = await w.run("sessions", "repair", "--json");
+    expect(repair.code).toBe(0);
+    expect(JSON.parse(repair.stdout)).toMatchObject({ sessions: 1 });
+    const index = JSON.parse(readFileSync(join(store, "index.json"), "utf8"));
+    expect(Object.keys(index.sessions)).toHaveLength(1);
+    expect(readFileSync(join(store, "index.log"), "utf8")).toBe("");
+    const listed = await w.list();
+    expect(Array.isArray(listed) ? listed : listed.sessions).toHaveLength(1);
   });
 });

@@ -162,7 +162,9 @@ describe("/mcp on clinvk serve, with an API key", () => {
           signal: controller.signal,
         })
         .catch(() => "rejected");
-      const others = () => sandboxProcesses(e2e.sb).filter((p) => p.pid !== server.pid);
+      // Everything but serve and its run supervisor: the CLIs.
+      const others = () =>
+        sandboxProcesses(e2e.sb).filter((p) => p.pid !== server.pid && !p.cmdline.includes("__supervise-runs"));
       const until = Date.now() + 20_000;
       while (!e2e.stub.requests.some((r) => r.provider === "openai" && r.outcome === "hung") && Date.now() < until) {
         await sleep(50);
@@ -176,7 +178,9 @@ describe("/mcp on clinvk serve, with an API key", () => {
       e2e.stub.reset();
       await client.close();
     } finally {
+      const exited = new Promise((resolve) => server.once("exit", resolve));
       server.kill("SIGTERM");
+      await exited;
     }
   });
 });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Value } from "typebox/value";
 import { describe, expect, it } from "vitest";
 import { Engine, type EngineOptions } from "../../src/engine/engine.js";
+import { ClinvkError } from "../../src/engine/errors.js";
 import { type RunEvent, RunEventSchema } from "../../src/engine/events.js";
 import { BackendRegistry } from "../../src/engine/registry.js";
 import type { RunRequest } from "../../src/engine/request.js";
@@ -185,6 +186,24 @@ describe("Engine.stream", () => {
     expect(events.every((event) => event.session_id === "0123456789abcdef0123456789abcdef")).toBe(true);
     expect(result.session_id).toBe("0123456789abcdef0123456789abcdef");
     expect(seen).toEqual(["stub reply: hello"]);
+  });
+
+  it("a turn its session could not record is an error with the answer kept, not a success", async () => {
+    const engine = engineWith(replay("gemini", "stream-json"), {
+      hooks: {
+        beforeRun: async () => ({ sessionId: "0123456789abcdef0123456789abcdef" }),
+        afterRun: async () => {
+          throw new ClinvkError(
+            "session_error",
+            "cannot write the session store: no space left on the device (ENOSPC)",
+          );
+        },
+      },
+    });
+    const { events, result } = await collect(engine, { backend: "gemini", prompt: "hi" });
+    expect(result).toMatchObject({ status: "error", text: "stub reply: hello", error: { code: "session_error" } });
+    expect(result.error?.message).toContain("could not record it: cannot write the session store");
+    expect(events.filter((event) => event.type === "error")).toHaveLength(1);
   });
 
   it("a dry run builds the command and runs nothing", async () => {

@@ -95,8 +95,9 @@ describe.skipIf(!installed)("faults of the real CLIs against the provider stub",
     await stub?.close();
   });
 
-  /** The sandbox's processes, but the server itself. */
-  const runProcesses = () => sandboxProcesses(sb).filter((p) => p.pid !== serve.pid);
+  /** The sandbox's processes, but the server itself and its supervisor. */
+  const runProcesses = () =>
+    sandboxProcesses(sb).filter((p) => p.pid !== serve.pid && !p.cmdline.includes("__supervise-runs"));
 
   async function waitNoRunProcesses(timeoutMs: number) {
     const deadline = Date.now() + timeoutMs;

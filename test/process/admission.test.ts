@@ -150,7 +150,7 @@ describe("AdmissionGate", () => {
     const second = gate.acquire("claude", { onQueued: (p) => positions.push(p) });
     await vi.advanceTimersByTimeAsync(500);
     const error = await firstError;
-    expect(error.code).toBe("timeout");
+    expect(error.code).toBe("queue_full");
     expect(error.message).toContain("waiting for a slot");
     expect(positions).toEqual([2, 1]);
     expect(gate.stats().queued).toBe(1);

@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { Config } from "../../src/config/schema.js";
-import { anthropicSurface } from "../../src/server/routes/anthropic.js";
 import { claudeFailure, claudeStreaming, post, promptOf, recorder, resumeOf } from "./compat-helpers.js";
 import { sse, testServer } from "./test-server.js";
 
 const server = (change: (config: Config) => void = () => {}, env: Record<string, string> = {}, delayMs = 0) =>
-  testServer(change, { surfaces: [anthropicSurface({ pingMs: 60 })], env, delayMs });
+  testServer(change, { anthropic: { pingMs: 60 }, env, delayMs });
 
 const messages = (payload: object, headers: Record<string, string> = {}) =>
   post("/anthropic/v1/messages", { max_tokens: 1024, ...payload }, { "anthropic-version": "2023-06-01", ...headers });

@@ -5,7 +5,6 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { afterEach, describe, expect, it } from "vitest";
-import { anthropicSurface } from "../../src/server/routes/anthropic.js";
 import { claudeFailure, claudeStreaming, promptOf, recorder, resumeOf } from "./compat-helpers.js";
 import { testServer } from "./test-server.js";
 
@@ -20,7 +19,7 @@ async function client(env: Record<string, string> = {}, delayMs = 0) {
     (c) => {
       c.server.api_keys = [KEY];
     },
-    { surfaces: [anthropicSurface({ pingMs: 50 })], env, delayMs },
+    { anthropic: { pingMs: 50 }, env, delayMs },
   );
   const address = await server.app.listen({ host: "127.0.0.1", port: 0 });
   closers.push(() => server.app.close());

@@ -5,7 +5,7 @@ import { checkMessagesParams, message, messagesConversation } from "../../src/se
 import { messagesStream } from "../../src/server/anthropic/messages-stream.js";
 import { anthropicModelById, anthropicModelList } from "../../src/server/anthropic/models.js";
 import type { CountTokensBody } from "../../src/server/anthropic/schemas.js";
-import type { SseSink } from "../../src/server/compat/drive.js";
+import type { StreamSink } from "../../src/server/http/serve-run.js";
 
 const body = (fields: Record<string, unknown>) => ({ model: "claude", messages: [], ...fields }) as CountTokensBody;
 
@@ -20,11 +20,8 @@ const thrown = (fn: () => unknown) => {
 
 function recorder() {
   const frames: { event?: string; data: Record<string, unknown> }[] = [];
-  const sink: SseSink = {
+  const sink: StreamSink = {
     send: (data, event) => frames.push({ event, data: data as Record<string, unknown> }),
-    done: () => {
-      throw new Error("Anthropic streams have no [DONE]");
-    },
   };
   return { sink, frames };
 }
@@ -155,6 +152,7 @@ describe("messages stream", () => {
   it("message_start, ping, one text block, message_delta with the final usage, message_stop", () => {
     const { sink, frames } = recorder();
     const stream = messagesStream(sink, { id: "msg_1", model: "sonnet" }, { promptTokens: 40 });
+    expect(stream.trailer).toBeUndefined(); // Anthropic streams end with message_stop, no [DONE]
     stream.open();
     stream.ping();
     stream.text("Hi");

@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ndjson, sse, testServer } from "./test-server.js";
 
@@ -67,6 +70,10 @@ describe("POST /api/v1/prompt", () => {
     [{ prompt: "x", workdir: "relative/dir" }, 400, "absolute"],
     [{ prompt: "x", workdir: "/etc" }, 400, "not allowed (under /etc)"],
     [{ prompt: "x", workdir: "/nonexistent/dir" }, 400, "does not exist"],
+    [{ prompt: "x", workdir: "/" }, 400, "holds everybody's files"],
+    [{ prompt: "x", workdir: "/usr" }, 400, "holds everybody's files"],
+    [{ prompt: "x", workdir: "/var" }, 400, "holds everybody's files"],
+    [{ prompt: "x", workdir: "/etc/.." }, 400, "holds everybody's files"],
     [{ prompt: "x", approval_mode: "none" }, 400, "not allowed from the network"],
     [{ prompt: "x", sandbox_mode: "full" }, 400, "not allowed from the network"],
     [{ prompt: "x", extra: ["--dangerously-skip-permissions"] }, 400, "not allowed"],
@@ -120,7 +127,9 @@ describe("POST /api/v1/prompt", () => {
     const { app } = await testServer((c) => {
       c.server.allowed_workdir_prefixes = ["/nonexistent-root"];
     });
-    const response = await app.inject(post("/api/v1/prompt", { prompt: "x", workdir: "/tmp" }));
+    const response = await app.inject(
+      post("/api/v1/prompt", { prompt: "x", workdir: mkdtempSync(join(tmpdir(), "clinvk-outside-")) }),
+    );
     expect(response.statusCode).toBe(400);
     expect(response.json().error.hint).toContain("/nonexistent-root");
   });
@@ -164,6 +173,104 @@ describe("POST /api/v1/prompt", () => {
     const response = await app.inject(post("/api/v1/prompt", { backend, prompt: "x", extra, dry_run: true }));
     expect(response.statusCode).toBe(400);
     expect(response.json().error.message).toMatch(/is not allowed/);
+  });
+});
+
+describe("tool grants from the network", () => {
+  it.each([
+    ["claude", { allowed_tools: ["Bash"] }],
+    ["claude", { extra: ["--allowedTools", "Bash"] }],
+    ["claude", { extra: ["--allowed-tools=Read Bash(rm:*)"] }],
+    ["claude", { extra: ["--tools", "Bash,Edit"] }],
+    ["claude", { extra: ["--agent", "reviewer"] }],
+    ["gemini", { allowed_tools: ["run_shell_command"] }],
+    ["gemini", { extra: ["--allowed-tools=run_shell_command"] }],
+  ])("%s %j is refused by default, on prompts and workflows", async (backend, fields) => {
+    const { app } = await testServer();
+    const response = await app.inject(post("/api/v1/prompt", { backend, prompt: "x", ...fields, dry_run: true }));
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.message).toMatch(/may not grant|not allowed from the network/);
+    const chain = await app.inject(
+      post("/api/v1/chain", { steps: [{ backend, prompt: "x", ...fields }], dry_run: true }),
+    );
+    expect(chain.statusCode).toBe(400);
+  });
+
+  it("server.grantable_tools lists the tools a request may grant; the rest stay refused", async () => {
+    const { app } = await testServer((c) => {
+      c.server.grantable_tools = ["Read", "Bash(git log:*)"];
+    });
+    const granted = await app.inject(
+      post("/api/v1/prompt", { prompt: "x", extra: ["--allowedTools", "Read,Bash(git log:*)"], dry_run: true }),
+    );
+    expect(granted.statusCode).toBe(200);
+    expect(granted.json().output).toContain("'Read,Bash(git log:*)'");
+    const refused = await app.inject(
+      post("/api/v1/prompt", { prompt: "x", allowed_tools: ["Read", "Bash"], dry_run: true }),
+    );
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.message).toBe("allowed_tools may not grant Bash from the network");
+    expect(refused.json().error.hint).toContain("Read, Bash(git log:*)");
+  });
+
+  it('"*" lets any tool be granted; trusted config (backends.claude.allowed_tools) is not the network\'s', async () => {
+    const { app } = await testServer((c) => {
+      c.backends.claude.allowed_tools = ["Bash"];
+    });
+    const configured = await app.inject(post("/api/v1/prompt", { prompt: "x", dry_run: true }));
+    expect(configured.statusCode).toBe(200);
+    expect(configured.json().output).toContain("Bash");
+    const { app: open } = await testServer((c) => {
+      c.server.grantable_tools = ["*"];
+    });
+    const any = await open.inject(post("/api/v1/prompt", { prompt: "x", allowed_tools: ["Bash"], dry_run: true }));
+    expect(any.statusCode).toBe(200);
+  });
+});
+
+describe("one turn of a session at a time", () => {
+  it("a second resume while the first runs is a 409; the next one after it goes through", async () => {
+    const { app, store } = await testServer(() => {}, { delayMs: 600 });
+    const session = await store.create({ backend: "claude", working_dir: process.cwd(), backend_session_id: "cli-1" });
+    const resume = () => app.inject(post(`/api/v1/sessions/${session.id}/resume`, { prompt: "go on" }));
+    const [a, b] = await Promise.all([resume(), resume()]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 409]);
+    const refused = a.statusCode === 409 ? a : b;
+    expect(refused.json().error.message).toContain("is running a turn already");
+    expect((await resume()).statusCode).toBe(200);
+    expect((await store.get(session.id)).running).toBeUndefined();
+  });
+});
+
+describe("the workdir policy on every path that runs a CLI", () => {
+  async function sessionOutside() {
+    const outside = mkdtempSync(join(tmpdir(), "clinvk-outside-"));
+    const allowed = mkdtempSync(join(tmpdir(), "clinvk-allowed-"));
+    const server = await testServer((c) => {
+      c.server.allowed_workdir_prefixes = [allowed];
+    });
+    const session = await server.store.create({ backend: "claude", working_dir: outside, backend_session_id: "cli-1" });
+    return { ...server, id: session.id, outside };
+  }
+
+  it("resuming a session made in a directory outside the policy is refused, by id or by session_id", async () => {
+    const { app, id, outside } = await sessionOutside();
+    const resume = await app.inject(post(`/api/v1/sessions/${id}/resume`, { prompt: "go on" }));
+    expect(resume.statusCode).toBe(400);
+    expect(resume.json().error.message).toBe(`workdir ${outside} is not allowed`);
+    const viaPrompt = await app.inject(post("/api/v1/prompt", { prompt: "go on", session_id: id }));
+    expect(viaPrompt.statusCode).toBe(400);
+    expect(viaPrompt.json().error.message).toContain("is not allowed");
+  });
+
+  it("the server's own directory is judged too when a request names none", async () => {
+    const { app } = await testServer((c) => {
+      c.server.allowed_workdir_prefixes = ["/nonexistent-root"];
+    });
+    const response = await app.inject(post("/api/v1/prompt", { prompt: "x", dry_run: true }));
+    expect(response.statusCode).toBe(400);
+    const compare = await app.inject(post("/api/v1/compare", { prompt: "x", backends: ["claude"], dry_run: true }));
+    expect(compare.statusCode).toBe(400);
   });
 });
 

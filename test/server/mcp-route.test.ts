@@ -122,7 +122,16 @@ describe("/mcp", () => {
     ["run", { prompt: "x", workdir: tmpdir() }, /is not allowed/],
     ["run", { prompt: "x", approval_mode: "none" }, /approval_mode none is not allowed from the network/],
     ["run", { prompt: "x", sandbox_mode: "full" }, /sandbox_mode full is not allowed from the network/],
-    ["parallel", { tasks: [{ prompt: "x", extra: ["--yolo"] }] }, /extra flag --yolo is not allowed/],
+    [
+      "parallel",
+      { tasks: [{ prompt: "x", backend: "gemini", extra: ["--yolo"] }] },
+      /extra flag --yolo is not allowed/,
+    ],
+    [
+      "chain",
+      { steps: [{ prompt: "x", backend: "claude", extra: ["--allowedTools", "Bash"] }] },
+      /may not grant Bash from the network/,
+    ],
     ["parallel", { tasks: [{ prompt: "x", workdir: "/root" }] }, /not allowed/],
     ["chain", { steps: [{ prompt: "x", approval_mode: "none" }] }, /not allowed from the network/],
     ["compare", { prompt: "x", backends: ["claude"], workdir: "/etc" }, /not allowed/],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type McpSession, McpSessions } from "../../src/server/mcp-sessions.js";
+import { type McpSession, McpSessions } from "../../src/server/mcp/sessions.js";
 
 function fakeSession(id: string, owner: string, lastUsed: number, running = 0) {
   const closed: string[] = [];

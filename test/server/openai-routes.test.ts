@@ -1,12 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { Config } from "../../src/config/schema.js";
-import { anthropicRoutes } from "../../src/server/routes/anthropic.js";
-import { openaiRoutes } from "../../src/server/routes/openai.js";
 import { claudeFailure, claudeStreaming, post, promptOf, recorder, replay, resumeOf } from "./compat-helpers.js";
 import { sse, testServer } from "./test-server.js";
 
 const server = (change: (config: Config) => void = () => {}, env: Record<string, string> = {}, delayMs = 0) =>
-  testServer(change, { surfaces: [openaiRoutes], env, delayMs });
+  testServer(change, { env, delayMs });
 
 const chat = (payload: object, headers: Record<string, string> = {}) =>
   post("/openai/v1/chat/completions", payload, headers);
@@ -368,6 +366,24 @@ describe("POST /openai/v1/chat/completions", () => {
     expect((await store.list()).total).toBe(1);
   });
 
+  it("a stream whose wait in the queue times out is a 429 with Retry-After, not a 200 with an error event", async () => {
+    const { app } = await server(
+      (c) => {
+        c.concurrency.max_running = 1;
+        c.concurrency.queue_timeout_secs = 1;
+      },
+      {},
+      2500,
+    );
+    const busy = app.inject(chat({ model: "claude", messages: [user("slow")] }));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const waited = await app.inject(chat({ model: "claude", stream: true, messages: [user("x")] }));
+    expect(waited.statusCode).toBe(429);
+    expect(waited.headers["retry-after"]).toBeTruthy();
+    expect(waited.headers["content-type"]).toContain("application/json");
+    expect((await busy).statusCode).toBe(200);
+  });
+
   it("two requests continuing one conversation at once never share its CLI session", async () => {
     const { app } = await server(() => {}, {}, 300);
     const first = await app.inject(chat({ model: "claude", messages: [user("one")] }));
@@ -394,7 +410,7 @@ describe("POST /openai/v1/chat/completions", () => {
 
 describe("OpenAPI", () => {
   it("documents both surfaces' routes", async () => {
-    const { app } = await testServer(() => {}, { surfaces: [openaiRoutes, anthropicRoutes] });
+    const { app } = await testServer();
     const paths = Object.keys((await app.inject({ method: "GET", url: "/openapi.json" })).json().paths);
     expect(paths).toEqual(
       expect.arrayContaining([

@@ -6,7 +6,6 @@
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Config } from "../../src/config/schema.js";
-import { openaiRoutes } from "../../src/server/routes/openai.js";
 import { claudeFailure, claudeStreaming, promptOf, recorder, resumeOf } from "./compat-helpers.js";
 import { testServer } from "./test-server.js";
 
@@ -22,7 +21,7 @@ async function client(env: Record<string, string> = {}, change: (config: Config)
       c.server.api_keys = [KEY];
       change(c);
     },
-    { surfaces: [openaiRoutes], env },
+    { env },
   );
   const address = await server.app.listen({ host: "127.0.0.1", port: 0 });
   closers.push(() => server.app.close());

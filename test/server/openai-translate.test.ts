@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RunResult } from "../../src/engine/request.js";
-import type { SseSink } from "../../src/server/compat/drive.js";
 import { CompatError } from "../../src/server/compat/errors.js";
+import type { StreamSink } from "../../src/server/http/serve-run.js";
 import { chatCompletion, chatConversation } from "../../src/server/openai/chat.js";
 import { chatStream } from "../../src/server/openai/chat-stream.js";
 import { renderOpenAIError } from "../../src/server/openai/errors.js";
@@ -22,9 +22,8 @@ const result = (usage = { input_tokens: 12, output_tokens: 4, cached_tokens: 8, 
 
 function recorder() {
   const frames: { event?: string; data: unknown }[] = [];
-  const sink: SseSink = {
+  const sink: StreamSink = {
     send: (data, event) => frames.push({ event, data }),
-    done: () => frames.push({ data: "[DONE]" }),
   };
   return { sink, frames };
 }
@@ -179,7 +178,7 @@ describe("chat stream", () => {
     stream.finish(result(), "Hello there");
     const chunks = frames.map((frame) => frame.data) as Record<string, unknown>[];
     expect(frames.every((frame) => frame.event === undefined)).toBe(true);
-    expect(chunks).toHaveLength(6);
+    expect(chunks).toHaveLength(5);
     expect(chunks[0]).toMatchObject({
       id: "chatcmpl-1",
       object: "chat.completion.chunk",
@@ -195,7 +194,7 @@ describe("chat stream", () => {
       choices: [],
       usage: { prompt_tokens: 12, completion_tokens: 4, total_tokens: 16 },
     });
-    expect(chunks[5]).toBe("[DONE]");
+    expect(stream.trailer).toBe("data: [DONE]\n\n");
   });
 
   it("without include_usage no chunk has a usage field; a failure is an error object", () => {

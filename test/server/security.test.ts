@@ -1,13 +1,14 @@
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { BreakerRegistry } from "../../src/engine/circuit-breaker.js";
 import { CLI, runCli } from "../cli/run-cli.js";
+import { FAKE_CLI_DIR } from "../helpers.js";
 import { testServer } from "./test-server.js";
 
 const prompt = (headers: Record<string, string> = {}, payload: object = { prompt: "hi", ephemeral: true }) => ({
@@ -41,6 +42,135 @@ describe("API keys", () => {
     live.set({ ...live.current, server: { ...live.current.server, api_keys: ["new"] } });
     expect((await app.inject(prompt({ "x-api-key": "old" }))).statusCode).toBe(401);
     expect((await app.inject(prompt({ "x-api-key": "new" }))).statusCode).toBe(200);
+  });
+});
+
+describe("a reload keeps the rules of startup", () => {
+  it("saving api_keys: [] on a network address keeps the previous keys, and says so in the log", async () => {
+    const lines: string[] = [];
+    const logger = {
+      level: "error",
+      stream: new Writable({
+        write: (chunk, _encoding, done) => {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    };
+    const { app, live } = await testServer(
+      (c) => {
+        c.server.host = "0.0.0.0";
+        c.server.api_keys = ["k"];
+      },
+      { logger },
+    );
+    live.set({ ...live.current, server: { ...live.current.server, api_keys: [] } });
+    expect((await app.inject(prompt())).statusCode).toBe(401);
+    expect((await app.inject(prompt({ "x-api-key": "k" }))).statusCode).toBe(200);
+    expect(lines.join("")).toContain("refusing to listen on 0.0.0.0 without API keys");
+    expect(lines.join("")).toContain("keeping the previous API keys");
+  });
+
+  it("a loopback server may drop its keys on reload, as it may start without them", async () => {
+    const { app, live } = await testServer((c) => {
+      c.server.api_keys = ["k"];
+    });
+    live.set({ ...live.current, server: { ...live.current.server, api_keys: [] } });
+    expect((await app.inject(prompt())).statusCode).toBe(200);
+  });
+});
+
+describe("the Host check (DNS rebinding)", () => {
+  it("a page on a rebound name gets a 403, even with a matching Origin; loopback names pass", async () => {
+    const { app } = await testServer();
+    const rebound = await app.inject(prompt({ host: "evil.example", origin: "http://evil.example" }));
+    expect(rebound.statusCode).toBe(403);
+    expect(rebound.json().error).toMatchObject({
+      code: "host_not_allowed",
+      message: 'host "evil.example" is not allowed',
+    });
+    for (const host of ["localhost:8080", "127.0.0.1:8080", "[::1]:8080", "app.localhost"]) {
+      expect((await app.inject(prompt({ host }))).statusCode, host).toBe(200);
+    }
+    expect((await app.inject({ method: "GET", url: "/health", headers: { host: "evil.example" } })).statusCode).toBe(
+      403,
+    );
+  });
+
+  it("the compatible surfaces answer it in their own error shape", async () => {
+    const { app } = await testServer();
+    const openai = await app.inject({ method: "GET", url: "/openai/v1/models", headers: { host: "evil.example" } });
+    expect(openai.statusCode).toBe(403);
+    expect(openai.json().error.message).toBe('host "evil.example" is not allowed');
+    const anthropic = await app.inject({
+      method: "GET",
+      url: "/anthropic/v1/models",
+      headers: { host: "evil.example" },
+    });
+    expect(anthropic.statusCode).toBe(403);
+    expect(anthropic.json()).toMatchObject({ type: "error", error: { type: "permission_error" } });
+  });
+
+  it("server.allowed_hosts names the host names; a server on every address answers any unless it is set", async () => {
+    const { app } = await testServer((c) => {
+      c.server.allowed_hosts = ["clinvk.internal", ".corp.example"];
+    });
+    expect((await app.inject(prompt({ host: "clinvk.internal:8080" }))).statusCode).toBe(200);
+    expect((await app.inject(prompt({ host: "build.corp.example" }))).statusCode).toBe(200);
+    expect((await app.inject(prompt({ host: "localhost" }))).statusCode).toBe(403);
+    const { app: everywhere } = await testServer((c) => {
+      c.server.host = "0.0.0.0";
+      c.server.api_keys = ["k"];
+    });
+    expect((await everywhere.inject(prompt({ host: "10.1.2.3:8080", "x-api-key": "k" }))).statusCode).toBe(200);
+  });
+});
+
+describe("the environment of the CLIs the server runs", () => {
+  it("is built from an allowlist: the CLI's own provider variables and server.child_env, never clinvoker's keys", async () => {
+    const record = join(mkdtempSync(join(tmpdir(), "clinvk-env-")), "record.jsonl");
+    const { app } = await testServer(
+      (c) => {
+        c.server.child_env.push("TEAM_SETTING");
+      },
+      {
+        env: {
+          FAKE_CLI_RECORD: record,
+          CLINVK_API_KEYS: "server-secret",
+          CLINVK_SERVER_API_KEYS: "server-secret",
+          DATABASE_PASSWORD: "db-secret",
+          TEAM_SETTING: "1",
+          ANTHROPIC_API_KEY: "sk-ant",
+          OPENAI_API_KEY: "sk-openai",
+        },
+      },
+    );
+    expect((await app.inject(prompt({}, { prompt: "hi", ephemeral: true }))).statusCode).toBe(200);
+    const seen = JSON.parse(readFileSync(record, "utf8").trim()).env as string[];
+    expect(seen).toEqual(
+      expect.arrayContaining(["PATH", "HOME", "ANTHROPIC_API_KEY", "TEAM_SETTING", "FAKE_CLI_MODE"]),
+    );
+    for (const name of ["CLINVK_API_KEYS", "CLINVK_SERVER_API_KEYS", "DATABASE_PASSWORD", "OPENAI_API_KEY"]) {
+      expect(seen).not.toContain(name);
+    }
+  });
+
+  it("the local CLI passes the user's environment on, minus clinvoker's keys", async () => {
+    const record = join(mkdtempSync(join(tmpdir(), "clinvk-env-")), "record.jsonl");
+    const run = await runCli(["-b", "codex", "--ephemeral", "hi"], {
+      env: {
+        ...process.env,
+        PATH: `${FAKE_CLI_DIR}:${process.env.PATH}`,
+        FAKE_CLI_MODE: "echo",
+        FAKE_CLI_RECORD: record,
+        CLINVK_API_KEYS: "k",
+        MY_TOOLCHAIN: "x",
+      },
+    });
+    expect(run.code).toBe(0);
+    const seen = JSON.parse(readFileSync(record, "utf8").trim()).env as string[];
+    expect(seen).toContain("MY_TOOLCHAIN");
+    expect(seen).not.toContain("CLINVK_API_KEYS");
   });
 });
 
@@ -243,11 +373,146 @@ describe("client disconnect", () => {
   });
 });
 
+describe("a client that leaves while its run waits for a slot", () => {
+  it("on the OpenAI surface (which holds its answer until admitted), the run never starts", async () => {
+    const record = join(mkdtempSync(join(tmpdir(), "clinvk-queued-")), "record.jsonl");
+    const { app } = await testServer(
+      (c) => {
+        c.concurrency.max_running = 1;
+      },
+      { delayMs: 1500, env: { FAKE_CLI_RECORD: record } },
+    );
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const busy = app.inject(prompt({}, { prompt: "busy", ephemeral: true }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const req = httpRequest({
+      host: "127.0.0.1",
+      port,
+      method: "POST",
+      path: "/openai/v1/chat/completions",
+      headers: { "content-type": "application/json" },
+    });
+    req.on("error", () => {});
+    req.end(JSON.stringify({ model: "claude", stream: true, messages: [{ role: "user", content: "queued one" }] }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    req.destroy(); // gone while queued
+    await busy;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const prompts = readFileSync(record, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line).args.at(-1));
+    expect(prompts).toEqual(["busy"]);
+    expect(app.clinvk.active.size).toBe(0);
+    await app.close();
+  });
+});
+
+describe("backpressure on streams", () => {
+  it("a client that does not read pauses its CLI, and is dropped after server.write_timeout_secs", async () => {
+    const progress = join(mkdtempSync(join(tmpdir(), "clinvk-flood-")), "written");
+    const { app } = await testServer(
+      (c) => {
+        c.server.write_timeout_secs = 3;
+      },
+      { env: { FAKE_CLI_MODE: "text-flood", FAKE_CLI_PROGRESS: progress } },
+    );
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const written = () => Number(readFileSync(progress, "utf8") || 0);
+    const socket = await new Promise<import("node:net").Socket>((resolve) => {
+      const req = httpRequest(
+        {
+          host: "127.0.0.1",
+          port,
+          method: "POST",
+          path: "/api/v1/prompt",
+          headers: { "content-type": "application/json" },
+        },
+        (res) => {
+          res.pause(); // a client that never reads
+          resolve(res.socket);
+        },
+      );
+      req.on("error", () => {});
+      req.end(JSON.stringify({ prompt: "flood", output_format: "stream-json", ephemeral: true }));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const stalled = written();
+    expect(stalled).toBeGreaterThan(0);
+    expect(stalled).toBeLessThan(40 * 1024 * 1024); // of 100 MiB: the CLI waits for the client
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(written() - stalled).toBeLessThan(2 * 1024 * 1024);
+    const deadline = Date.now() + 8000;
+    while (app.clinvk.active.size > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(app.clinvk.active.size).toBe(0); // dropped, and its run cancelled
+    expect(written()).toBeLessThan(100 * 1024 * 1024);
+    socket.destroy();
+    await app.close();
+  });
+});
+
+describe("the documented timeouts", () => {
+  it("read_timeout_secs cuts a request whose body does not arrive (408)", async () => {
+    const { app } = await testServer((c) => {
+      c.server.read_timeout_secs = 1;
+    });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve) => {
+      let text = "";
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.write(
+          "POST /api/v1/prompt HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+        );
+      });
+      socket.on("data", (chunk) => {
+        text += chunk;
+      });
+      socket.on("close", () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1.1 408/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await app.close();
+  });
+
+  it("request_timeout_secs caps every run a request starts", async () => {
+    const { app } = await testServer(
+      (c) => {
+        c.server.request_timeout_secs = 1;
+      },
+      { delayMs: 20_000 },
+    );
+    const started = Date.now();
+    const response = await app.inject(prompt({}, { prompt: "slow", ephemeral: true, timeout_secs: 60 }));
+    expect(response.json()).toMatchObject({ status: "error", error_code: "timeout" });
+    expect(Date.now() - started).toBeLessThan(8000);
+  });
+});
+
 describe("clinvk serve", () => {
   it("refuses a network address without API keys", async () => {
     const run = await runCli(["serve", "--host", "0.0.0.0", "--port", "0"]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain("refusing to listen on 0.0.0.0 without API keys");
+  });
+
+  it("exits at once, non-zero and saying why, when it cannot listen (EADDRINUSE)", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const started = Date.now();
+      const run = await runCli(["serve", "--port", String(port)]);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the address is in use (EADDRINUSE)`);
+    } finally {
+      taken.close();
+    }
   });
 
   it("a saved config applies without a restart (a changed rate limit); a broken save changes nothing", async () => {

@@ -8,7 +8,8 @@ import type { Config } from "../../src/config/schema.js";
 import type { BreakerRegistry } from "../../src/engine/circuit-breaker.js";
 import { Engine } from "../../src/engine/engine.js";
 import { engineOptionsFromConfig } from "../../src/engine/from-config.js";
-import { buildServer, type RouteFile } from "../../src/server/build-server.js";
+import type { AnthropicSurfaceOptions } from "../../src/server/anthropic/routes.js";
+import { buildServer } from "../../src/server/build-server.js";
 import { FileSessionStore } from "../../src/sessions/file-store.js";
 import { FAKE_CLI_DIR } from "../helpers.js";
 
@@ -20,13 +21,14 @@ export async function testServer(
   options: {
     delayMs?: number;
     env?: Record<string, string>;
-    surfaces?: RouteFile[];
+    anthropic?: AnthropicSurfaceOptions;
     breakers?: BreakerRegistry;
     logger?: FastifyServerOptions["logger"];
   } = {},
 ): Promise<{ app: FastifyInstance; live: LiveConfig; store: FileSessionStore; home: string }> {
   const config = defaults() as unknown as Config;
   for (const name of ["claude", "codex", "gemini"] as const) config.backends[name].binary = join(FAKE_CLI_DIR, name);
+  config.server.child_env = ["FAKE_CLI_*"]; // the fake CLI's switches pass the server's env allowlist
   change(config);
   const live = new LiveConfig(config);
   const home = mkdtempSync(join(tmpdir(), "clinvk-server-"));
@@ -37,7 +39,7 @@ export async function testServer(
     killGraceMs: 300,
     breakers: options.breakers,
   });
-  const app = await buildServer({ engine, store, config: live, surfaces: options.surfaces, logger: options.logger });
+  const app = await buildServer({ engine, store, config: live, anthropic: options.anthropic, logger: options.logger });
   return { app, live, store, home };
 }
 

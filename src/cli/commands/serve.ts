@@ -1,7 +1,8 @@
 /** `clinvk serve`: the HTTP server, secure by default, following config changes as it runs. */
-import { isIP } from "node:net";
+import { join } from "node:path";
 import { LiveConfig } from "../../config/live.js";
 import { loadConfig } from "../../config/load.js";
+import { clinvkHome } from "../../config/paths.js";
 import type { Config } from "../../config/schema.js";
 import { watchConfig } from "../../config/watch.js";
 import { BreakerRegistry } from "../../engine/circuit-breaker.js";
@@ -9,7 +10,11 @@ import { Engine } from "../../engine/engine.js";
 import { ClinvkError } from "../../engine/errors.js";
 import { ExitCode } from "../../engine/exit-codes.js";
 import { admissionLimitsFromConfig, engineOptionsFromConfig } from "../../engine/from-config.js";
-import { loadApiKeys } from "../../server/api-keys.js";
+import { settleInterrupted } from "../../engine/session-hooks.js";
+import { useRunRegistry } from "../../process/process-group.js";
+import { RunRegistry } from "../../process/run-registry.js";
+import { startSupervisor } from "../../process/supervisor.js";
+import { isLoopback, keysForAddress } from "../../server/plugins/api-keys.js";
 import { retentionCutoff } from "../../sessions/age.js";
 import { openStore } from "../context.js";
 import { parseCount } from "../options.js";
@@ -22,10 +27,20 @@ export interface ServeFlags {
   config?: string;
 }
 
-function isLoopback(host: string): boolean {
-  if (host === "localhost") return true;
-  if (isIP(host) === 4) return host.startsWith("127.");
-  return host === "::1";
+const LISTEN_ERRORS: Record<string, [string, string]> = {
+  EADDRINUSE: ["the address is in use", "stop the other server, or choose another port with --port (or server.port)"],
+  EACCES: ["permission denied", "ports below 1024 need privileges: choose a port of 1024 or more"],
+  EADDRNOTAVAIL: ["no such address on this machine", "give an address of this machine with --host (or server.host)"],
+};
+
+function listenError(error: unknown, host: string, port: number): ClinvkError {
+  const code = (error as NodeJS.ErrnoException).code ?? "";
+  const [what, hint] = LISTEN_ERRORS[code] ?? [(error as Error).message, undefined];
+  return new ClinvkError(
+    "invalid_config",
+    `cannot listen on ${host}:${port}: ${what}${code ? ` (${code})` : ""}`,
+    hint,
+  );
 }
 
 export async function runServeCommand(flags: ServeFlags): Promise<number> {
@@ -38,15 +53,19 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   const loaded = loadConfig({ configFile: flags.config });
   const live = new LiveConfig(withFlags(loaded.config));
   const { host } = live.current.server;
-  if (!isLoopback(host) && loadApiKeys(live.current).length === 0 && !flags.insecureNoAuth) {
-    throw new ClinvkError(
-      "invalid_config",
-      `refusing to listen on ${host} without API keys: anyone who can reach it could run coding agents on this machine`,
-      "set server.api_keys (or CLINVK_API_KEYS), or pass --insecure-no-auth if the network is trusted",
-    );
-  }
+  keysForAddress(live.current, flags.insecureNoAuth === true); // refused before anything starts
 
   const store = openStore();
+  // CLIs left by a server that died without its exit hook are killed, and their sessions settled.
+  const registry = new RunRegistry(join(clinvkHome(), "runs"));
+  const orphans = registry.reapOrphans();
+  const interrupted = await settleInterrupted(
+    store,
+    orphans.flatMap((run) => (run.tag ? [run.tag] : [])),
+    "interrupted: the clinvk serve that ran it stopped",
+  );
+  useRunRegistry(registry);
+  startSupervisor(registry);
   const options = engineOptionsFromConfig(live.current, store);
   const { gate } = options; // kept, so that a saved config's new caps reach it
   const engine = new Engine({ ...options, breakers: new BreakerRegistry() });
@@ -58,12 +77,15 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     engine,
     store,
     config: live,
+    insecureNoAuth: flags.insecureNoAuth === true,
     logger: { level: flags.logLevel ?? "info" },
-    surfaces: await Promise.all([
-      import("../../server/routes/openai.js").then((m) => m.openaiRoutes),
-      import("../../server/routes/anthropic.js").then((m) => m.anthropicRoutes),
-    ]),
   });
+  if (orphans.length > 0) {
+    app.log.warn(
+      { runs: orphans.length, sessions: interrupted },
+      "killed the CLIs left by a clinvk serve that died; their sessions are marked interrupted",
+    );
+  }
   const watcher = watchConfig(loaded, {
     configFile: flags.config,
     onChange: (next) => {
@@ -74,7 +96,15 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     onError: (error) => app.log.error({ err: error }, "configuration not reloaded; the last good one stays"),
   });
 
-  const address = await app.listen({ host, port: live.current.server.port });
+  let address: string;
+  try {
+    address = await app.listen({ host, port: live.current.server.port });
+  } catch (error) {
+    // Nothing may keep a server that cannot serve alive: a supervisor must see it fail.
+    watcher.close();
+    await app.close().catch(() => undefined);
+    throw listenError(error, host, live.current.server.port);
+  }
   process.stderr.write(
     `clinvk ${app.clinvk.version} serving on ${address}\n  native API  ${address}/api/v1\n  OpenAI      ${address}/openai/v1\n  Anthropic   ${address}/anthropic/v1\n  MCP         ${address}/mcp\n  docs        ${address}/docs  (${address}/openapi.json)\n  health      ${address}/health\n`,
   );

@@ -1,4 +1,4 @@
-/** `clinvk sessions list|show|delete|clean|tag|fork`. */
+/** `clinvk sessions list|show|delete|clean|tag|fork|repair`. */
 import { resolve } from "node:path";
 import { isBackendName } from "../../engine/events.js";
 import { ExitCode } from "../../engine/exit-codes.js";
@@ -182,5 +182,17 @@ export async function runSessionsFork(id: string, flags: Common): Promise<number
     write(
       `Forked ${parent.id.slice(0, 8)} as ${fork.id} (resume it with: clinvk resume ${fork.id.slice(0, 8)} "...")\n`,
     );
+  return ExitCode.ok;
+}
+
+export async function runSessionsRepair(flags: Common): Promise<number> {
+  const { store } = cliContext(flags.config);
+  const sessions = await store.repair();
+  const problems = store.problems();
+  if (flags.json) write(`${JSON.stringify({ sessions, problems }, null, 2)}\n`);
+  else {
+    for (const problem of problems) process.stderr.write(`clinvk: ${problem}\n`);
+    write(`Index rebuilt from ${sessions} session file${sessions === 1 ? "" : "s"}.\n`);
+  }
   return ExitCode.ok;
 }

@@ -4,16 +4,17 @@
  * stop_reason and the final usage, message_stop; pings while the CLI thinks or runs tools; an
  * `error` event if the run fails once the stream has begun.
  */
-import type { SseSink, SurfaceStream } from "../compat/drive.js";
+import type { SurfaceStream } from "../compat/drive.js";
 import { tokenCounts } from "../compat/tokens.js";
+import type { StreamSink } from "../http/serve-run.js";
 import { anthropicErrorBody } from "./errors.js";
 import { type MessageMeta, messageUsage } from "./messages.js";
 
 export function messagesStream(
-  sink: SseSink,
+  sink: StreamSink,
   meta: MessageMeta,
   options: { promptTokens: number },
-): Required<SurfaceStream> {
+): SurfaceStream & Required<Pick<SurfaceStream, "ping">> {
   const emit = (type: string, fields: Record<string, unknown> = {}) => sink.send({ type, ...fields }, type);
   let open = false;
   const startBlock = () => {

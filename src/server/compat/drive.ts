@@ -1,27 +1,20 @@
 /**
- * Runs a planned turn for an HTTP client of the OpenAI or Anthropic surface: to the end (the route
- * then answers with one JSON body, or with the run's failure as an HTTP error), or streamed as
- * Server-Sent Events through the surface's own writer. The session records the answer before the
- * client sees the end of it, so that a client's next request already finds the conversation.
+ * A planned turn of the OpenAI or Anthropic surface as an event source for the server's one runner
+ * (http/serve-run.ts): to the end (the route then answers with one JSON body, or with the run's
+ * failure as an HTTP error), or streamed as Server-Sent Events through the surface's own writer.
+ * The session records the answer before the client sees the end of it, so that a client's next
+ * request already finds the conversation; a turn that fails, or is cut short, gives it back.
  */
-import type { FastifyReply } from "fastify";
+import type { FastifyBaseLogger, FastifyReply } from "fastify";
 import { ClinvkError } from "../../engine/errors.js";
 import type { RunEvent } from "../../engine/events.js";
 import type { RunResult } from "../../engine/request.js";
 import type { ServerContext } from "../context.js";
-import { onDisconnect } from "../run-route.js";
-import { openStream } from "../streaming.js";
-import { type Failure, failureOf, failureOfInfo } from "./errors.js";
+import { type ServeOptions, type StreamFormat, type StreamSink, serveResult, serveStream } from "../http/serve-run.js";
+import { type Failure, failureOf } from "./errors.js";
 import { type PlannedTurn, SESSION_HEADER } from "./turn.js";
 
-/** What a surface writes on an open SSE response. */
-export interface SseSink {
-  send(data: unknown, event?: string): void;
-  /** The literal `data: [DONE]` line that ends an OpenAI stream. */
-  done(): void;
-}
-
-/** A surface's translation of one streamed run into its own events. */
+/** A surface's translation of one streamed turn into its own events. */
 export interface SurfaceStream {
   /** The response has begun: its opening events. */
   open(): void;
@@ -34,6 +27,8 @@ export interface SurfaceStream {
   finish(result: RunResult, text: string): void;
   /** The run failed after the response had begun. */
   fail(failure: Failure): void;
+  /** Written after finish (OpenAI's `data: [DONE]`). */
+  readonly trailer?: string;
 }
 
 export interface TurnOutcome {
@@ -41,6 +36,9 @@ export interface TurnOutcome {
   /** The answer as the client receives it. */
   text: string;
 }
+
+/** Waiting for a slot; the CLI started (the response may begin); a piece of the answer. */
+type TurnEvent = { type: "queued" } | { type: "started" } | { type: "text"; delta: string };
 
 /** Joins the text of a run; separate assistant messages (between tool calls) get a blank line. */
 export class AnswerText {
@@ -62,124 +60,104 @@ export class AnswerText {
   }
 }
 
-function track(context: ServerContext) {
-  const controller = new AbortController();
-  context.active.add(controller);
-  const cancel = () => {
-    if (context.config.current.server.on_disconnect !== "detach") controller.abort();
-  };
-  return { controller, cancel, done: () => context.active.delete(controller) };
-}
-
-/** Names the session once the run is admitted (a refused one leaves no session to name). */
-function nameSession(reply: FastifyReply, plan: PlannedTurn): void {
-  if (plan.sessionId) reply.header(SESSION_HEADER, plan.sessionId);
-}
-
-/** Runs to the end. A failed run throws its error, for the surface's error handler to answer. */
-export async function runTurn(context: ServerContext, reply: FastifyReply, plan: PlannedTurn): Promise<TurnOutcome> {
-  const { controller, cancel, done } = track(context);
-  const stop = onDisconnect(reply, cancel);
-  try {
-    const events = context.engine.stream(plan.run, { signal: controller.signal });
-    const answer = new AnswerText();
-    let step = await events.next();
-    nameSession(reply, plan);
-    while (!step.done) {
-      if (step.value.type === "text") answer.add(step.value);
-      step = await events.next();
-    }
-    const result = step.value;
-    if (result.error) throw new ClinvkError(result.error.code, result.error.message, result.error.hint);
-    // The final answer; the streamed text when the CLI gives none apart.
-    const text = result.text || answer.value;
-    await plan.complete(text);
-    return { result, text };
-  } catch (error) {
-    await plan.abandon();
-    throw error;
-  } finally {
-    stop();
-    done();
-  }
-}
-
-/** Streams the run as SSE. Refusals before the first event (a full queue...) are still HTTP errors. */
-export async function streamTurn(
-  context: ServerContext,
-  reply: FastifyReply,
-  plan: PlannedTurn,
-  surface: (sink: SseSink) => SurfaceStream,
-  pingMs?: number,
-): Promise<FastifyReply> {
-  const { controller, cancel, done } = track(context);
-  let settled = false;
-  const settle = async (ok: boolean, text: string) => {
-    if (settled) return;
-    settled = true;
-    if (ok) await plan.complete(text);
-    else await plan.abandon();
-  };
-  try {
-    const events = context.engine.stream(plan.run, { signal: controller.signal });
-    let step = await events.next().catch(async (error: unknown) => {
-      await settle(false, "");
-      throw error;
-    });
-    nameSession(reply, plan);
-    const out = openStream(reply, "sse");
-    out.onGone(cancel);
-    let lastWrite = Date.now();
-    const sink: SseSink = {
-      send(data, event) {
-        lastWrite = Date.now();
-        out.send(data, event);
-      },
-      done() {
-        if (!out.gone) reply.raw.write("data: [DONE]\n\n");
-      },
-    };
-    const writer = surface(sink);
-    writer.open();
-    const ping = writer.ping?.bind(writer);
-    const pinger =
-      ping && pingMs
-        ? setInterval(
-            () => {
-              if (Date.now() - lastWrite >= pingMs) ping();
-            },
-            Math.max(10, Math.floor(pingMs / 2)),
-          )
-        : undefined;
-    const answer = new AnswerText();
+/**
+ * The turn's run as text deltas; its value is the outcome, recorded in the session first. The answer
+ * is what the client receives: a stream's client has the deltas (separators included), another
+ * the CLI's final answer (the deltas when it gives none apart).
+ */
+function turnEvents(context: ServerContext, plan: PlannedTurn, streamed: boolean) {
+  return async function* (signal: AbortSignal): AsyncGenerator<TurnEvent, TurnOutcome, undefined> {
+    let recorded = false;
     try {
+      const events = context.engine.stream(plan.run, { signal });
+      const answer = new AnswerText();
+      let step = await events.next();
       while (!step.done) {
-        if (step.value.type === "text") writer.text(answer.add(step.value));
+        if (step.value.type === "queued") yield { type: "queued" };
+        else if (step.value.type === "start") yield { type: "started" };
+        else if (step.value.type === "text") yield { type: "text", delta: answer.add(step.value) };
         step = await events.next();
       }
       const result = step.value;
-      if (result.error) {
-        await settle(false, "");
-        writer.fail(failureOfInfo(result.error));
-      } else {
-        // A CLI that gives its answer only at the end (no deltas) still streams it.
-        if (!answer.value && result.text) writer.text(result.text);
-        const text = answer.value || result.text;
-        await settle(true, text);
-        writer.finish(result, text);
-      }
-    } catch (error) {
-      // Headers are gone: the failure travels as the stream's last event.
-      await settle(false, "");
-      const { failure, unexpected } = failureOf(error);
-      if (unexpected) reply.log.error({ err: error }, "stream failed");
-      writer.fail(failure);
+      if (result.error) throw new ClinvkError(result.error.code, result.error.message, result.error.hint);
+      const text = streamed ? answer.value || result.text : result.text || answer.value;
+      await plan.complete(text);
+      recorded = true;
+      return { result, text };
     } finally {
-      clearInterval(pinger);
-      out.end();
+      if (!recorded) await plan.abandon();
     }
-    return reply;
-  } finally {
-    done();
-  }
+  };
+}
+
+/**
+ * These clients (SDKs) cannot read a queue position, but they retry a 429: the response waits for a
+ * slot before it begins, so that a queue that times out is a 429 with Retry-After. Once admitted,
+ * the session is named (a refused turn leaves no session to name).
+ */
+function turnOptions(reply: FastifyReply, plan: PlannedTurn): ServeOptions<TurnEvent> {
+  return {
+    holdWhile: (event) => event.type === "queued",
+    onAdmitted: () => {
+      if (plan.sessionId) reply.header(SESSION_HEADER, plan.sessionId);
+    },
+  };
+}
+
+/** Runs to the end. A failed run throws its error, for the surface's error handler to answer. */
+export function runTurn(context: ServerContext, reply: FastifyReply, plan: PlannedTurn): Promise<TurnOutcome> {
+  return serveResult(context, reply, turnEvents(context, plan, false), turnOptions(reply, plan));
+}
+
+/** The surface's writer as a stream format: text as it comes, a failure in the surface's shape. */
+function surfaceFormat(
+  surface: (sink: StreamSink) => SurfaceStream,
+  log: FastifyBaseLogger,
+  pingMs: number | undefined,
+): StreamFormat<TurnEvent, TurnOutcome> {
+  return {
+    kind: "sse",
+    pingMs,
+    writer(sink) {
+      const writer = surface(sink);
+      let streamed = false;
+      return {
+        open: () => writer.open(),
+        event(event) {
+          if (event.type !== "text") return;
+          streamed ||= event.delta !== "";
+          writer.text(event.delta);
+        },
+        finish({ result, text }) {
+          // A CLI that gives its answer only at the end (no deltas) still streams it.
+          if (!streamed && text) writer.text(text);
+          writer.finish(result, text);
+        },
+        fail(error) {
+          const { failure, unexpected } = failureOf(error);
+          if (unexpected) log.error({ err: error }, "stream failed");
+          writer.fail(failure);
+        },
+        ping: writer.ping && (() => writer.ping?.()),
+        trailer: writer.trailer,
+      };
+    },
+  };
+}
+
+/** Streams the turn as SSE. Refusals before the first event (a full queue...) are still HTTP errors. */
+export function streamTurn(
+  context: ServerContext,
+  reply: FastifyReply,
+  plan: PlannedTurn,
+  surface: (sink: StreamSink) => SurfaceStream,
+  pingMs?: number,
+): Promise<FastifyReply> {
+  return serveStream(
+    context,
+    reply,
+    turnEvents(context, plan, true),
+    surfaceFormat(surface, reply.log, pingMs),
+    turnOptions(reply, plan),
+  );
 }

@@ -5,7 +5,7 @@
  */
 import type { FastifyError } from "fastify";
 import { ClinvkError, type ErrorCode, type ErrorInfo } from "../../engine/errors.js";
-import { retryAfterSeconds, Unauthorized } from "../http-errors.js";
+import { RefusedRequest, retryAfterSeconds } from "../http/errors.js";
 
 export const FAILURE_KINDS = [
   "invalid_request",
@@ -129,8 +129,9 @@ export function failureOf(error: unknown): { failure: Failure; unexpected: boole
     return { failure, unexpected: false };
   }
   if (error instanceof ClinvkError) return { failure: failureOfInfo(error.toInfo()), unexpected: false };
-  if (error instanceof Unauthorized) {
-    return { failure: { kind: "authentication", message: error.message, code: "invalid_api_key" }, unexpected: false };
+  if (error instanceof RefusedRequest) {
+    const code = error.kind === "authentication" ? "invalid_api_key" : error.code;
+    return { failure: { kind: error.kind, message: error.message, code }, unexpected: false };
   }
   const fastify = (error ?? {}) as Partial<FastifyError> & { error?: { message?: unknown } };
   if (fastify.validation) {

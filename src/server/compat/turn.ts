@@ -9,7 +9,7 @@ import type { RunRequest } from "../../engine/request.js";
 import { sessionRequest } from "../../engine/session-requests.js";
 import type { Session } from "../../sessions/session.js";
 import type { ServerContext } from "../context.js";
-import { allowedWorkdir, runOptions } from "../translate-api.js";
+import { runOptions } from "../native/translate.js";
 import { giveBack, META, record, type Taken, take, takeByFingerprint } from "./continuation.js";
 import {
   type Conversation,
@@ -127,16 +127,14 @@ function continueSession(
   request: TurnRequest,
   found: { taken: Taken; newTurns: Turn[]; base?: string },
 ): PlannedTurn {
-  const config = context.config.current;
   const { session } = found.taken;
   checkBackend(session, request.route);
   const run = sessionRequest(session, {
-    ...runOptions({ model: request.route?.model }, config),
+    ...runOptions({ model: request.route?.model }),
     prompt: promptFor(found.newTurns),
     // Inlined in the first prompt, the system prompt is in the CLI's history already.
     systemPrompt: SYSTEM_IN_PROMPT.has(session.backend) ? undefined : request.conversation.system,
   });
-  run.workdir = allowedWorkdir(session.working_dir, config);
   context.engine.prepare(run);
   // The fingerprint of the whole conversation: extended from the stored one when only new turns came.
   const answered = (answer: string) =>
@@ -162,11 +160,10 @@ async function startSession(context: ServerContext, request: TurnRequest): Promi
   const inline = SYSTEM_IN_PROMPT.has(route.backend);
   const prompt = promptFor(turns);
   const run: RunRequest = {
-    ...runOptions({ model: route.model }, config),
+    ...runOptions({ model: route.model }),
     backend: route.backend,
     prompt: inline ? withSystem(prompt, system) : prompt,
     systemPrompt: inline ? undefined : system,
-    workdir: allowedWorkdir(undefined, config),
     ephemeral: request.ephemeral === true,
   };
   // Invalid requests fail here, before a session exists for them.

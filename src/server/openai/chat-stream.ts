@@ -4,13 +4,14 @@
  * stream_options.include_usage) a chunk with no choices and the usage, and `data: [DONE]`. A run
  * that fails midway ends the stream with `data: {"error": ...}`, which the SDKs raise.
  */
-import type { SseSink, SurfaceStream } from "../compat/drive.js";
+import type { SurfaceStream } from "../compat/drive.js";
 import { tokenCounts } from "../compat/tokens.js";
+import type { StreamSink } from "../http/serve-run.js";
 import { type ChatMeta, chatChunk, chatUsage } from "./chat.js";
 import { openaiErrorBody } from "./errors.js";
 
 export function chatStream(
-  sink: SseSink,
+  sink: StreamSink,
   meta: ChatMeta,
   options: { includeUsage: boolean; promptTokens: number },
 ): SurfaceStream {
@@ -28,8 +29,8 @@ export function chatStream(
       if (options.includeUsage) {
         sink.send(chatChunk(meta, [], chatUsage(tokenCounts(result.usage, options.promptTokens, text))));
       }
-      sink.done();
     },
+    trailer: "data: [DONE]\n\n",
     fail: (failure) => sink.send(openaiErrorBody(failure)),
   };
 }

@@ -4,11 +4,16 @@
  * .done events), then response.completed with the whole response; or response.failed. Every event
  * is named and carries a sequence_number, as the openai SDKs' stream accumulator expects.
  */
-import type { SseSink, SurfaceStream } from "../compat/drive.js";
+import type { SurfaceStream } from "../compat/drive.js";
 import { tokenCounts } from "../compat/tokens.js";
+import type { StreamSink } from "../http/serve-run.js";
 import { messageId, outputMessage, outputText, type ResponseMeta, responseObject, responseUsage } from "./responses.js";
 
-export function responsesStream(sink: SseSink, meta: ResponseMeta, options: { promptTokens: number }): SurfaceStream {
+export function responsesStream(
+  sink: StreamSink,
+  meta: ResponseMeta,
+  options: { promptTokens: number },
+): SurfaceStream {
   let sequence = 0;
   const emit = (type: string, fields: Record<string, unknown>) =>
     sink.send({ type, sequence_number: sequence++, ...fields }, type);

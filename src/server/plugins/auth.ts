@@ -3,9 +3,9 @@
  * one when keys are configured (api-keys.ts). Runs after the rate limiter, so that guesses count.
  */
 import type { FastifyInstance } from "fastify";
-import { presentedKey } from "../api-keys.js";
 import { globalPlugin, type ServerContext } from "../context.js";
-import { Unauthorized } from "../http-errors.js";
+import { Unauthorized } from "../http/errors.js";
+import { presentedKey } from "./api-keys.js";
 
 export const authPlugin = globalPlugin(async (app: FastifyInstance, context: ServerContext) => {
   app.addHook("onRequest", async (request, reply) => {

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { globalPlugin, type ServerContext } from "../context.js";
-import { apiError } from "../http-errors.js";
+import { apiError } from "../http/errors.js";
 
 export const metricsPlugin = globalPlugin(async (app: FastifyInstance, context: ServerContext) => {
   const registry = new Registry();

@@ -7,7 +7,7 @@
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
 import { globalPlugin, type ServerContext } from "../context.js";
-import { apiError } from "../http-errors.js";
+import { apiError } from "../http/errors.js";
 
 export const rateLimitPlugin = globalPlugin(async (app: FastifyInstance, context: ServerContext) => {
   const settings = () => context.config.current.server;

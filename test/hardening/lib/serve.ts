@@ -48,7 +48,8 @@ export function baseConfig(): Record<string, unknown> {
       codex: { binary: FAKE.codex },
       gemini: { binary: FAKE.gemini },
     },
-    server: { host: "127.0.0.1", port: 0 },
+    // The fake CLI's switches must pass the server's environment allowlist.
+    server: { host: "127.0.0.1", port: 0, child_env: ["FAKE_CLI_*"] },
   };
 }
 

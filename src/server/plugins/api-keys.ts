@@ -5,10 +5,11 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import type { FastifyRequest } from "fastify";
-import type { LiveConfig } from "../config/live.js";
-import type { Config } from "../config/schema.js";
-import { ClinvkError } from "../engine/errors.js";
+import type { LiveConfig } from "../../config/live.js";
+import type { Config } from "../../config/schema.js";
+import { ClinvkError } from "../../engine/errors.js";
 
 const digest = (key: string) => createHash("sha256").update(key).digest();
 
@@ -33,6 +34,29 @@ export function loadApiKeys(config: Config): string[] {
   return [...new Set(keys.map((key) => key.trim()).filter(Boolean))];
 }
 
+export function isLoopback(host: string): boolean {
+  if (host === "localhost") return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  return host === "::1";
+}
+
+/**
+ * The rule of an address: a server that others can reach needs API keys (unless its admin said
+ * the network is trusted). Startup and every reload enforce it; returns the keys.
+ */
+export function keysForAddress(config: Config, insecureNoAuth: boolean): string[] {
+  const keys = loadApiKeys(config);
+  const { host } = config.server;
+  if (keys.length === 0 && !isLoopback(host) && !insecureNoAuth) {
+    throw new ClinvkError(
+      "invalid_config",
+      `refusing to listen on ${host} without API keys: anyone who can reach it could run coding agents on this machine`,
+      "set server.api_keys (or CLINVK_API_KEYS), or pass --insecure-no-auth if the network is trusted",
+    );
+  }
+  return keys;
+}
+
 /** The key a request presents (`X-Api-Key: <key>` or `Authorization: Bearer <key>`), if any. */
 export function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers["x-api-key"];
@@ -45,12 +69,15 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 export class ApiKeyRing {
   #digests: Buffer[];
 
-  /** `onReloadError` hears of a reload whose keys cannot be read: the previous keys stay. */
-  constructor(config: LiveConfig, onReloadError: (error: unknown) => void) {
-    this.#digests = loadApiKeys(config.current).map(digest);
+  /**
+   * `onReloadError` hears of a reload whose keys cannot be read, or that would leave a network
+   * address without keys: the previous keys stay.
+   */
+  constructor(config: LiveConfig, onReloadError: (error: unknown) => void, insecureNoAuth = false) {
+    this.#digests = keysForAddress(config.current, insecureNoAuth).map(digest);
     config.onChange((next) => {
       try {
-        this.#digests = loadApiKeys(next).map(digest);
+        this.#digests = keysForAddress(next, insecureNoAuth).map(digest);
       } catch (error) {
         onReloadError(error);
       }

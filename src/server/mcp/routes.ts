@@ -1,7 +1,7 @@
 /**
  * `/mcp`: clinvoker's MCP tools over Streamable HTTP, behind the same API keys, rate limits and
  * workdir policy as every other route (the keys and limits are the app's hooks; the policy is the
- * native API's, see mcp-policy.ts). A client that initializes gets a session (mcp-sessions.ts), so
+ * native API's, see policy.ts). A client that initializes gets a session (sessions.ts), so
  * that its cancellations reach its calls; a message without one is served statelessly, by an MCP
  * server of its own. Progress streams back as SSE on the call's own response; a client that goes
  * away before its answers (or a shutdown) stops its calls' runs.
@@ -13,9 +13,9 @@ import { isInitializeRequest, isJSONRPCRequest, type RequestId } from "@modelcon
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { createMcpServer } from "../../mcp/server.js";
 import type { ServerContext } from "../context.js";
-import { apiError } from "../http-errors.js";
-import { networkPolicy } from "../mcp-policy.js";
-import { McpSessions } from "../mcp-sessions.js";
+import { apiError } from "../http/errors.js";
+import { networkPolicy } from "./policy.js";
+import { McpSessions } from "./sessions.js";
 
 const SESSION_HEADER = "mcp-session-id";
 

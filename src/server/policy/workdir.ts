@@ -5,7 +5,7 @@
  */
 import { realpathSync, statSync } from "node:fs";
 import { isAbsolute, sep } from "node:path";
-import { ClinvkError } from "../engine/errors.js";
+import { ClinvkError } from "../../engine/errors.js";
 
 /** Always blocked, whatever the config adds. */
 export const BUILTIN_BLOCKED = [
@@ -27,6 +27,12 @@ export const BUILTIN_BLOCKED = [
   "/usr/lib64",
 ];
 
+/**
+ * Directories that hold everybody's things: refused themselves (an agent there reaches all of it),
+ * while folders below them stay allowed (a project in /home/me, /srv/app or /tmp/x).
+ */
+export const BUILTIN_BLOCKED_ROOTS = ["/", "/usr", "/var", "/home", "/opt", "/srv", "/mnt", "/media", "/run", "/tmp"];
+
 const within = (path: string, prefix: string) => {
   const base = prefix.length > 1 ? prefix.replace(/\/+$/, "") : prefix;
   return path === base || path.startsWith(base === sep ? base : `${base}${sep}`);
@@ -43,6 +49,9 @@ export function checkWorkdir(path: string, policy: { allowed: readonly string[];
     throw refuse(`workdir ${path} does not exist`);
   }
   if (!statSync(real).isDirectory()) throw refuse(`workdir ${path} is not a directory`);
+  if (BUILTIN_BLOCKED_ROOTS.includes(real)) {
+    throw refuse(`workdir ${path} is not allowed (${real} holds everybody's files)`, "give a project folder below it");
+  }
   const blocked = [...BUILTIN_BLOCKED, ...policy.blocked].find((prefix) => within(real, prefix));
   if (blocked) throw refuse(`workdir ${path} is not allowed (under ${blocked})`);
   if (policy.allowed.length > 0 && !policy.allowed.some((prefix) => within(real, prefix))) {

@@ -3,19 +3,18 @@
  * the CLIs through real sessions, with OpenAI's error format on everything under the prefix.
  */
 import type { FastifyInstance } from "fastify";
-import type { RouteFile } from "../build-server.js";
 import { runTurn, streamTurn } from "../compat/drive.js";
 import { CompatError } from "../compat/errors.js";
 import { modelRoutes, registerSurfaceErrors, sessionHeader } from "../compat/http.js";
 import { type CatalogEntry, catalogOf, OWNERS, routeModel } from "../compat/models.js";
 import { tokenCounts } from "../compat/tokens.js";
 import { planTurn } from "../compat/turn.js";
-import type { ServerContext } from "../context.js";
-import { chatCompletion, chatConversation, completionId, wantsUsage } from "../openai/chat.js";
-import { chatStream } from "../openai/chat-stream.js";
-import { renderOpenAIError } from "../openai/errors.js";
-import { openaiModelById, openaiModelList } from "../openai/models.js";
-import { checkChatParams, checkResponsesParams } from "../openai/params.js";
+import type { RouteFile, ServerContext } from "../context.js";
+import { chatCompletion, chatConversation, completionId, wantsUsage } from "./chat.js";
+import { chatStream } from "./chat-stream.js";
+import { renderOpenAIError } from "./errors.js";
+import { openaiModelById, openaiModelList } from "./models.js";
+import { checkChatParams, checkResponsesParams } from "./params.js";
 import {
   messageId,
   outputMessage,
@@ -24,9 +23,9 @@ import {
   responseObject,
   responsesConversation,
   responseUsage,
-} from "../openai/responses.js";
-import { responsesStream } from "../openai/responses-stream.js";
-import { ChatBody, ResponsesBody } from "../openai/schemas.js";
+} from "./responses.js";
+import { responsesStream } from "./responses-stream.js";
+import { ChatBody, ResponsesBody } from "./schemas.js";
 
 const now = () => Math.floor(Date.now() / 1000);
 

@@ -1,5 +1,6 @@
 /** The native REST API under /api/v1: prompts, workflows, backends and sessions. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { RunRequest } from "../../engine/request.js";
 import { sessionRequest } from "../../engine/session-requests.js";
 import { checkSessionId } from "../../sessions/session.js";
 import { runChain } from "../../workflows/chain.js";
@@ -8,7 +9,9 @@ import type { WorkflowEvent } from "../../workflows/events.js";
 import { runParallel } from "../../workflows/parallel.js";
 import type { ChainSpec } from "../../workflows/specs.js";
 import type { ServerContext } from "../context.js";
-import { onDisconnect, runForClient } from "../run-route.js";
+import { serveResult, serveStream } from "../http/serve-run.js";
+import type { StreamKind } from "../http/stream.js";
+import { runEventsFormat, wantsStream, workflowFormat } from "./formats.js";
 import {
   ChainBody,
   CompareBody,
@@ -19,21 +22,27 @@ import {
   ResumeBody,
   SessionIdParams,
   SessionsQuery,
-} from "../schemas/api.js";
-import { openStream } from "../streaming.js";
-import {
-  allowedWorkdir,
-  checkedTask,
-  promptRequest,
-  promptResponse,
-  runOptions,
-  wantsStream,
-} from "../translate-api.js";
+} from "./schemas.js";
+import { promptRequest, promptResponse, runOptions } from "./translate.js";
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
 
 export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
   const config = () => context.config.current;
+  const serveRun = async (reply: FastifyReply, run: RunRequest, stream: StreamKind | undefined) => {
+    const events = (signal: AbortSignal) => context.engine.stream(run, { signal });
+    if (stream) return serveStream(context, reply, events, runEventsFormat(stream));
+    return promptResponse(await serveResult(context, reply, events));
+  };
+  const serveWorkflow = async <S>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    workflow: (signal: AbortSignal) => AsyncGenerator<WorkflowEvent, S>,
+  ) => {
+    const stream = wantsStream({}, request.headers.accept);
+    if (stream) return serveStream(context, reply, workflow, workflowFormat<S>(stream));
+    return serveResult(context, reply, workflow);
+  };
 
   app.post(
     "/prompt",
@@ -53,7 +62,7 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
         const session = await context.store.get(checkSessionId(body.session_id));
         run = sessionRequest(session, { ...run, workdir: undefined });
       }
-      return runForClient(context, reply, run, wantsStream(body, request.headers.accept), promptResponse);
+      return serveRun(reply, run, wantsStream(body, request.headers.accept));
     },
   );
 
@@ -71,8 +80,8 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
       const { id } = request.params as SessionIdParams;
       const body = request.body as ResumeBody;
       const session = await context.store.getByPrefix(id);
-      const run = sessionRequest(session, { ...runOptions(body, config()), prompt: body.prompt });
-      return runForClient(context, reply, run, wantsStream(body, request.headers.accept), promptResponse);
+      const run = sessionRequest(session, { ...runOptions(body), prompt: body.prompt });
+      return serveRun(reply, run, wantsStream(body, request.headers.accept));
     },
   );
 
@@ -81,9 +90,8 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
     { schema: { summary: "Run tasks at once", body: ParallelBody, response: errors } },
     async (request, reply) => {
       const body = request.body as ParallelBody;
-      const tasks = body.tasks.map((task) => checkedTask(task, config()));
-      return streamWorkflow(context, request, reply, (signal) =>
-        runParallel(context.engine, tasks, {
+      return serveWorkflow(request, reply, (signal) =>
+        runParallel(context.engine, body.tasks, {
           maxParallel: body.max_parallel || config().parallel.max_workers,
           failFast: body.fail_fast,
           dryRun: body.dry_run,
@@ -99,9 +107,8 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
     { schema: { summary: "Run steps one after another", body: ChainBody, response: errors } },
     async (request, reply) => {
       const body = request.body as ChainSpec;
-      const steps = body.steps.map((step) => checkedTask(step, config()));
-      return streamWorkflow(context, request, reply, (signal) =>
-        runChain(context.engine, { ...body, steps }, { signal, defaultBackend: config().default_backend }),
+      return serveWorkflow(request, reply, (signal) =>
+        runChain(context.engine, body, { signal, defaultBackend: config().default_backend }),
       );
     },
   );
@@ -111,13 +118,12 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
     { schema: { summary: "Run one prompt on several backends", body: CompareBody, response: errors } },
     async (request, reply) => {
       const body = request.body as CompareBody;
-      const workdir = allowedWorkdir(body.workdir, config());
-      return streamWorkflow(context, request, reply, (signal) =>
+      return serveWorkflow(request, reply, (signal) =>
         runCompare(context.engine, {
           prompt: body.prompt,
           backends: [...new Set(body.backends)],
           model: body.model,
-          workdir,
+          workdir: body.workdir,
           sequential: body.sequential,
           dryRun: body.dry_run,
           signal,
@@ -171,48 +177,4 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
       return { deleted: true, id: session.id };
     },
   );
-}
-
-/** A workflow's progress as NDJSON/SSE (if asked for), else its summary as one JSON object. */
-async function streamWorkflow<S>(
-  context: ServerContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  start: (signal: AbortSignal) => AsyncGenerator<WorkflowEvent, S>,
-): Promise<unknown> {
-  const controller = new AbortController();
-  const workflow = start(controller.signal);
-  const accept = request.headers.accept ?? "";
-  const kind = accept.includes("text/event-stream")
-    ? "sse"
-    : accept.includes("application/x-ndjson")
-      ? "ndjson"
-      : undefined;
-  context.active.add(controller);
-  try {
-    // The first step validates the whole workflow: a bad one is a 4xx before any stream opens.
-    const first = await workflow.next();
-    if (!kind) {
-      const stop = onDisconnect(reply, () => controller.abort());
-      try {
-        let step = first;
-        while (!step.done) step = await workflow.next();
-        return step.value;
-      } finally {
-        stop();
-      }
-    }
-    const out = openStream(reply, kind);
-    out.onGone(() => controller.abort());
-    let step = first;
-    while (!step.done) {
-      out.send(step.value, kind === "sse" ? step.value.type : undefined);
-      step = await workflow.next();
-    }
-    out.send({ type: "summary", summary: step.value }, kind === "sse" ? "summary" : undefined);
-    out.end();
-    return reply;
-  } finally {
-    context.active.delete(controller);
-  }
 }

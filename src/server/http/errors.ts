@@ -2,8 +2,8 @@
  * One error shape for the native API, `{error: {code, message, details}}`, and the HTTP status of
  * each error code. (The OpenAI and Anthropic surfaces translate to their own shapes.)
  */
-import { providerWaitSeconds } from "../backends/classify.js";
-import type { ErrorCode, ErrorInfo } from "../engine/errors.js";
+import { providerWaitSeconds } from "../../backends/classify.js";
+import type { ErrorCode, ErrorInfo } from "../../engine/errors.js";
 
 export const HTTP_STATUS: Record<
   ErrorCode | "unauthorized" | "not_found" | "payload_too_large" | "method_not_allowed",
@@ -64,11 +64,28 @@ export function retryAfterSeconds(info: Pick<ErrorInfo, "code" | "message">): nu
 }
 
 /**
- * A request refused before any route (a missing or wrong API key). Thrown, not answered, so that the
- * error handler of the scope it falls in renders it: the native API's shape, or a surface's own.
+ * A request refused before any route (a wrong Host, a missing or wrong API key). Thrown, not
+ * answered, so that the error handler of the scope it falls in renders it: the native API's shape,
+ * or a surface's own (`kind` is the compatible surfaces' failure kind).
  */
-export class Unauthorized extends Error {
+export abstract class RefusedRequest extends Error {
+  abstract readonly statusCode: number;
+  abstract readonly code: string;
+  abstract readonly kind: "authentication" | "permission";
+  abstract readonly hint: string;
+}
+
+export class Unauthorized extends RefusedRequest {
   readonly statusCode = 401;
   readonly code = "unauthorized";
+  readonly kind = "authentication";
   readonly hint = "send it as X-Api-Key or Authorization: Bearer";
+}
+
+/** A Host header that names none of the server's names: a DNS-rebinding page, or a misdirected client. */
+export class HostNotAllowed extends RefusedRequest {
+  readonly statusCode = 403;
+  readonly code = "host_not_allowed";
+  readonly kind = "permission";
+  readonly hint = "the server's admin can add the name to server.allowed_hosts";
 }

@@ -4,18 +4,17 @@
  * under the prefix.
  */
 import type { FastifyInstance } from "fastify";
-import { renderAnthropicError } from "../anthropic/errors.js";
-import { checkMessagesParams, message, messageId, messagesConversation } from "../anthropic/messages.js";
-import { messagesStream } from "../anthropic/messages-stream.js";
-import { anthropicModelById, anthropicModelList } from "../anthropic/models.js";
-import { CountTokensBody, MessagesBody } from "../anthropic/schemas.js";
-import type { RouteFile } from "../build-server.js";
 import { runTurn, streamTurn } from "../compat/drive.js";
 import { modelRoutes, registerSurfaceErrors, sessionHeader } from "../compat/http.js";
 import { catalogOf, routeModel } from "../compat/models.js";
 import { estimateConversation, tokenCounts } from "../compat/tokens.js";
 import { planTurn } from "../compat/turn.js";
-import type { ServerContext } from "../context.js";
+import type { RouteFile, ServerContext } from "../context.js";
+import { renderAnthropicError } from "./errors.js";
+import { checkMessagesParams, message, messageId, messagesConversation } from "./messages.js";
+import { messagesStream } from "./messages-stream.js";
+import { anthropicModelById, anthropicModelList } from "./models.js";
+import { CountTokensBody, MessagesBody } from "./schemas.js";
 
 export interface AnthropicSurfaceOptions {
   /** Silence after which a `ping` event keeps a streaming client waiting (Anthropic's own do). */

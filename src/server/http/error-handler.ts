@@ -4,10 +4,10 @@
  */
 import type { FastifyError, FastifyInstance } from "fastify";
 import { ClinvkError } from "../../engine/errors.js";
-import { apiError, retryAfterSeconds, statusOf, Unauthorized } from "../http-errors.js";
+import { apiError, RefusedRequest, retryAfterSeconds, statusOf } from "./errors.js";
 
 export function toApiError(error: FastifyError | Error): { status: number; body: ReturnType<typeof apiError> } {
-  if (error instanceof Unauthorized) {
+  if (error instanceof RefusedRequest) {
     return { status: error.statusCode, body: apiError(error.code, error.message, undefined, error.hint) };
   }
   if (error instanceof ClinvkError) {
