@@ -1,6 +1,6 @@
 // Writes the unified event's JSON Schema from its TypeBox definition (npm run schema).
 import { writeFileSync } from "node:fs";
-import { RunEventSchema } from "../src/engine/events.js";
+import { RunEventSchema } from "../src/core/events.js";
 
 export const EVENT_SCHEMA_FILE = "schema/run-event.schema.json";
 

@@ -2,9 +2,9 @@
  * clinvoker as a library: `new Clinvoker()` runs prompts on Claude Code, Codex or Gemini CLI and
  * streams unified events. What this file exports is the public, semver-stable API.
  */
-export type { ApprovalMode, SandboxMode } from "./backends/backend.js";
-export { APPROVAL_MODES, SANDBOX_MODES } from "./backends/backend.js";
-export { ClinvkError, ERROR_CODES, type ErrorCode, type ErrorInfo, isRetryable } from "./engine/errors.js";
+
+export { ExitCode, exitCodeFor } from "./cli/exit-codes.js";
+export { ClinvkError, ERROR_CODES, type ErrorCode, type ErrorInfo, isRetryable } from "./core/errors.js";
 export {
   BACKEND_NAMES,
   type BackendName,
@@ -14,10 +14,11 @@ export {
   RunEventSchema,
   type RunEventType,
   type Usage,
-} from "./engine/events.js";
-export { ExitCode, exitCodeFor } from "./engine/exit-codes.js";
+} from "./core/events.js";
+export type { ApprovalMode, SandboxMode } from "./core/modes.js";
+export { APPROVAL_MODES, SANDBOX_MODES } from "./core/modes.js";
+export type { OutputFormat, RunRequest, RunResult } from "./core/request.js";
 export type { BackendStatus } from "./engine/registry.js";
-export type { OutputFormat, RunRequest, RunResult } from "./engine/request.js";
 export { type CallOptions, Clinvoker, type Query, type WorkflowCallOptions } from "./sdk/clinvoker.js";
 export type { ClinvokerOptions, ConfigInput } from "./sdk/options.js";
 export { ClinvokerSession, type TurnOptions } from "./sdk/session.js";

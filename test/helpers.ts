@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Backend, ParsedOutcome } from "../src/backends/backend.js";
-import type { EventBody } from "../src/engine/events.js";
+import type { EventBody } from "../src/core/events.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const FIXTURES = join(ROOT, "test", "fixtures");

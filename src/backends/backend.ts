@@ -4,15 +4,10 @@
  * tested against recorded output of the real CLI.
  */
 
-import type { ErrorInfo } from "../engine/errors.js";
-import type { BackendName, EventBody, Usage } from "../engine/events.js";
+import type { ErrorInfo } from "../core/errors.js";
+import type { BackendName, EventBody, Usage } from "../core/events.js";
+import type { ApprovalMode, SandboxMode } from "../core/modes.js";
 import type { FlagSpec } from "./extra-flags.js";
-
-export const APPROVAL_MODES = ["default", "auto", "none", "always"] as const;
-export type ApprovalMode = (typeof APPROVAL_MODES)[number];
-
-export const SANDBOX_MODES = ["default", "read-only", "workspace", "full"] as const;
-export type SandboxMode = (typeof SANDBOX_MODES)[number];
 
 /** Everything a backend needs to build its command line; already validated and defaulted. */
 export interface InvocationOptions {
@@ -69,6 +64,25 @@ export interface OutputParser {
   finish(outcome: ProcessOutcome): ParsedOutcome;
 }
 
+/**
+ * What a CLI can take, so that the engine applies a missing capability the same way for every face
+ * instead of each face deciding (or a flag being dropped in one place and emulated in another).
+ */
+export interface BackendCapabilities {
+  /** A system-prompt option; without it the engine puts the system prompt at the head of the prompt. */
+  systemPrompt: boolean;
+}
+
+/** Which models a backend takes: for the compatible APIs' model names and /models. */
+export interface BackendModels {
+  /** Models the CLI is known to take, listed by /models. */
+  known: readonly string[];
+  /** Names that mean this backend when given bare (claude-*, gpt-*, gemini-*...). */
+  families: readonly RegExp[];
+  /** Who makes them (`owned_by` of /models). */
+  vendor: string;
+}
+
 export interface Backend {
   readonly name: BackendName;
   readonly displayName: string;
@@ -81,6 +95,8 @@ export interface Backend {
   readonly extraFlags: readonly FlagSpec[];
   /** Model aliases (`fast`, `balanced`, `best`) for this backend. */
   readonly modelAliases: Readonly<Record<string, string>>;
+  readonly models: BackendModels;
+  readonly capabilities: BackendCapabilities;
   /**
    * The CLI's own provider and config variables (names, or prefixes ending in `*`): what passes to
    * it when its environment is built from an allowlist (runs started by the server).

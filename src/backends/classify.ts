@@ -2,7 +2,7 @@
  * Turns what a CLI says about a failure (an HTTP status, an error message) into one of clinvoker's
  * stable error codes with a hint. Shared by the three parsers because the providers fail alike.
  */
-import type { ErrorCode, ErrorInfo } from "../engine/errors.js";
+import type { ErrorCode, ErrorInfo } from "../core/errors.js";
 
 const rules: ReadonlyArray<{ code: ErrorCode; status?: number[]; pattern?: RegExp; hint: string }> = [
   {

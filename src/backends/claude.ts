@@ -3,8 +3,8 @@
  * --include-partial-messages`, so text arrives as deltas while the agent writes it.
  */
 
-import type { ErrorInfo } from "../engine/errors.js";
-import type { EventBody, Usage } from "../engine/events.js";
+import type { ErrorInfo } from "../core/errors.js";
+import type { EventBody, Usage } from "../core/events.js";
 import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
 import { classifyProviderError, int, num, obj, parseJsonObject, str } from "./classify.js";
 import { flag, granting } from "./extra-flags.js";
@@ -26,6 +26,12 @@ export const claude: Backend = {
     best: "opus",
     powerful: "opus",
   },
+  models: {
+    known: ["sonnet", "opus", "haiku", "claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5"],
+    families: [/^claude-/i, /^(sonnet|opus|haiku)$/i],
+    vendor: "anthropic",
+  },
+  capabilities: { systemPrompt: true },
   // Anthropic's API, Bedrock (AWS) and Vertex (Google Cloud), and Claude Code's own switches.
   environment: [
     "ANTHROPIC_*",

@@ -3,8 +3,8 @@
  * (thread.started, item.*, turn.completed / turn.failed). Resume is `codex exec resume <id>`.
  */
 
-import type { ErrorInfo } from "../engine/errors.js";
-import type { EventBody, Usage } from "../engine/events.js";
+import type { ErrorInfo } from "../core/errors.js";
+import type { EventBody, Usage } from "../core/events.js";
 import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
 import { classifyProviderError, int, obj, parseJsonObject, str } from "./classify.js";
 import { flag, granting } from "./extra-flags.js";
@@ -31,6 +31,12 @@ export const codex: Backend = {
     best: "gpt-5-codex",
     powerful: "gpt-5-codex",
   },
+  models: {
+    known: ["gpt-5", "gpt-5-codex", "gpt-5-mini", "o3", "o4-mini", "codex-mini-latest"],
+    families: [/^gpt-/i, /^o3(-|$)/i, /^o4/i, /^codex/i],
+    vendor: "openai",
+  },
+  capabilities: { systemPrompt: true },
   environment: ["OPENAI_*", "CODEX_*", "AZURE_OPENAI_*"],
   extraFlags: [
     flag(true, "--model", "-m"),

@@ -3,7 +3,7 @@
  * allowlist so that no caller (the HTTP API least of all) can switch off sandboxes, load arbitrary
  * MCP servers or settings, or break clinvoker's own control of the output format.
  */
-import { ClinvkError } from "../engine/errors.js";
+import { ClinvkError } from "../core/errors.js";
 
 /**
  * What a flag grants the agent beyond the run's own options, so that a policy (the server's) can

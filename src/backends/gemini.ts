@@ -3,8 +3,8 @@
  * message (assistant text as deltas), tool_use, tool_result and result events, one per line.
  */
 
-import type { ErrorInfo } from "../engine/errors.js";
-import type { EventBody, Usage } from "../engine/events.js";
+import type { ErrorInfo } from "../core/errors.js";
+import type { EventBody, Usage } from "../core/events.js";
 import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
 import { classifyProviderError, int, num, obj, parseJsonObject, str } from "./classify.js";
 import { flag, granting } from "./extra-flags.js";
@@ -34,6 +34,12 @@ export const gemini: Backend = {
     best: "gemini-2.5-pro",
     powerful: "gemini-2.5-pro",
   },
+  models: {
+    known: ["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite"],
+    families: [/^gemini-/i],
+    vendor: "google",
+  },
+  capabilities: { systemPrompt: false },
   environment: ["GEMINI_*", "GOOGLE_*", "CLOUDSDK_*"],
   extraFlags: [
     flag(true, "--model", "-m"),
@@ -60,7 +66,6 @@ export const gemini: Backend = {
     if (options.approvalMode !== "default") args.push(`--approval-mode=${APPROVAL_MODE[options.approvalMode]}`);
     if (options.sandboxMode === "read-only" || options.sandboxMode === "workspace") args.push("--sandbox");
     if (options.maxTurns) warnings.push("gemini has no max-turns option; max_turns is not applied");
-    if (options.systemPrompt) warnings.push("gemini has no system-prompt option; system_prompt is not applied");
     for (const tool of options.allowedTools) args.push(`--allowed-tools=${tool}`);
     for (const dir of options.allowedDirs) args.push(`--include-directories=${dir}`);
     if (options.ephemeral) {

@@ -1,4 +1,4 @@
-import type { BackendName } from "../engine/events.js";
+import type { BackendName } from "../core/events.js";
 import type { Backend } from "./backend.js";
 import { claude } from "./claude.js";
 import { codex } from "./codex.js";

@@ -2,7 +2,7 @@
  * What to say when a CLI ended without telling us how its run went: it crashed, was killed, exited
  * non-zero with only stderr, or exited zero with no answer at all.
  */
-import type { ErrorInfo } from "../engine/errors.js";
+import type { ErrorInfo } from "../core/errors.js";
 import type { ProcessOutcome } from "./backend.js";
 import { stderrSummary } from "./classify.js";
 

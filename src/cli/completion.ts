@@ -3,9 +3,9 @@
  * flags with fixed choices, and session ids (asked of `clinvk __complete sessions` at tab time).
  */
 import type { Command, Option } from "commander";
-import { APPROVAL_MODES, SANDBOX_MODES } from "../backends/backend.js";
-import { BACKEND_NAMES } from "../backends/names.js";
-import { OUTPUT_FORMATS } from "../engine/request.js";
+import { BACKEND_NAMES } from "../core/backend-names.js";
+import { APPROVAL_MODES, SANDBOX_MODES } from "../core/modes.js";
+import { OUTPUT_FORMATS } from "../core/request.js";
 import { SESSION_STATUSES } from "../sessions/session.js";
 
 export const SHELLS = ["bash", "zsh", "fish"] as const;

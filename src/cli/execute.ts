@@ -1,9 +1,9 @@
 /** Runs one request on the terminal: renders its events, handles Ctrl+C, returns the exit code. */
 import type { Config } from "../config/schema.js";
+import type { OutputFormat, RunRequest, RunResult } from "../core/request.js";
 import type { Engine } from "../engine/engine.js";
-import { ExitCode, exitCodeFor } from "../engine/exit-codes.js";
-import type { OutputFormat, RunRequest, RunResult } from "../engine/request.js";
 import { cancelOnSignals } from "./cancel.js";
+import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { printError } from "./fail.js";
 import { createRenderer } from "./render.js";
 

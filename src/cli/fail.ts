@@ -1,6 +1,6 @@
 /** How the CLI reports a failure: one line naming the problem, one with the fix, never a stack. */
-import { ClinvkError, type ErrorInfo, toClinvkError } from "../engine/errors.js";
-import { ExitCode, exitCodeFor } from "../engine/exit-codes.js";
+import { ClinvkError, type ErrorInfo, toClinvkError } from "../core/errors.js";
+import { ExitCode, exitCodeFor } from "./exit-codes.js";
 
 export function printError(info: ErrorInfo, stream: NodeJS.WritableStream = process.stderr): void {
   stream.write(`clinvk: ${info.message}\n`);

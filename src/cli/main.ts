@@ -1,6 +1,7 @@
 /** The `clinvk` entry point: parse argv, run the command, map failures to exit codes. */
-import { ExitCode } from "../engine/exit-codes.js";
+
 import { VERSION } from "../version.js";
+import { ExitCode } from "./exit-codes.js";
 
 async function main(argv: string[]): Promise<void> {
   // The version alone is answered before the command tree (commander and every command) is loaded.

@@ -1,6 +1,6 @@
 /** Parsing and checking of command-line option values, with errors that say what is allowed. */
-import { APPROVAL_MODES, type ApprovalMode, SANDBOX_MODES, type SandboxMode } from "../backends/backend.js";
-import { OUTPUT_FORMATS, type OutputFormat } from "../engine/request.js";
+import { APPROVAL_MODES, type ApprovalMode, SANDBOX_MODES, type SandboxMode } from "../core/modes.js";
+import { OUTPUT_FORMATS, type OutputFormat } from "../core/request.js";
 import { usageError } from "./fail.js";
 
 export function parseSeconds(flag: string, value: string | undefined): number | undefined {

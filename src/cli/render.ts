@@ -2,8 +2,8 @@
  * Presents a run on the terminal: `text` streams the answer as it is written, `json` prints one
  * object at the end (the Go clinvoker's fields), `stream-json` prints every unified event as NDJSON.
  */
-import type { RunEvent } from "../engine/events.js";
-import type { OutputFormat, RunResult } from "../engine/request.js";
+import type { RunEvent } from "../core/events.js";
+import type { OutputFormat, RunResult } from "../core/request.js";
 
 export interface Renderer {
   event(event: RunEvent): void;

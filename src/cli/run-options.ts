@@ -1,7 +1,7 @@
 /** The flags shared by every command that runs a prompt (`clinvk`, `clinvk resume`). */
 import { type Command, Option } from "commander";
 import type { Config } from "../config/schema.js";
-import type { OutputFormat, RunRequest } from "../engine/request.js";
+import type { OutputFormat, RunRequest } from "../core/request.js";
 import {
   parseApprovalMode,
   parseCount,

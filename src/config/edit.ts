@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseDocument } from "yaml";
-import { ClinvkError } from "../engine/errors.js";
+import { ClinvkError } from "../core/errors.js";
 import { allKeys, CoercionError, closestKey, coerce, describeType, keyInfo } from "./keys.js";
 import { parseConfigText } from "./load.js";
 import type { ConfigLocation } from "./paths.js";

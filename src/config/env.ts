@@ -3,7 +3,7 @@
  * `CLINVK_BACKENDS_CLAUDE_MODEL` is `backends.claude.model`; the Go clinvoker's names
  * (`CLINVK_BACKEND`, `CLINVK_<B>_MODEL`, `CLINVK_API_KEYS`) keep working.
  */
-import { BACKEND_NAMES } from "../backends/names.js";
+import { BACKEND_NAMES } from "../core/backend-names.js";
 import { type JsonSchema, sectionAt } from "./keys.js";
 import { SECRET_KEYS } from "./schema.js";
 

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import Value from "typebox/value";
 import { isMap, isPair, isScalar, LineCounter, parseDocument } from "yaml";
-import { ClinvkError } from "../engine/errors.js";
+import { ClinvkError } from "../core/errors.js";
 import { mapEnvironment } from "./env.js";
 import {
   allKeys,

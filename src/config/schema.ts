@@ -4,8 +4,8 @@
  * keys marked "(clinvoker)" are new here.
  */
 import Type, { type Static, type TSchema } from "typebox";
-import { APPROVAL_MODES, SANDBOX_MODES } from "../backends/backend.js";
-import { BACKEND_NAMES } from "../backends/names.js";
+import { BACKEND_NAMES } from "../core/backend-names.js";
+import { APPROVAL_MODES, SANDBOX_MODES } from "../core/modes.js";
 
 const str = (def: string, description: string) => Type.String({ default: def, description });
 const bool = (def: boolean, description: string) => Type.Boolean({ default: def, description });

@@ -2,7 +2,7 @@
  * One circuit breaker per backend: after repeated backend failures, refuse runs fast for a while
  * instead of spawning CLIs that will fail too, then let a few probes through to see if it recovered.
  */
-import { ClinvkError, type ErrorCode } from "./errors.js";
+import { ClinvkError, type ErrorCode } from "../core/errors.js";
 
 export interface BreakerOptions {
   /** Consecutive failures (while closed) that open the breaker. */

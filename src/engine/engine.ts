@@ -2,11 +2,9 @@
  * The engine: one RunRequest in, one stream of unified events out, ending in a `result` event.
  * The CLI, the server and the SDK all run prompts through here and nowhere else.
  */
-import type { ApprovalMode, ProcessOutcome, SandboxMode } from "../backends/backend.js";
-import type { AdmissionGate, AdmissionStats } from "../process/admission.js";
-import { type ProcessExit, runProcess } from "../process/run-process.js";
-import { type BreakerRegistry, type BreakerState, countsAsBackendFailure } from "./circuit-breaker.js";
-import { ClinvkError, type ErrorInfo, toClinvkError } from "./errors.js";
+
+import type { ProcessOutcome } from "../backends/backend.js";
+import { ClinvkError, type ErrorInfo, toClinvkError } from "../core/errors.js";
 import {
   type BackendName,
   EVENT_SCHEMA_VERSION,
@@ -14,10 +12,13 @@ import {
   emptyUsage,
   type ResultEvent,
   type RunEvent,
-} from "./events.js";
-import { type PreparedRun, prepareRun, type RunGuard } from "./prepare.js";
+} from "../core/events.js";
+import type { BackendSettings, RunRequest, RunResult } from "../core/request.js";
+import type { AdmissionGate, AdmissionStats } from "../process/admission.js";
+import { type ProcessExit, runProcess } from "../process/run-process.js";
+import { type BreakerRegistry, type BreakerState, countsAsBackendFailure } from "./circuit-breaker.js";
+import { type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from "./prepare.js";
 import { BackendRegistry } from "./registry.js";
-import type { BackendSettings, RunRequest, RunResult } from "./request.js";
 
 /** Lets sessions (and anything else) follow runs without the engine knowing about them. */
 export interface RunHooks {
@@ -29,15 +30,7 @@ export interface RunHooks {
   afterAbandon?(request: RunRequest, sessionId: string | undefined): Promise<void>;
 }
 
-/** Defaults for every run (from `unified_flags`); a request's own values and backend settings win. */
-export interface RunDefaults {
-  approvalMode?: ApprovalMode;
-  sandboxMode?: SandboxMode;
-  maxTurns?: number;
-  timeoutMs?: number;
-  idleTimeoutMs?: number;
-  dryRun?: boolean;
-}
+export type { RunDefaults };
 
 export interface EngineOptions {
   registry?: BackendRegistry;

@@ -1,10 +1,11 @@
 /** How the loaded configuration shapes the engine: per-backend settings and run defaults. */
-import { BACKEND_NAMES, type BackendName } from "../backends/names.js";
+
 import type { Config } from "../config/schema.js";
+import { BACKEND_NAMES, type BackendName } from "../core/backend-names.js";
+import type { BackendSettings } from "../core/request.js";
 import { AdmissionGate, type AdmissionLimits } from "../process/admission.js";
 import type { SessionStore } from "../sessions/store.js";
 import type { EngineOptions, RunDefaults } from "./engine.js";
-import type { BackendSettings } from "./request.js";
 import { sessionHooks } from "./session-hooks.js";
 
 export function backendSettingsFromConfig(config: Config): Record<BackendName, BackendSettings> {

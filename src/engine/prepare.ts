@@ -4,21 +4,31 @@
  */
 import { accessSync, constants, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { APPROVAL_MODES, type Backend, type InvocationOptions, SANDBOX_MODES } from "../backends/backend.js";
+import type { Backend, InvocationOptions } from "../backends/backend.js";
 import { checkExtraFlags } from "../backends/extra-flags.js";
 import { SECRET_VARIABLES } from "../config/env.js";
+import { ClinvkError } from "../core/errors.js";
+import type { BackendName } from "../core/events.js";
+import { APPROVAL_MODES, type ApprovalMode, SANDBOX_MODES, type SandboxMode } from "../core/modes.js";
+import type { BackendSettings, RunRequest } from "../core/request.js";
 import { allowedEnv, BASE_CHILD_ENV } from "../process/child-env.js";
 import { shellJoin, shellQuote } from "../process/shell-quote.js";
-import type { RunDefaults } from "./engine.js";
-import { ClinvkError } from "./errors.js";
-import type { BackendName } from "./events.js";
 import type { BackendRegistry } from "./registry.js";
-import type { BackendSettings, RunRequest } from "./request.js";
 
 /** Prompts above this size go through stdin: Linux limits one argv string to 128 KiB. */
 const ARGV_PROMPT_LIMIT = 100_000;
 const MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@[\]+-]{0,199}$/;
 const SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+
+/** Defaults for every run (from `unified_flags`); a request's own values and backend settings win. */
+export interface RunDefaults {
+  approvalMode?: ApprovalMode;
+  sandboxMode?: SandboxMode;
+  maxTurns?: number;
+  timeoutMs?: number;
+  idleTimeoutMs?: number;
+  dryRun?: boolean;
+}
 
 export interface PreparedRun {
   backend: Backend;
@@ -97,6 +107,11 @@ function directory(what: string, path: string, cwd: string): string {
   return absolute;
 }
 
+/** The instructions at the head of a prompt, for a CLI that takes no system prompt. */
+export function promptWithSystem(prompt: string, system: string): string {
+  return `<system>\n${system}\n</system>\n\n${prompt}`;
+}
+
 export function resolveModel(backend: Backend, model: string | undefined): string | undefined {
   if (!model) return undefined;
   const resolved = backend.modelAliases[model.toLowerCase()] ?? model;
@@ -136,8 +151,11 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
   }
   cwd = directory("workdir", cwd, context.cwd);
   const allowedDirs = (request.allowedDirs ?? []).map((dir) => directory("allowed dir", dir, cwd));
+  // A CLI without a system-prompt option gets the instructions at the head of the prompt, on every face.
+  const inline = Boolean(systemPrompt) && !backend.capabilities.systemPrompt;
+  const prompt = inline ? promptWithSystem(request.prompt, systemPrompt as string) : request.prompt;
   const options: InvocationOptions = {
-    prompt: request.prompt,
+    prompt,
     model: resolveModel(backend, request.model || settings.model),
     approvalMode:
       oneOf("approval mode", request.approvalMode || settings.approvalMode || defaults.approvalMode, APPROVAL_MODES) ??
@@ -146,13 +164,13 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
       oneOf("sandbox mode", request.sandboxMode || settings.sandboxMode || defaults.sandboxMode, SANDBOX_MODES) ??
       "default",
     maxTurns: nonNegativeInteger("max turns", request.maxTurns ?? defaults.maxTurns) || undefined,
-    systemPrompt: systemPrompt || undefined,
+    systemPrompt: (!inline && systemPrompt) || undefined,
     allowedTools: request.allowedTools ?? settings.allowedTools ?? [],
     allowedDirs,
     extraFlags: [...extraFlags, ...(settings.extraFlags ?? [])],
     ephemeral: request.ephemeral === true,
     resume: resumeId,
-    promptVia: Buffer.byteLength(request.prompt) > ARGV_PROMPT_LIMIT ? "stdin" : "argv",
+    promptVia: Buffer.byteLength(prompt) > ARGV_PROMPT_LIMIT ? "stdin" : "argv",
   };
   for (const tool of options.allowedTools) {
     if (typeof tool !== "string" || tool.startsWith("-") || tool.includes("\0"))
@@ -169,6 +187,8 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
     ? (context.registry.locate(backend.name) ?? backend.binary)
     : context.registry.require(backend.name);
   const invocation = backend.buildInvocation(options);
+  if (inline)
+    invocation.warnings.push(`${backend.name} has no system-prompt option; the system prompt heads the prompt`);
   const base = context.envAllowlist
     ? allowedEnv(context.baseEnv, [...BASE_CHILD_ENV, ...backend.environment, ...context.envAllowlist])
     : context.baseEnv;

@@ -4,10 +4,10 @@
  */
 import type { Backend } from "../backends/backend.js";
 import { BACKENDS } from "../backends/index.js";
+import { ClinvkError } from "../core/errors.js";
+import { BACKEND_NAMES, type BackendName, isBackendName } from "../core/events.js";
 import { runProcess } from "../process/run-process.js";
 import { findExecutable, npmInstallDirs } from "../process/which.js";
-import { ClinvkError } from "./errors.js";
-import { BACKEND_NAMES, type BackendName, isBackendName } from "./events.js";
 
 export interface BackendStatus {
   name: BackendName;

@@ -2,12 +2,13 @@
  * Keeps sessions in step with runs: a new run creates its session, every run updates turns,
  * tokens, status and the newest backend session id (claude may hand out a new one on resume).
  */
+
+import { ClinvkError } from "../core/errors.js";
+import type { RunResult } from "../core/request.js";
 import { processStartTime } from "../process/run-registry.js";
 import type { Session } from "../sessions/session.js";
 import type { SessionStore } from "../sessions/store.js";
 import type { RunHooks } from "./engine.js";
-import { ClinvkError } from "./errors.js";
-import type { RunResult } from "./request.js";
 
 export interface SessionPolicy {
   storeTokenUsage: boolean;

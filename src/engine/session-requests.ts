@@ -2,11 +2,11 @@
  * Runs that continue a session, for every face: resume a given session, or find the newest one
  * that fits (the same backend and working directory) for `--continue` and auto-resume.
  */
-import type { BackendName } from "../backends/names.js";
+import type { BackendName } from "../core/backend-names.js";
+import { ClinvkError } from "../core/errors.js";
+import type { RunRequest } from "../core/request.js";
 import type { Session, SessionFilter, SessionSummary } from "../sessions/session.js";
 import type { SessionStore } from "../sessions/store.js";
-import { ClinvkError } from "./errors.js";
-import type { RunRequest } from "./request.js";
 
 /** The request that sends `prompt` to the session's conversation, with the caller's options on top. */
 export function sessionRequest(session: Session, overrides: Partial<RunRequest> & { prompt: string }): RunRequest {

@@ -4,7 +4,7 @@
  */
 import type { TSchema } from "typebox";
 import Value from "typebox/value";
-import { ClinvkError } from "../engine/errors.js";
+import { ClinvkError } from "../core/errors.js";
 
 const MAX_PROBLEMS = 5;
 

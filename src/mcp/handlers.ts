@@ -3,8 +3,9 @@
  * face's policy), its events into progress, its outcome into a tool result. No logic of its own:
  * runs, workflows and sessions are the engine's, the workflows' and the store's.
  */
+
+import type { RunRequest } from "../core/request.js";
 import type { Engine } from "../engine/engine.js";
-import type { RunRequest } from "../engine/request.js";
 import { sessionRequest } from "../engine/session-requests.js";
 import type { SessionStore } from "../sessions/store.js";
 import { runChain } from "../workflows/chain.js";

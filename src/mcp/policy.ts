@@ -6,7 +6,7 @@
  * MCP that a network client could not do over HTTP.
  */
 import type { Config } from "../config/schema.js";
-import type { RunRequest } from "../engine/request.js";
+import type { RunRequest } from "../core/request.js";
 import type { StepSpec, TaskSpec } from "../workflows/specs.js";
 import type { RunArgs } from "./tools.js";
 

@@ -3,7 +3,7 @@
  * (a progressToken in the call). Each notification says in a few words what is happening; text is
  * reported at most every `textIntervalMs`, so that a fast stream of deltas is not a flood.
  */
-import type { RunEvent } from "../engine/events.js";
+import type { RunEvent } from "../core/events.js";
 import type { WorkflowEvent } from "../workflows/events.js";
 
 export interface ProgressUpdate {

@@ -4,8 +4,8 @@
  * A run that failed, and a call that was refused, are tool results with isError, never protocol
  * errors, so that the calling model sees what went wrong and can correct its call.
  */
-import type { ErrorInfo } from "../engine/errors.js";
-import type { RunResult } from "../engine/request.js";
+import type { ErrorInfo } from "../core/errors.js";
+import type { RunResult } from "../core/request.js";
 import { displayName, type Session, type SessionPage } from "../sessions/session.js";
 import type { ChainSummary } from "../workflows/chain.js";
 import type { CompareSummary } from "../workflows/compare.js";

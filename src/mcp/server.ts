@@ -12,7 +12,7 @@ import {
   McpError,
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
-import { toClinvkError } from "../engine/errors.js";
+import { toClinvkError } from "../core/errors.js";
 import { VERSION } from "../version.js";
 import { checkArguments } from "./arguments.js";
 import { type Call, HANDLERS, type McpDeps } from "./handlers.js";

@@ -5,8 +5,8 @@
  * its bodies applies to them unchanged.
  */
 import Type, { type Static, type TSchema } from "typebox";
-import { APPROVAL_MODES, SANDBOX_MODES } from "../backends/backend.js";
-import { BACKEND_NAMES } from "../backends/names.js";
+import { BACKEND_NAMES } from "../core/backend-names.js";
+import { APPROVAL_MODES, SANDBOX_MODES } from "../core/modes.js";
 import { SESSION_STATUSES } from "../sessions/session.js";
 import { StepSpecSchema, TaskSpecSchema } from "../workflows/specs.js";
 

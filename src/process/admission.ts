@@ -3,7 +3,7 @@
  * waits in a bounded FIFO queue or is refused, instead of spawning processes until memory runs out.
  * It knows nothing about AI; the key is whatever the caller groups runs by (the backend name).
  */
-import { ClinvkError } from "../engine/errors.js";
+import { ClinvkError } from "../core/errors.js";
 
 export interface AdmissionLimits {
   /** Global cap on concurrent runs (>= 1). */

@@ -5,7 +5,6 @@
  * Whatever is still alive when clinvoker exits is killed on the way out.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import type { RunRegistry } from "./run-registry.js";
 
 /** The environment variable that marks every process of one run. */
 export const RUN_MARKER = "CLINVK_RUN_ID";
@@ -19,10 +18,16 @@ interface LiveRun {
 
 const liveRuns = new Map<number, LiveRun>();
 let exitHookInstalled = false;
-let registry: RunRegistry | undefined;
+/** Where runs are recorded besides this process's memory (run-registry.ts). */
+export interface RunRecorder {
+  record(run: LiveRun): void;
+  remove(pid: number): void;
+}
+
+let registry: RunRecorder | undefined;
 
 /** From now on, every run is also recorded on disk (run-registry.ts): what the server does. */
-export function useRunRegistry(next: RunRegistry | undefined): void {
+export function useRunRegistry(next: RunRecorder | undefined): void {
   registry = next;
 }
 

@@ -6,12 +6,12 @@
  */
 import { clinvkHome } from "../config/paths.js";
 import type { Config } from "../config/schema.js";
+import { ClinvkError } from "../core/errors.js";
+import type { BackendName, RunEvent } from "../core/events.js";
+import type { RunRequest, RunResult } from "../core/request.js";
 import { Engine } from "../engine/engine.js";
-import { ClinvkError } from "../engine/errors.js";
-import type { BackendName, RunEvent } from "../engine/events.js";
 import { engineOptionsFromConfig } from "../engine/from-config.js";
 import type { BackendStatus } from "../engine/registry.js";
-import type { RunRequest, RunResult } from "../engine/request.js";
 import { newestResumable } from "../engine/session-requests.js";
 import { FileSessionStore } from "../sessions/file-store.js";
 import type { SessionStore } from "../sessions/store.js";
@@ -21,11 +21,9 @@ import { drainWorkflow, type WorkflowEvent } from "../workflows/events.js";
 import { type ParallelSummary, runParallel } from "../workflows/parallel.js";
 import type { ChainSpec, TaskSpec } from "../workflows/specs.js";
 import { type ClinvokerOptions, resolveConfig } from "./options.js";
-import { ClinvokerSession, type TurnOptions } from "./session.js";
+import { type CallOptions, ClinvokerSession, type SessionTurns, type TurnOptions } from "./session.js";
 
-export interface CallOptions {
-  signal?: AbortSignal;
-}
+export type { CallOptions };
 
 export interface WorkflowCallOptions extends CallOptions {
   /** Live progress: queued, started, output and finished events of each task. */
@@ -71,7 +69,7 @@ export class Clinvoker {
 
   /** A new conversation: each `send` continues the same CLI session. */
   session(options: TurnOptions & { backend?: RunRequest["backend"] } = {}): ClinvokerSession {
-    return new ClinvokerSession(this, { ...options, backend: options.backend ?? this.config.default_backend });
+    return new ClinvokerSession(this.turns(), { ...options, backend: options.backend ?? this.config.default_backend });
   }
 
   /** An earlier conversation, by clinvoker session id (or its first characters). */
@@ -140,6 +138,15 @@ export class Clinvoker {
     backendSessionId: string | undefined,
     options: TurnOptions,
   ) {
-    return new ClinvokerSession(this, { workdir, ...options, backend }, { id, backendSessionId });
+    return new ClinvokerSession(this.turns(), { workdir, ...options, backend }, { id, backendSessionId });
+  }
+
+  /** What a conversation of this client runs through. */
+  private turns(): SessionTurns {
+    const store = this.store;
+    return {
+      stream: (request, options) => this.stream(request, options),
+      ...(store ? { load: (id: string) => store.get(id) } : {}),
+    };
   }
 }

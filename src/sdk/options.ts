@@ -5,8 +5,8 @@
 import { defaults, getPath, setPath, unknownKeys } from "../config/keys.js";
 import { configProblems, loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
-import { ClinvkError } from "../engine/errors.js";
-import type { BackendName } from "../engine/events.js";
+import { ClinvkError } from "../core/errors.js";
+import type { BackendName } from "../core/events.js";
 import type { SessionStore } from "../sessions/store.js";
 
 /** Any subset of config.yaml's keys, e.g. `{ backends: { claude: { model: "opus" } } }`. */

@@ -1,10 +1,22 @@
 /** A conversation through the library: each send resumes the same CLI session. */
-import type { RunEvent } from "../engine/events.js";
-import type { RunRequest, RunResult } from "../engine/request.js";
-import type { CallOptions, Clinvoker } from "./clinvoker.js";
+import type { RunEvent } from "../core/events.js";
+import type { RunRequest, RunResult } from "../core/request.js";
+import { sessionRequest } from "../engine/session-requests.js";
+import type { Session } from "../sessions/session.js";
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
 
 /** Options of every turn: what a RunRequest takes, less the prompt and the session wiring. */
 export type TurnOptions = Omit<RunRequest, "prompt" | "resume" | "sessionId" | "backend">;
+
+/** What a conversation needs of its client: runs, and (with a store) the sessions they keep. */
+export interface SessionTurns {
+  stream(request: RunRequest, options: CallOptions): AsyncIterable<RunEvent>;
+  /** The stored session; undefined for a client that keeps none. */
+  load?(id: string): Promise<Session>;
+}
 
 export class ClinvokerSession {
   /** clinvoker's session id, known after the first turn (or from the start when resumed). */
@@ -13,7 +25,7 @@ export class ClinvokerSession {
   backendSessionId: string | undefined;
 
   constructor(
-    private readonly client: Clinvoker,
+    private readonly client: SessionTurns,
     private readonly base: TurnOptions & { backend: string },
     existing?: { id: string; backendSessionId?: string },
   ) {
@@ -31,14 +43,22 @@ export class ClinvokerSession {
   /** Sends a prompt and streams the answer's events; the last one is the result. */
   async *stream(prompt: string, options: TurnOptions & CallOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
     const { signal, ...turn } = options;
-    const request: RunRequest = { ...this.base, ...turn, prompt };
-    if (this.id) request.sessionId = this.id;
-    if (this.backendSessionId) request.resume = { backendSessionId: this.backendSessionId };
+    const request = await this.request({ ...this.base, ...turn, prompt });
     for await (const event of this.client.stream(request, { signal })) {
       if (event.session_id) this.id = event.session_id;
       if (event.type === "init" && event.backend_session_id) this.backendSessionId = event.backend_session_id;
       if (event.type === "result" && event.backend_session_id) this.backendSessionId = event.backend_session_id;
       yield event;
     }
+  }
+
+  /**
+   * The next turn, built as every face builds it from a stored session (its backend, directory and
+   * model; a session its CLI never started is an error, not a fresh conversation); without a store,
+   * from the CLI's session id the last turn reported.
+   */
+  private async request(turn: RunRequest): Promise<RunRequest> {
+    if (this.id && this.client.load) return sessionRequest(await this.client.load(this.id), turn);
+    return this.backendSessionId ? { ...turn, resume: { backendSessionId: this.backendSessionId } } : turn;
   }
 }

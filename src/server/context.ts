@@ -18,9 +18,3 @@ export interface ServerContext {
 
 /** A file of routes: registers them on its own encapsulated scope. */
 export type RouteFile = (app: FastifyInstance, context: ServerContext) => void;
-
-/** Marks a plugin function as non-encapsulated, so that its hooks apply to every route. */
-export function globalPlugin<T extends (...args: never[]) => unknown>(plugin: T): T {
-  (plugin as unknown as Record<symbol, boolean>)[Symbol.for("skip-override")] = true;
-  return plugin;
-}

@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import writeFileAtomic from "write-file-atomic";
-import { ClinvkError } from "../engine/errors.js";
+import { ClinvkError } from "../core/errors.js";
 import { StoreLock, storeWriteError } from "./lock.js";
 import {
   checkSessionId,

@@ -4,7 +4,7 @@
  * re-entrant). Behind this small interface so that the library can be swapped.
  */
 import { lock as lockFile } from "proper-lockfile";
-import { ClinvkError } from "../engine/errors.js";
+import { ClinvkError } from "../core/errors.js";
 
 const STALE_MS = 10_000;
 /** How long a writer waits for another one before giving up (contention only). */

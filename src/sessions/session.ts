@@ -3,8 +3,8 @@
  * names are the Go clinvoker's, so its session files and API clients keep working.
  */
 import { randomBytes } from "node:crypto";
-import type { BackendName } from "../backends/names.js";
-import { ClinvkError } from "../engine/errors.js";
+import type { BackendName } from "../core/backend-names.js";
+import { ClinvkError } from "../core/errors.js";
 
 export const SESSION_STATUSES = ["active", "completed", "error", "paused"] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];

@@ -3,9 +3,9 @@
  * `{{previous}}` and `{{steps.NAME.output}}`. Stops at the first failure unless told to go on.
  */
 import { resolve } from "node:path";
-import type { BackendName } from "../backends/names.js";
+import type { BackendName } from "../core/backend-names.js";
+import type { RunRequest } from "../core/request.js";
 import type { Engine } from "../engine/engine.js";
-import type { RunRequest } from "../engine/request.js";
 import { AsyncQueue } from "./async-queue.js";
 import type { TaskResult, WorkflowEvent } from "./events.js";
 import { notRun, runTask, type TaskIdentity } from "./run-task.js";

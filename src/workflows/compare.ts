@@ -1,8 +1,8 @@
 /** One prompt on several backends, side by side: parallel by default, or one after another. */
-import { BACKEND_NAMES, type BackendName } from "../backends/names.js";
+import { BACKEND_NAMES, type BackendName } from "../core/backend-names.js";
+import { ClinvkError } from "../core/errors.js";
+import { isBackendName } from "../core/events.js";
 import type { Engine } from "../engine/engine.js";
-import { ClinvkError } from "../engine/errors.js";
-import { isBackendName } from "../engine/events.js";
 import type { BackendRegistry } from "../engine/registry.js";
 import type { TaskResult, WorkflowEvent } from "./events.js";
 import { runParallel } from "./parallel.js";

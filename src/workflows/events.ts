@@ -1,7 +1,7 @@
 /** What workflows report while they run, so that every face can show progress live. */
-import type { BackendName } from "../backends/names.js";
-import type { ErrorCode } from "../engine/errors.js";
-import type { RunEvent, Usage } from "../engine/events.js";
+import type { BackendName } from "../core/backend-names.js";
+import type { ErrorCode } from "../core/errors.js";
+import type { RunEvent, Usage } from "../core/events.js";
 
 export type TaskStatus = "completed" | "failed" | "cancelled" | "skipped";
 

@@ -5,9 +5,9 @@
  * can be wrong with the tasks is found before the first one starts.
  */
 import { setMaxListeners } from "node:events";
-import type { BackendName } from "../backends/names.js";
+import type { BackendName } from "../core/backend-names.js";
+import type { RunRequest } from "../core/request.js";
 import type { Engine } from "../engine/engine.js";
-import type { RunRequest } from "../engine/request.js";
 import { AsyncQueue } from "./async-queue.js";
 import type { TaskResult, WorkflowEvent } from "./events.js";
 import { notRun, runTask, type TaskIdentity } from "./run-task.js";

@@ -1,8 +1,8 @@
 /** Runs one workflow task through the engine, reporting its events, and sums it up as a TaskResult. */
-import type { BackendName } from "../backends/names.js";
+import type { BackendName } from "../core/backend-names.js";
+import { toClinvkError } from "../core/errors.js";
+import type { RunRequest, RunResult } from "../core/request.js";
 import type { Engine } from "../engine/engine.js";
-import { toClinvkError } from "../engine/errors.js";
-import type { RunRequest, RunResult } from "../engine/request.js";
 import type { TaskResult, WorkflowEvent } from "./events.js";
 
 export interface TaskIdentity {

@@ -3,8 +3,8 @@
  * schemas: the same definitions validate files for the CLI and request bodies for the server.
  */
 import Type, { type Static } from "typebox";
-import { APPROVAL_MODES, SANDBOX_MODES } from "../backends/backend.js";
-import { BACKEND_NAMES } from "../backends/names.js";
+import { BACKEND_NAMES } from "../core/backend-names.js";
+import { APPROVAL_MODES, SANDBOX_MODES } from "../core/modes.js";
 
 const runFields = {
   backend: Type.Optional(Type.Enum(BACKEND_NAMES, { description: "Default: default_backend." })),

@@ -2,10 +2,10 @@
  * What parallel and chain share when they plan: a task or step spec as an engine request, and the
  * checks that name the task at fault (its placeholders, then the request the engine would run).
  */
-import type { BackendName } from "../backends/names.js";
+import type { BackendName } from "../core/backend-names.js";
+import { ClinvkError, toClinvkError } from "../core/errors.js";
+import type { RunRequest } from "../core/request.js";
 import type { Engine } from "../engine/engine.js";
-import { ClinvkError, toClinvkError } from "../engine/errors.js";
-import type { RunRequest } from "../engine/request.js";
 import type { TaskSpec } from "./specs.js";
 import { TemplateError } from "./templates.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { RunEvent } from "../../src/core/events.js";
 import { BreakerRegistry } from "../../src/engine/circuit-breaker.js";
 import { Engine } from "../../src/engine/engine.js";
-import type { RunEvent } from "../../src/engine/events.js";
 import { AdmissionGate } from "../../src/process/admission.js";
 import { echoEngine } from "../workflows/fake-engine.js";
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { ClinvkError, ERROR_CODES } from "../../src/core/errors.js";
 import {
   type BreakerOptions,
   BreakerRegistry,
   CircuitBreaker,
   countsAsBackendFailure,
 } from "../../src/engine/circuit-breaker.js";
-import { ClinvkError, ERROR_CODES } from "../../src/engine/errors.js";
 
 const START = Date.parse("2025-01-01T00:00:00.000Z");
 

@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Value } from "typebox/value";
 import { describe, expect, it } from "vitest";
+import { ClinvkError } from "../../src/core/errors.js";
+import { type RunEvent, RunEventSchema } from "../../src/core/events.js";
+import type { RunRequest } from "../../src/core/request.js";
 import { Engine, type EngineOptions } from "../../src/engine/engine.js";
-import { ClinvkError } from "../../src/engine/errors.js";
-import { type RunEvent, RunEventSchema } from "../../src/engine/events.js";
 import { BackendRegistry } from "../../src/engine/registry.js";
-import type { RunRequest } from "../../src/engine/request.js";
 import { FAKE_CLI_DIR, fixturePath } from "../helpers.js";
 
 const fakeBinaries = {
@@ -217,6 +217,18 @@ describe("Engine.stream", () => {
   it("run() returns the result", async () => {
     const result = await engineWith(replay("codex", "exec-json")).run({ backend: "codex", prompt: "hi" });
     expect(result.text).toBe("stub reply: hello");
+  });
+});
+
+describe("a capability a CLI lacks is applied the same way for every face", () => {
+  it("gemini has no system-prompt option: the system prompt heads the prompt, with a warning; claude gets its flag", () => {
+    const engine = new Engine({ backends: fakeBinaries });
+    const gemini = engine.prepare({ backend: "gemini", prompt: "hi", systemPrompt: "be brief" });
+    expect(gemini.args.at(-1)).toBe("--prompt=<system>\nbe brief\n</system>\n\nhi");
+    expect(gemini.warnings).toContain("gemini has no system-prompt option; the system prompt heads the prompt");
+    const claude = engine.prepare({ backend: "claude", prompt: "hi", systemPrompt: "be brief" });
+    expect(claude.args).toContain("--system-prompt=be brief");
+    expect(claude.args.at(-1)).toBe("hi");
   });
 });
 

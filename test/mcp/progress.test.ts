@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RunEvent } from "../../src/engine/events.js";
+import type { RunEvent } from "../../src/core/events.js";
 import { ProgressReporter, type ProgressUpdate } from "../../src/mcp/progress.js";
 import type { WorkflowEvent } from "../../src/workflows/events.js";
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ClinvkError } from "../../src/engine/errors.js";
+import { ClinvkError } from "../../src/core/errors.js";
 import { AdmissionGate, type AdmissionLimits } from "../../src/process/admission.js";
 
 const limits = (overrides: Partial<AdmissionLimits> = {}): AdmissionLimits => ({

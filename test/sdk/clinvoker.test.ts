@@ -104,6 +104,30 @@ describe("Clinvoker: sessions", () => {
   });
 });
 
+describe("Clinvoker: a resumed session is built as every face builds it", () => {
+  it("keeps the session's model and directory, and refuses a session its CLI never started", async () => {
+    const record = join(mkdtempSync(join(tmpdir(), "clinvk-sdk-")), "argv.jsonl");
+    const clinvk = client({ record });
+    const workdir = mkdtempSync(join(tmpdir(), "clinvk-sdk-work-"));
+    const started = await clinvk.store?.create({
+      backend: "claude",
+      working_dir: workdir,
+      model: "opus",
+      backend_session_id: "cli-7",
+    });
+    const chat = await clinvk.resume(started?.id as string);
+    await chat.send("go on", { workdir: tmpdir() }); // a turn cannot move the session elsewhere
+    const call = JSON.parse(readFileSync(record, "utf8").trim());
+    expect(call.args).toContain("--model=opus");
+    expect(call.args).toContain("--resume=cli-7");
+    expect(call.cwd).toBe(workdir);
+
+    const empty = await clinvk.store?.create({ backend: "claude", working_dir: workdir });
+    const never = await clinvk.resume(empty?.id as string);
+    await expect(never.send("hello")).rejects.toMatchObject({ code: "session_error" });
+  });
+});
+
 describe("Clinvoker: abort, break and concurrency", () => {
   it("an abort while streaming kills the CLI's group and ends with a cancelled error", async () => {
     const mark = marker();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RunResult } from "../../src/engine/request.js";
+import type { RunResult } from "../../src/core/request.js";
 import { renderAnthropicError } from "../../src/server/anthropic/errors.js";
 import { checkMessagesParams, message, messagesConversation } from "../../src/server/anthropic/messages.js";
 import { messagesStream } from "../../src/server/anthropic/messages-stream.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ClinvkError } from "../../src/engine/errors.js";
+import { ClinvkError } from "../../src/core/errors.js";
 import {
   fingerprint,
   mergeTurns,
@@ -9,7 +9,6 @@ import {
   splitLatest,
   type Turn,
   titleOf,
-  withSystem,
 } from "../../src/server/compat/conversation.js";
 import { AnswerText } from "../../src/server/compat/drive.js";
 import { CompatError, failureOf, failureOfInfo, paramOf } from "../../src/server/compat/errors.js";
@@ -114,8 +113,6 @@ describe("conversation", () => {
     expect(prompt).toContain('<turn role="user">\nwhat is 2+2?\n</turn>');
     expect(prompt).toContain('<turn role="assistant">\n4\n</turn>');
     expect(prompt.endsWith("The user's new message:\n\nand times 3?")).toBe(true);
-    expect(withSystem("hi", "be brief")).toBe("<system>\nbe brief\n</system>\n\nhi");
-    expect(withSystem("hi", undefined)).toBe("hi");
   });
 
   it("titles a session after the first user message", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RunResult } from "../../src/engine/request.js";
+import type { RunResult } from "../../src/core/request.js";
 import { CompatError } from "../../src/server/compat/errors.js";
 import type { StreamSink } from "../../src/server/http/serve-run.js";
 import { chatCompletion, chatConversation } from "../../src/server/openai/chat.js";

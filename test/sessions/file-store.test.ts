@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ClinvkError } from "../../src/engine/errors.js";
+import { ClinvkError } from "../../src/core/errors.js";
 import { FileSessionStore } from "../../src/sessions/file-store.js";
 import { MAX_TITLE_LENGTH, summarize } from "../../src/sessions/session.js";
 import { sessionStoreContract } from "./contract.js";

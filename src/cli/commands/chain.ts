@@ -1,10 +1,11 @@
 /** `clinvk chain`: steps one after another, each fed the answers before it. */
-import { ExitCode } from "../../engine/exit-codes.js";
+
 import { type ChainSummary, runChain } from "../../workflows/chain.js";
 import { parseSpec } from "../../workflows/spec-file.js";
 import { type ChainSpec, ChainSpecSchema } from "../../workflows/specs.js";
 import { cancelOnSignals } from "../cancel.js";
 import { cliContext } from "../context.js";
+import { ExitCode } from "../exit-codes.js";
 import { createProgress, silentProgress } from "../progress.js";
 import { readSpecInput } from "../spec-input.js";
 import { table, truncate } from "../table.js";

@@ -1,8 +1,8 @@
-import { ExitCode } from "../../engine/exit-codes.js";
 import { type CompareSummary, runCompare, selectBackends } from "../../workflows/compare.js";
 import type { TaskResult } from "../../workflows/events.js";
 import { cancelOnSignals } from "../cancel.js";
 import { cliContext } from "../context.js";
+import { ExitCode } from "../exit-codes.js";
 import { usageError } from "../fail.js";
 import { parseList } from "../options.js";
 import { createProgress, silentProgress } from "../progress.js";

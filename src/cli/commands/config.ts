@@ -6,8 +6,8 @@ import { allKeys, getPath } from "../../config/keys.js";
 import { describeSource, type LoadedConfig, loadConfig } from "../../config/load.js";
 import { configLocation } from "../../config/paths.js";
 import { SECRET_KEYS } from "../../config/schema.js";
-import { ClinvkError } from "../../engine/errors.js";
-import { ExitCode } from "../../engine/exit-codes.js";
+import { ClinvkError } from "../../core/errors.js";
+import { ExitCode } from "../exit-codes.js";
 
 const MASK = "********";
 

@@ -1,8 +1,8 @@
 /** `clinvk doctor`: which backends are installed, where, which version, and how to get the rest. */
 
-import { ExitCode } from "../../engine/exit-codes.js";
 import type { BackendStatus } from "../../engine/registry.js";
 import { engineFor, loadCliConfig } from "../context.js";
+import { ExitCode } from "../exit-codes.js";
 
 export async function runDoctorCommand(flags: { json?: boolean; config?: string }): Promise<number> {
   const statuses = await engineFor(loadCliConfig(flags.config)).registry.statuses();

@@ -5,10 +5,10 @@
  * SIGINT/SIGTERM, stopping the runs in flight (the exit hook kills every CLI's group).
  */
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { ExitCode } from "../../engine/exit-codes.js";
 import { localPolicy } from "../../mcp/local-policy.js";
 import { createMcpServer } from "../../mcp/server.js";
 import { cliContext } from "../context.js";
+import { ExitCode } from "../exit-codes.js";
 import { printError } from "../fail.js";
 
 export interface McpFlags {

@@ -1,13 +1,13 @@
 /** `clinvk parallel`: run a task file's tasks at once, with live progress and a summary. */
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ExitCode } from "../../engine/exit-codes.js";
 import type { TaskResult } from "../../workflows/events.js";
 import { type ParallelSummary, runParallel } from "../../workflows/parallel.js";
 import { parseSpec } from "../../workflows/spec-file.js";
 import { type ParallelSpec, ParallelSpecSchema } from "../../workflows/specs.js";
 import { cancelOnSignals } from "../cancel.js";
 import { contextFor, loadCliConfig } from "../context.js";
+import { ExitCode } from "../exit-codes.js";
 import { parseCount } from "../options.js";
 import { createProgress, silentProgress } from "../progress.js";
 import { readSpecInput } from "../spec-input.js";

@@ -1,7 +1,7 @@
 /** `clinvk [prompt]`: one prompt on one backend, continuing this directory's session if configured. */
 import { resolve } from "node:path";
-import { isBackendName } from "../../engine/events.js";
-import type { RunRequest } from "../../engine/request.js";
+import { isBackendName } from "../../core/events.js";
+import type { RunRequest } from "../../core/request.js";
 import { newestResumable, sessionRequest } from "../../engine/session-requests.js";
 import { relativeAge } from "../../sessions/age.js";
 import { cliContext } from "../context.js";

@@ -1,7 +1,7 @@
 /** `clinvk resume [id] [prompt]`: send a prompt to an earlier session, picked by id, --last or -i. */
 
-import { ClinvkError } from "../../engine/errors.js";
-import { isBackendName } from "../../engine/events.js";
+import { ClinvkError } from "../../core/errors.js";
+import { isBackendName } from "../../core/events.js";
 import { newestResumable, sessionRequest } from "../../engine/session-requests.js";
 import { relativeAge } from "../../sessions/age.js";
 import { displayName, type Session } from "../../sessions/session.js";

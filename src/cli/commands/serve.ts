@@ -5,10 +5,9 @@ import { loadConfig } from "../../config/load.js";
 import { clinvkHome } from "../../config/paths.js";
 import type { Config } from "../../config/schema.js";
 import { watchConfig } from "../../config/watch.js";
+import { ClinvkError } from "../../core/errors.js";
 import { BreakerRegistry } from "../../engine/circuit-breaker.js";
 import { Engine } from "../../engine/engine.js";
-import { ClinvkError } from "../../engine/errors.js";
-import { ExitCode } from "../../engine/exit-codes.js";
 import { admissionLimitsFromConfig, engineOptionsFromConfig } from "../../engine/from-config.js";
 import { settleInterrupted } from "../../engine/session-hooks.js";
 import { useRunRegistry } from "../../process/process-group.js";
@@ -17,6 +16,7 @@ import { startSupervisor } from "../../process/supervisor.js";
 import { isLoopback, keysForAddress } from "../../server/plugins/api-keys.js";
 import { retentionCutoff } from "../../sessions/age.js";
 import { openStore } from "../context.js";
+import { ExitCode } from "../exit-codes.js";
 import { parseCount } from "../options.js";
 
 export interface ServeFlags {

@@ -1,7 +1,6 @@
 /** `clinvk sessions list|show|delete|clean|tag|fork|repair`. */
 import { resolve } from "node:path";
-import { isBackendName } from "../../engine/events.js";
-import { ExitCode } from "../../engine/exit-codes.js";
+import { isBackendName } from "../../core/events.js";
 import { parseAge, relativeAge, retentionCutoff } from "../../sessions/age.js";
 import {
   displayName,
@@ -11,6 +10,7 @@ import {
   type SessionStatus,
 } from "../../sessions/session.js";
 import { cliContext } from "../context.js";
+import { ExitCode } from "../exit-codes.js";
 import { usageError } from "../fail.js";
 import { parseCount } from "../options.js";
 import { table, truncate } from "../table.js";

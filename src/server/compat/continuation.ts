@@ -6,7 +6,7 @@
  * The session's turn count is kept with the fingerprint: a session that went on elsewhere (the
  * native API, `clinvk resume`) no longer holds the conversation the fingerprint describes.
  */
-import type { BackendName } from "../../backends/names.js";
+import type { BackendName } from "../../core/backend-names.js";
 import type { Session } from "../../sessions/session.js";
 import type { SessionStore } from "../../sessions/store.js";
 import { prefixFingerprints, type Turn } from "./conversation.js";

@@ -99,11 +99,6 @@ export function promptFor(turns: readonly Turn[]): string {
   ].join("\n");
 }
 
-/** For a CLI without a system-prompt option: the instructions go at the head of the first prompt. */
-export function withSystem(prompt: string, system: string | undefined): string {
-  return system ? `<system>\n${system}\n</system>\n\n${prompt}` : prompt;
-}
-
 /** A session title from the first thing the user said. */
 export function titleOf(turns: readonly Turn[]): string | undefined {
   const first = turns

@@ -6,9 +6,9 @@
  * request already finds the conversation; a turn that fails, or is cut short, gives it back.
  */
 import type { FastifyBaseLogger, FastifyReply } from "fastify";
-import { ClinvkError } from "../../engine/errors.js";
-import type { RunEvent } from "../../engine/events.js";
-import type { RunResult } from "../../engine/request.js";
+import { ClinvkError } from "../../core/errors.js";
+import type { RunEvent } from "../../core/events.js";
+import type { RunResult } from "../../core/request.js";
 import type { ServerContext } from "../context.js";
 import { type ServeOptions, type StreamFormat, type StreamSink, serveResult, serveStream } from "../http/serve-run.js";
 import { type Failure, failureOf } from "./errors.js";

@@ -4,7 +4,7 @@
  * anthropic/errors.ts); here only the sorting, shared by both.
  */
 import type { FastifyError } from "fastify";
-import { ClinvkError, type ErrorCode, type ErrorInfo } from "../../engine/errors.js";
+import { ClinvkError, type ErrorCode, type ErrorInfo } from "../../core/errors.js";
 import { RefusedRequest, retryAfterSeconds } from "../http/errors.js";
 
 export const FAILURE_KINDS = [

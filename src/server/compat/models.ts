@@ -4,7 +4,9 @@
  * a bare backend name means its default model. Anything else is model_not_found: never a silent
  * fallback to some other backend.
  */
-import { BACKEND_NAMES, type BackendName } from "../../backends/names.js";
+import { BACKENDS } from "../../backends/index.js";
+import { BACKEND_NAMES, type BackendName } from "../../core/backend-names.js";
+import { isBackendName } from "../../core/events.js";
 import type { BackendRegistry } from "../../engine/registry.js";
 import { CompatError } from "./errors.js";
 
@@ -14,31 +16,10 @@ export interface ModelRoute {
   model?: string;
 }
 
-/** Models each backend is known to take; families route more (any claude-*, gpt-*, gemini-*). */
-export const KNOWN_MODELS: Readonly<Record<BackendName, readonly string[]>> = {
-  claude: ["sonnet", "opus", "haiku", "claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5"],
-  codex: ["gpt-5", "gpt-5-codex", "gpt-5-mini", "o3", "o4-mini", "codex-mini-latest"],
-  gemini: ["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite"],
-};
-
 /** Who makes each backend's models, for the `owned_by` of /models. */
-export const OWNERS: Readonly<Record<BackendName, string>> = {
-  claude: "anthropic",
-  codex: "openai",
-  gemini: "google",
-};
-
-const FAMILIES: ReadonlyArray<readonly [RegExp, BackendName]> = [
-  [/^claude-/i, "claude"],
-  [/^(sonnet|opus|haiku)$/i, "claude"],
-  [/^gpt-/i, "codex"],
-  [/^o3(-|$)/i, "codex"],
-  [/^o4/i, "codex"],
-  [/^codex/i, "codex"],
-  [/^gemini-/i, "gemini"],
-];
-
-const isBackend = (name: string): name is BackendName => (BACKEND_NAMES as readonly string[]).includes(name);
+export const OWNERS = Object.fromEntries(BACKEND_NAMES.map((name) => [name, BACKENDS[name].models.vendor])) as Readonly<
+  Record<BackendName, string>
+>;
 
 export function modelNotFound(model: string): CompatError {
   return new CompatError(
@@ -55,11 +36,12 @@ export function routeModel(model: string): ModelRoute {
   if (slash >= 0) {
     const backend = name.slice(0, slash).toLowerCase();
     const rest = name.slice(slash + 1).trim();
-    if (!isBackend(backend) || !rest) throw modelNotFound(model);
+    if (!isBackendName(backend) || !rest) throw modelNotFound(model);
     return { backend, model: rest };
   }
-  if (isBackend(name.toLowerCase())) return { backend: name.toLowerCase() as BackendName };
-  for (const [pattern, backend] of FAMILIES) if (pattern.test(name)) return { backend, model: name };
+  if (isBackendName(name.toLowerCase())) return { backend: name.toLowerCase() as BackendName };
+  const family = BACKEND_NAMES.find((backend) => BACKENDS[backend].models.families.some((p) => p.test(name)));
+  if (family) return { backend: family, model: name };
   throw modelNotFound(model);
 }
 
@@ -85,8 +67,8 @@ export function modelCatalog(
   };
   for (const { name, aliases } of backends) {
     add(name, name);
-    for (const model of KNOWN_MODELS[name]) add(model, name);
-    for (const model of KNOWN_MODELS[name]) add(`${name}/${model}`, name);
+    for (const model of BACKENDS[name].models.known) add(model, name);
+    for (const model of BACKENDS[name].models.known) add(`${name}/${model}`, name);
     for (const alias of aliases) add(`${name}/${alias}`, name);
   }
   return entries;

@@ -4,7 +4,7 @@
  * ones several, punctuation and non-Latin characters about one each); it is an estimate, within
  * some tens of percent for English prose and code, and says so nowhere it could be mistaken.
  */
-import type { Usage } from "../../engine/events.js";
+import type { Usage } from "../../core/events.js";
 import type { Conversation } from "./conversation.js";
 
 const PIECES = /[\p{L}\p{M}]+|\p{N}+|[^\s\p{L}\p{M}\p{N}]/gu;

@@ -5,7 +5,8 @@
  * whose first prompt carries the earlier turns as a transcript. The server's policies apply as for
  * the native API, and the workdir is always the server's own (or the continued session's).
  */
-import type { RunRequest } from "../../engine/request.js";
+import { BACKENDS } from "../../backends/index.js";
+import type { RunRequest } from "../../core/request.js";
 import { sessionRequest } from "../../engine/session-requests.js";
 import type { Session } from "../../sessions/session.js";
 import type { ServerContext } from "../context.js";
@@ -20,14 +21,10 @@ import {
   splitLatest,
   type Turn,
   titleOf,
-  withSystem,
 } from "./conversation.js";
 import { CompatError } from "./errors.js";
 import type { ModelRoute } from "./models.js";
 import { estimateConversation } from "./tokens.js";
-
-/** Backends whose CLI takes no system prompt: it goes into the session's first prompt instead. */
-const SYSTEM_IN_PROMPT: ReadonlySet<string> = new Set(["gemini"]);
 
 export interface TurnRequest {
   surface: "openai" | "anthropic";
@@ -132,8 +129,8 @@ function continueSession(
   const run = sessionRequest(session, {
     ...runOptions({ model: request.route?.model }),
     prompt: promptFor(found.newTurns),
-    // Inlined in the first prompt, the system prompt is in the CLI's history already.
-    systemPrompt: SYSTEM_IN_PROMPT.has(session.backend) ? undefined : request.conversation.system,
+    // A CLI without a system-prompt option got it in its first prompt: it is in its history already.
+    systemPrompt: BACKENDS[session.backend].capabilities.systemPrompt ? request.conversation.system : undefined,
   });
   context.engine.prepare(run);
   // The fingerprint of the whole conversation: extended from the stored one when only new turns came.
@@ -157,13 +154,11 @@ async function startSession(context: ServerContext, request: TurnRequest): Promi
   const config = context.config.current;
   const { system, turns } = request.conversation;
   const route = request.route as ModelRoute;
-  const inline = SYSTEM_IN_PROMPT.has(route.backend);
-  const prompt = promptFor(turns);
   const run: RunRequest = {
     ...runOptions({ model: route.model }),
     backend: route.backend,
-    prompt: inline ? withSystem(prompt, system) : prompt,
-    systemPrompt: inline ? undefined : system,
+    prompt: promptFor(turns),
+    systemPrompt: system,
     ephemeral: request.ephemeral === true,
   };
   // Invalid requests fail here, before a session exists for them.

@@ -3,7 +3,7 @@
  * violations and malformed JSON are 400s, never 500s; unexpected errors are logged, not shown.
  */
 import type { FastifyError, FastifyInstance } from "fastify";
-import { ClinvkError } from "../../engine/errors.js";
+import { ClinvkError } from "../../core/errors.js";
 import { apiError, RefusedRequest, retryAfterSeconds, statusOf } from "./errors.js";
 
 export function toApiError(error: FastifyError | Error): { status: number; body: ReturnType<typeof apiError> } {

@@ -3,7 +3,7 @@
  * each error code. (The OpenAI and Anthropic surfaces translate to their own shapes.)
  */
 import { providerWaitSeconds } from "../../backends/classify.js";
-import type { ErrorCode, ErrorInfo } from "../../engine/errors.js";
+import type { ErrorCode, ErrorInfo } from "../../core/errors.js";
 
 export const HTTP_STATUS: Record<
   ErrorCode | "unauthorized" | "not_found" | "payload_too_large" | "method_not_allowed",

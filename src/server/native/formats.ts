@@ -3,9 +3,9 @@
  * NDJSON (one JSON object per line) or SSE (each event named by its type). A failure after the
  * headers is the stream's last event, `{type: "error", error}`.
  */
-import { toClinvkError } from "../../engine/errors.js";
-import type { RunEvent } from "../../engine/events.js";
-import type { RunResult } from "../../engine/request.js";
+import { toClinvkError } from "../../core/errors.js";
+import type { RunEvent } from "../../core/events.js";
+import type { RunResult } from "../../core/request.js";
 import type { WorkflowEvent } from "../../workflows/events.js";
 import type { StreamFormat, StreamSink } from "../http/serve-run.js";
 import type { StreamKind } from "../http/stream.js";

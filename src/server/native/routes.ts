@@ -1,6 +1,6 @@
 /** The native REST API under /api/v1: prompts, workflows, backends and sessions. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { RunRequest } from "../../engine/request.js";
+import type { RunRequest } from "../../core/request.js";
 import { sessionRequest } from "../../engine/session-requests.js";
 import { checkSessionId } from "../../sessions/session.js";
 import { runChain } from "../../workflows/chain.js";

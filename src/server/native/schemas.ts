@@ -3,8 +3,8 @@
  * requests and generate /openapi.json. Field names are the Go clinvoker's.
  */
 import Type, { type Static } from "typebox";
-import { APPROVAL_MODES, SANDBOX_MODES } from "../../backends/backend.js";
-import { BACKEND_NAMES } from "../../backends/names.js";
+import { BACKEND_NAMES } from "../../core/backend-names.js";
+import { APPROVAL_MODES, SANDBOX_MODES } from "../../core/modes.js";
 import { SESSION_STATUSES } from "../../sessions/session.js";
 import { ChainSpecSchema, TaskSpecSchema } from "../../workflows/specs.js";
 

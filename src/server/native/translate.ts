@@ -3,7 +3,7 @@
  * into response bodies. Pure: the network policy is the engine's guard (run-policy.ts).
  */
 import type { Config } from "../../config/schema.js";
-import type { RunRequest, RunResult } from "../../engine/request.js";
+import type { RunRequest, RunResult } from "../../core/request.js";
 import type { PromptBody, PromptResponse, ResumeBody } from "./schemas.js";
 
 export type RunOptionsBody = Omit<ResumeBody, "prompt">;

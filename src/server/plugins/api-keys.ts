@@ -9,7 +9,7 @@ import { isIP } from "node:net";
 import type { FastifyRequest } from "fastify";
 import type { LiveConfig } from "../../config/live.js";
 import type { Config } from "../../config/schema.js";
-import { ClinvkError } from "../../engine/errors.js";
+import { ClinvkError } from "../../core/errors.js";
 
 const digest = (key: string) => createHash("sha256").update(key).digest();
 

@@ -3,18 +3,22 @@
  * one when keys are configured (api-keys.ts). Runs after the rate limiter, so that guesses count.
  */
 import type { FastifyInstance } from "fastify";
-import { globalPlugin, type ServerContext } from "../context.js";
+import fp from "fastify-plugin";
+import type { ServerContext } from "../context.js";
 import { Unauthorized } from "../http/errors.js";
 import { presentedKey } from "./api-keys.js";
 
-export const authPlugin = globalPlugin(async (app: FastifyInstance, context: ServerContext) => {
-  app.addHook("onRequest", async (request, reply) => {
-    if (!context.apiKeys.required || request.method === "OPTIONS") return;
-    const path = request.url.split("?")[0] ?? "";
-    if (context.config.current.server.auth_exempt_paths.includes(path)) return;
-    const key = presentedKey(request);
-    if (key && context.apiKeys.matches(key)) return;
-    reply.header("www-authenticate", "Bearer");
-    throw new Unauthorized(key ? "invalid API key" : "missing API key");
-  });
-});
+export const authPlugin = fp(
+  async (app: FastifyInstance, context: ServerContext) => {
+    app.addHook("onRequest", async (request, reply) => {
+      if (!context.apiKeys.required || request.method === "OPTIONS") return;
+      const path = request.url.split("?")[0] ?? "";
+      if (context.config.current.server.auth_exempt_paths.includes(path)) return;
+      const key = presentedKey(request);
+      if (key && context.apiKeys.matches(key)) return;
+      reply.header("www-authenticate", "Bearer");
+      throw new Unauthorized(key ? "invalid API key" : "missing API key");
+    });
+  },
+  { name: "clinvk-auth", dependencies: ["clinvk-rate-limit"] },
+);

@@ -7,8 +7,9 @@
  */
 import { isIP } from "node:net";
 import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
 import type { Config } from "../../config/schema.js";
-import { globalPlugin, type ServerContext } from "../context.js";
+import type { ServerContext } from "../context.js";
 import { HostNotAllowed } from "../http/errors.js";
 
 const WILDCARD_ADDRESSES = new Set(["0.0.0.0", "::", "[::]", ""]);
@@ -42,12 +43,15 @@ export function hostAllowed(name: string, server: Config["server"]): boolean {
   return isLoopbackName(name) || name === bound;
 }
 
-export const hostCheckPlugin = globalPlugin(async (app: FastifyInstance, context: ServerContext) => {
-  app.addHook("onRequest", async (request) => {
-    const header = request.headers.host;
-    const name = typeof header === "string" ? hostName(header) : "";
-    if (!name || !hostAllowed(name, context.config.current.server)) {
-      throw new HostNotAllowed(`host ${name ? JSON.stringify(name) : "(none)"} is not allowed`);
-    }
-  });
-});
+export const hostCheckPlugin = fp(
+  async (app: FastifyInstance, context: ServerContext) => {
+    app.addHook("onRequest", async (request) => {
+      const header = request.headers.host;
+      const name = typeof header === "string" ? hostName(header) : "";
+      if (!name || !hostAllowed(name, context.config.current.server)) {
+        throw new HostNotAllowed(`host ${name ? JSON.stringify(name) : "(none)"} is not allowed`);
+      }
+    });
+  },
+  { name: "clinvk-host-check" },
+);

@@ -6,30 +6,34 @@
  */
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
-import { globalPlugin, type ServerContext } from "../context.js";
+import fp from "fastify-plugin";
+import type { ServerContext } from "../context.js";
 import { apiError } from "../http/errors.js";
 
-export const rateLimitPlugin = globalPlugin(async (app: FastifyInstance, context: ServerContext) => {
-  const settings = () => context.config.current.server;
-  await app.register(rateLimit, {
-    global: false, // hooked below for the whole app, ahead of the key check (route hooks run after it)
-    // A burst of `rate_limit_burst` requests per window, refilled at `rate_limit_rps`.
-    max: () => Math.max(1, settings().rate_limit_burst || settings().rate_limit_rps * 2),
-    timeWindow: () =>
-      Math.max(
-        1,
-        Math.round((1000 * Math.max(1, settings().rate_limit_burst)) / Math.max(1, settings().rate_limit_rps)),
-      ),
-    allowList: () => !settings().rate_limit_enabled,
-    keyGenerator: (request) => {
-      if (!settings().rate_limit_enabled) return "off"; // allowList lets it through; no key digest to compute
-      const keyId = context.apiKeys.validKeyId(request);
-      return keyId ? `key:${keyId}` : `ip:${request.ip}`;
-    },
-    errorResponseBuilder: (_request, info) => ({
-      statusCode: 429,
-      ...apiError("rate_limit", `rate limit exceeded: retry in ${Math.ceil(info.ttl / 1000)} s`),
-    }),
-  });
-  app.addHook("onRequest", app.rateLimit());
-});
+export const rateLimitPlugin = fp(
+  async (app: FastifyInstance, context: ServerContext) => {
+    const settings = () => context.config.current.server;
+    await app.register(rateLimit, {
+      global: false, // hooked below for the whole app, ahead of the key check (route hooks run after it)
+      // A burst of `rate_limit_burst` requests per window, refilled at `rate_limit_rps`.
+      max: () => Math.max(1, settings().rate_limit_burst || settings().rate_limit_rps * 2),
+      timeWindow: () =>
+        Math.max(
+          1,
+          Math.round((1000 * Math.max(1, settings().rate_limit_burst)) / Math.max(1, settings().rate_limit_rps)),
+        ),
+      allowList: () => !settings().rate_limit_enabled,
+      keyGenerator: (request) => {
+        if (!settings().rate_limit_enabled) return "off"; // allowList lets it through; no key digest to compute
+        const keyId = context.apiKeys.validKeyId(request);
+        return keyId ? `key:${keyId}` : `ip:${request.ip}`;
+      },
+      errorResponseBuilder: (_request, info) => ({
+        statusCode: 429,
+        ...apiError("rate_limit", `rate limit exceeded: retry in ${Math.ceil(info.ttl / 1000)} s`),
+      }),
+    });
+    app.addHook("onRequest", app.rateLimit());
+  },
+  { name: "clinvk-rate-limit" },
+);

@@ -4,7 +4,8 @@
  */
 import { randomFillSync } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { globalPlugin, type ServerContext } from "../context.js";
+import fp from "fastify-plugin";
+import type { ServerContext } from "../context.js";
 
 export interface TraceContext {
   traceId: string;
@@ -46,21 +47,24 @@ function randomHex(bytes: number): string {
   return pool.toString("hex", used - bytes, used);
 }
 
-export const tracingPlugin = globalPlugin(async (app: FastifyInstance, context: ServerContext) => {
-  app.addHook("onRequest", async (request, reply) => {
-    if (!context.config.current.server.tracing_enabled) return;
-    const header = request.headers.traceparent;
-    const parent = parseTraceparent(typeof header === "string" ? header : undefined);
-    const trace: TraceContext = {
-      traceId: parent?.traceId ?? randomHex(16),
-      parentId: parent?.parentId,
-      spanId: randomHex(8),
-      flags: parent?.flags ?? "01",
-    };
-    request.trace = trace;
-    request.log = request.log.child({ trace_id: trace.traceId, span_id: trace.spanId });
-    reply.header("traceparent", formatTraceparent(trace));
-    const state = request.headers.tracestate;
-    if (parent && typeof state === "string" && state.length <= 512) reply.header("tracestate", state);
-  });
-});
+export const tracingPlugin = fp(
+  async (app: FastifyInstance, context: ServerContext) => {
+    app.addHook("onRequest", async (request, reply) => {
+      if (!context.config.current.server.tracing_enabled) return;
+      const header = request.headers.traceparent;
+      const parent = parseTraceparent(typeof header === "string" ? header : undefined);
+      const trace: TraceContext = {
+        traceId: parent?.traceId ?? randomHex(16),
+        parentId: parent?.parentId,
+        spanId: randomHex(8),
+        flags: parent?.flags ?? "01",
+      };
+      request.trace = trace;
+      request.log = request.log.child({ trace_id: trace.traceId, span_id: trace.spanId });
+      reply.header("traceparent", formatTraceparent(trace));
+      const state = request.headers.tracestate;
+      if (parent && typeof state === "string" && state.length <= 512) reply.header("tracestate", state);
+    });
+  },
+  { name: "clinvk-tracing" },
+);

@@ -7,9 +7,9 @@
 import { isAbsolute } from "node:path";
 import { type FlagGrant, flagGrants, toolList } from "../../backends/extra-flags.js";
 import type { Config } from "../../config/schema.js";
-import { ClinvkError } from "../../engine/errors.js";
+import { ClinvkError } from "../../core/errors.js";
+import type { RunRequest } from "../../core/request.js";
 import type { RunGuard } from "../../engine/prepare.js";
-import type { RunRequest } from "../../engine/request.js";
 import { checkWorkdir } from "./workdir.js";
 
 type ServerConfig = Config["server"];

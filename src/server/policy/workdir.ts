@@ -5,7 +5,7 @@
  */
 import { realpathSync, statSync } from "node:fs";
 import { isAbsolute, sep } from "node:path";
-import { ClinvkError } from "../../engine/errors.js";
+import { ClinvkError } from "../../core/errors.js";
 
 /** Always blocked, whatever the config adds. */
 export const BUILTIN_BLOCKED = [

@@ -1,6 +1,7 @@
 /** What a caller asks of the engine, from any face: one run of one CLI. */
-import type { ApprovalMode, SandboxMode } from "../backends/backend.js";
+
 import type { BackendName, ResultEvent } from "./events.js";
+import type { ApprovalMode, SandboxMode } from "./modes.js";
 
 export type OutputFormat = "text" | "json" | "stream-json";
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["text", "json", "stream-json"];

@@ -1,4 +1,4 @@
-import type { ErrorCode } from "./errors.js";
+import type { ErrorCode } from "../core/errors.js";
 
 /** The documented exit codes of `clinvk` (see docs and DESIGN.md). */
 export const ExitCode = {

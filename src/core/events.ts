@@ -4,7 +4,7 @@
  * A run yields events in order and always ends with exactly one `result` event.
  */
 import Type, { type Static } from "typebox";
-import { BACKEND_NAMES, type BackendName } from "../backends/names.js";
+import { BACKEND_NAMES, type BackendName } from "./backend-names.js";
 import { ERROR_CODES } from "./errors.js";
 
 export const EVENT_SCHEMA_VERSION = 1;
