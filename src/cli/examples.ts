@@ -30,6 +30,11 @@ export const EXAMPLES: Record<string, string[]> = {
     "clinvk serve                                   # 127.0.0.1:8080",
     "CLINVK_API_KEYS=secret clinvk serve --host 0.0.0.0 --port 9000",
   ],
+  mcp: [
+    "claude mcp add clinvoker -- clinvk mcp     # Claude Code (see docs/guides/mcp.md)",
+    "codex mcp add clinvoker -- clinvk mcp      # Codex",
+    "gemini mcp add clinvoker clinvk mcp        # Gemini CLI",
+  ],
   version: ["clinvk version"],
   doctor: ["clinvk doctor", "clinvk doctor --json"],
   config: ["clinvk config show --sources", "clinvk config set backends.claude.model opus"],

@@ -209,6 +209,14 @@ Chain file (JSON or YAML):
     });
 
   program
+    .command("mcp")
+    .description("serve run, parallel, chain, compare and the sessions as MCP tools on stdin/stdout")
+    .action(async () => {
+      const { runMcpCommand } = await import("./commands/mcp.js");
+      process.exitCode = await runMcpCommand({ config: program.opts().config });
+    });
+
+  program
     .command("completion")
     .description("print a shell completion script")
     .argument("<shell>", "bash, zsh or fish")

@@ -15,6 +15,7 @@ import { type AnthropicSurfaceOptions, anthropicSurface } from "./anthropic/rout
 import type { RouteFile, ServerContext } from "./context.js";
 import { registerErrorHandling } from "./http/error-handler.js";
 import { OneLinePerRequest } from "./http/request-log.js";
+import { mcpRoutes } from "./mcp/routes.js";
 import { apiRoutes } from "./native/routes.js";
 import { openaiRoutes } from "./openai/routes.js";
 import { ApiKeyRing } from "./plugins/api-keys.js";
@@ -143,5 +144,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(routes(apiRoutes, context), { prefix: "/api/v1" });
   await app.register(routes(openaiRoutes, context));
   await app.register(routes(anthropicSurface(options.anthropic), context));
+  await app.register(routes(mcpRoutes, context));
   return app;
 }

@@ -1,10 +1,13 @@
 // The bundled clinvk for e2e tests: copied out of dist/ when a test file starts, so that a rebuild meanwhile
 // cannot pull it away; run with a sandbox's env in a directory of the test's own.
+import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CliSandbox, REPO_ROOT } from "./cli-env.js";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { type CliSandbox, prepareCliSandbox, REPO_ROOT } from "./cli-env.js";
 import { type RunOptions, type RunResult, runInSandbox } from "./run-cli.js";
+import { type ProviderStub, startProviderStub } from "./stub/index.js";
 
 const DIST = join(REPO_ROOT, "dist");
 export const RUN_TIMEOUT_MS = 60_000;
@@ -62,4 +65,55 @@ export function runDir(sb: CliSandbox): string {
 /** Adds clinvk's output to assertion failures. */
 export function describeRun(r: RunResult): string {
   return `exit ${r.code} (signal ${r.signal}, ${r.durationMs} ms${r.timedOut ? ", TIMED OUT" : ""})\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`;
+}
+
+/** `clinvk serve` (the snapshot at `cli`) on a free port with the sandbox's env (plus `env`); resolves once it says where it listens. */
+export async function startServe(
+  cli: string,
+  sb: CliSandbox,
+  env: Record<string, string> = {},
+): Promise<{ server: ChildProcess; base: string }> {
+  const server = spawn(process.execPath, [cli, "serve", "--port", "0"], {
+    cwd: sb.workDir,
+    env: { ...sb.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const base = await new Promise<string>((resolve, reject) => {
+    let err = "";
+    server.stderr?.on("data", (chunk) => {
+      err += chunk;
+      const match = /serving on (http:\/\/\S+)/.exec(err);
+      if (match) resolve(match[1] as string);
+    });
+    server.on("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+  return { server, base };
+}
+
+export interface RealCliSuite {
+  /** The snapshot of clinvk the file runs. */
+  bin: { cli: string; cleanup(): void };
+  stub: ProviderStub;
+  /** One sandbox with the three CLIs, for the whole file. */
+  sb: CliSandbox;
+}
+
+/**
+ * Registers the hooks of a test file that runs clinvk on the real CLIs: a clinvk snapshot, the provider stub and
+ * one sandbox for all three CLIs before the tests (filled into the returned object), a stub reset before each.
+ */
+export function realCliSuite(): RealCliSuite {
+  const suite = {} as RealCliSuite;
+  beforeAll(async () => {
+    suite.bin = snapshotClinvk();
+    suite.stub = await startProviderStub();
+    suite.sb = prepareCliSandbox("all", suite.stub.url);
+  });
+  afterAll(async () => {
+    suite.sb?.cleanup();
+    await suite.stub?.close();
+    suite.bin?.cleanup();
+  });
+  beforeEach(() => suite.stub.reset());
+  return suite;
 }

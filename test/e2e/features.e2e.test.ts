@@ -1,66 +1,34 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: clinvk's JSON output and provider wire JSON are read loosely.
 // Sessions, workflows, the server's native API and the SDK examples, each against the REAL claude, codex and
 // gemini CLIs behind the provider stub.
-import { spawn } from "node:child_process";
+import type { spawn } from "node:child_process";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CLI_NAMES, type CliName, type CliSandbox, prepareCliSandbox, REPO_ROOT } from "./cli-env.js";
-import { describeRun, runClinvk, runDir, snapshotClinvk } from "./clinvk-bin.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI_NAMES, type CliName, REPO_ROOT } from "./cli-env.js";
+import { describeRun, realCliSuite, runClinvk, runDir, startServe } from "./clinvk-bin.js";
 import { runInSandbox } from "./run-cli.js";
-import { type Provider, type ProviderStub, startProviderStub } from "./stub/index.js";
+import type { Provider } from "./stub/index.js";
 
 const PROVIDER: Record<CliName, Provider> = { claude: "anthropic", codex: "openai", gemini: "gemini" };
-let stub: ProviderStub;
-let sb: CliSandbox;
-let bin: { cli: string; cleanup(): void };
+const e2e = realCliSuite();
 
-beforeAll(async () => {
-  bin = snapshotClinvk();
-  stub = await startProviderStub();
-  sb = prepareCliSandbox("all", stub.url);
-});
-afterAll(async () => {
-  sb?.cleanup();
-  await stub?.close();
-  bin?.cleanup();
-});
-beforeEach(() => stub.reset());
+const clinvk = (dir: string, args: string[]) => runClinvk(e2e.bin.cli, e2e.sb, dir, args);
 
-const clinvk = (dir: string, args: string[]) => runClinvk(bin.cli, sb, dir, args);
-
-/** `clinvk serve` on a free port with the sandbox's env; resolves once it says where it listens. */
-async function startServe(): Promise<{ server: ReturnType<typeof spawn>; base: string }> {
-  const server = spawn(process.execPath, [bin.cli, "serve", "--port", "0"], {
-    cwd: sb.workDir,
-    env: sb.env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const base = await new Promise<string>((resolve, reject) => {
-    let err = "";
-    server.stderr?.on("data", (chunk) => {
-      err += chunk;
-      const match = /serving on (http:\/\/\S+)/.exec(err);
-      if (match) resolve(match[1] as string);
-    });
-    server.on("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
-  return { server, base };
-}
 const json = (stdout: string) => JSON.parse(stdout);
 /** Everything the provider received in a request, as text (earlier turns included). */
 const sent = (request: { body?: unknown }) => JSON.stringify(request.body ?? {});
 
 describe.each(CLI_NAMES)("sessions with %s", (cli) => {
   it("resume --last sends the earlier turns to the CLI", async () => {
-    const dir = runDir(sb);
-    stub.script({ text: "The first answer is purple." });
+    const dir = runDir(e2e.sb);
+    e2e.stub.script({ text: "The first answer is purple." });
     const first = await clinvk(dir, ["-b", cli, "-o", "json", "first question"]);
     expect(first.code, describeRun(first)).toBe(0);
     const session = json(first.stdout).session_id;
     const resumed = await clinvk(dir, ["resume", "--last", "-b", cli, "-o", "json", "and then?"]);
     expect(resumed.code, describeRun(resumed)).toBe(0);
     expect(json(resumed.stdout).session_id).toBe(session);
-    const requests = stub.mainRequests(PROVIDER[cli]);
+    const requests = e2e.stub.mainRequests(PROVIDER[cli]);
     const last = requests.at(-1);
     expect(last?.userText).toContain("and then?");
     expect(sent(last ?? {})).toContain("The first answer is purple.");
@@ -71,8 +39,8 @@ describe.each(CLI_NAMES)("sessions with %s", (cli) => {
 
 describe("sessions across processes", () => {
   it("a session is visible to a second process while the first still runs", async () => {
-    const dir = runDir(sb);
-    stub.script({ text: "slow answer", delayMs: 4000 });
+    const dir = runDir(e2e.sb);
+    e2e.stub.script({ text: "slow answer", delayMs: 4000 });
     const running = clinvk(dir, ["-b", "claude", "-o", "json", "take your time"]);
     let seen: any;
     const deadline = Date.now() + 15_000;
@@ -90,11 +58,11 @@ describe("sessions across processes", () => {
 
 describe("workflows on the real CLIs", () => {
   it("parallel runs a task file across the three backends", async () => {
-    const dir = runDir(sb);
+    const dir = runDir(e2e.sb);
     const tasks = JSON.stringify({
       tasks: CLI_NAMES.map((backend) => ({ id: backend, backend, prompt: `task for ${backend}` })),
     });
-    const run = await runInSandbox(sb, process.execPath, [bin.cli, "parallel", "--json"], {
+    const run = await runInSandbox(e2e.sb, process.execPath, [e2e.bin.cli, "parallel", "--json"], {
       cwd: dir,
       stdin: tasks,
       timeoutMs: 120_000,
@@ -106,25 +74,25 @@ describe("workflows on the real CLIs", () => {
   });
 
   it("a chain's second step reaches its CLI with the first step's answer", async () => {
-    const dir = runDir(sb);
-    stub.script({ provider: "anthropic", text: "DRAFT-7731" });
+    const dir = runDir(e2e.sb);
+    e2e.stub.script({ provider: "anthropic", text: "DRAFT-7731" });
     const chain = JSON.stringify({
       steps: [
         { backend: "claude", prompt: "draft" },
         { backend: "codex", prompt: "improve: {{previous}}" },
       ],
     });
-    const run = await runInSandbox(sb, process.execPath, [bin.cli, "chain", "--json"], {
+    const run = await runInSandbox(e2e.sb, process.execPath, [e2e.bin.cli, "chain", "--json"], {
       cwd: dir,
       stdin: chain,
       timeoutMs: 120_000,
     });
     expect(run.code, describeRun(run)).toBe(0);
-    expect(stub.mainRequests("openai").at(-1)?.userText).toContain("improve: DRAFT-7731");
+    expect(e2e.stub.mainRequests("openai").at(-1)?.userText).toContain("improve: DRAFT-7731");
   });
 
   it("compare puts the three real CLIs side by side", async () => {
-    const run = await clinvk(runDir(sb), ["compare", "--all-backends", "--json", "same question"]);
+    const run = await clinvk(runDir(e2e.sb), ["compare", "--all-backends", "--json", "same question"]);
     expect(run.code, describeRun(run)).toBe(0);
     const summary = json(run.stdout);
     expect(summary.backends).toEqual(["claude", "codex", "gemini"]);
@@ -136,7 +104,7 @@ describe("clinvk serve with the real CLIs", () => {
   let base = "";
   let server: ReturnType<typeof spawn> | undefined;
   beforeAll(async () => {
-    ({ server, base } = await startServe());
+    ({ server, base } = await startServe(e2e.bin.cli, e2e.sb));
   });
   afterAll(() => {
     server?.kill("SIGTERM");
@@ -150,7 +118,7 @@ describe("clinvk serve with the real CLIs", () => {
 
   it.each(CLI_NAMES)("POST /api/v1/prompt on %s: JSON, NDJSON and SSE", async (cli) => {
     const plain = await (
-      await post("/api/v1/prompt", { backend: cli, prompt: "over http", workdir: sb.workDir })
+      await post("/api/v1/prompt", { backend: cli, prompt: "over http", workdir: e2e.sb.workDir })
     ).json();
     expect(plain).toMatchObject({ backend: cli, status: "success", output: expect.stringContaining("over http") });
     const ndjson = await (
@@ -159,7 +127,7 @@ describe("clinvk serve with the real CLIs", () => {
         prompt: "streamed",
         ephemeral: true,
         output_format: "stream-json",
-        workdir: sb.workDir,
+        workdir: e2e.sb.workDir,
       })
     ).text();
     const events = ndjson
@@ -170,7 +138,7 @@ describe("clinvk serve with the real CLIs", () => {
     const sse = await (
       await post(
         "/api/v1/prompt",
-        { backend: cli, prompt: "sse", ephemeral: true, workdir: sb.workDir },
+        { backend: cli, prompt: "sse", ephemeral: true, workdir: e2e.sb.workDir },
         { accept: "text/event-stream" },
       )
     ).text();
@@ -178,11 +146,11 @@ describe("clinvk serve with the real CLIs", () => {
   });
 
   it("a session started through the API goes on in the CLI, and the other way round", async () => {
-    stub.script({ provider: "anthropic", text: "API-SIDE-ANSWER" });
+    e2e.stub.script({ provider: "anthropic", text: "API-SIDE-ANSWER" });
     const viaApi: any = await (
-      await post("/api/v1/prompt", { backend: "claude", prompt: "start over http", workdir: sb.workDir })
+      await post("/api/v1/prompt", { backend: "claude", prompt: "start over http", workdir: e2e.sb.workDir })
     ).json();
-    const inCli = await clinvk(sb.workDir, [
+    const inCli = await clinvk(e2e.sb.workDir, [
       "resume",
       viaApi.session_id.slice(0, 8),
       "-o",
@@ -191,15 +159,15 @@ describe("clinvk serve with the real CLIs", () => {
     ]);
     expect(inCli.code, describeRun(inCli)).toBe(0);
     expect(json(inCli.stdout).session_id).toBe(viaApi.session_id);
-    expect(sent(stub.mainRequests("anthropic").at(-1) ?? {})).toContain("API-SIDE-ANSWER");
+    expect(sent(e2e.stub.mainRequests("anthropic").at(-1) ?? {})).toContain("API-SIDE-ANSWER");
 
-    stub.script({ provider: "openai", text: "CLI-SIDE-ANSWER" });
-    const fromCli = json((await clinvk(runDir(sb), ["-b", "codex", "-o", "json", "start in the terminal"])).stdout);
+    e2e.stub.script({ provider: "openai", text: "CLI-SIDE-ANSWER" });
+    const fromCli = json((await clinvk(runDir(e2e.sb), ["-b", "codex", "-o", "json", "start in the terminal"])).stdout);
     const viaApi2 = await (
       await post(`/api/v1/sessions/${fromCli.session_id}/resume`, { prompt: "continue over http" })
     ).json();
     expect(viaApi2).toMatchObject({ session_id: fromCli.session_id, status: "success" });
-    expect(sent(stub.mainRequests("openai").at(-1) ?? {})).toContain("CLI-SIDE-ANSWER");
+    expect(sent(e2e.stub.mainRequests("openai").at(-1) ?? {})).toContain("CLI-SIDE-ANSWER");
   });
 });
 
@@ -207,7 +175,7 @@ describe("the compatible APIs with the official clients, real CLIs behind", () =
   let base = "";
   let server: ReturnType<typeof spawn> | undefined;
   beforeAll(async () => {
-    ({ server, base } = await startServe());
+    ({ server, base } = await startServe(e2e.bin.cli, e2e.sb));
   });
   afterAll(() => {
     server?.kill("SIGTERM");
@@ -218,7 +186,7 @@ describe("the compatible APIs with the official clients, real CLIs behind", () =
     const client = new OpenAI({ baseURL: `${base}/openai/v1`, apiKey: "local", maxRetries: 0 });
     const messages: { role: "user" | "assistant"; content: string }[] = [];
     const sessions = new Set<string>();
-    stub.script({ text: "ANSWER-1" }, { text: "ANSWER-2" }, { text: "ANSWER-3" });
+    e2e.stub.script({ text: "ANSWER-1" }, { text: "ANSWER-2" }, { text: "ANSWER-3" });
     for (const question of ["first turn", "second turn", "third turn"]) {
       messages.push({ role: "user", content: question });
       const { data, response } = await client.chat.completions
@@ -228,7 +196,7 @@ describe("the compatible APIs with the official clients, real CLIs behind", () =
       messages.push({ role: "assistant", content: data.choices[0]?.message.content ?? "" });
     }
     expect(sessions.size).toBe(1);
-    const requests = stub.mainRequests("openai").slice(-3);
+    const requests = e2e.stub.mainRequests("openai").slice(-3);
     expect(requests.map((r) => r.userText)).toEqual(["first turn", "second turn", "third turn"]);
     // Each request's new user text is only the new question (a flattened history would repeat the
     // earlier turns in it), and the earlier answers travel as the CLI's own conversation.
@@ -259,7 +227,7 @@ describe("the compatible APIs with the official clients, real CLIs behind", () =
   it("openai: Responses, continued with previous_response_id, resume the CLI session", async () => {
     const { default: OpenAI } = await import("openai");
     const client = new OpenAI({ baseURL: `${base}/openai/v1`, apiKey: "local", maxRetries: 0 });
-    stub.script({ text: "RESPONSE-ONE" }, { text: "RESPONSE-TWO" });
+    e2e.stub.script({ text: "RESPONSE-ONE" }, { text: "RESPONSE-TWO" });
     const first = await client.responses.create({ model: "codex/gpt-5", input: "first response question" });
     expect(first.output_text).toContain("RESPONSE-ONE");
     const second = await client.responses.create({
@@ -268,7 +236,7 @@ describe("the compatible APIs with the official clients, real CLIs behind", () =
       previous_response_id: first.id,
     });
     expect(second.output_text).toContain("RESPONSE-TWO");
-    const requests = stub.mainRequests("openai").slice(-2);
+    const requests = e2e.stub.mainRequests("openai").slice(-2);
     expect(requests.map((r) => r.userText)).toEqual(["first response question", "second response question"]);
     expect(sent(requests[1] ?? {})).toContain("RESPONSE-ONE");
   });
@@ -286,7 +254,7 @@ describe("the compatible APIs with the official clients, real CLIs behind", () =
     let streamed = "";
     for await (const chunk of await chat.stream("stream langchain")) streamed += String(chunk.content);
     expect(streamed).toContain("stream langchain");
-    expect(stub.mainRequests("gemini").map((r) => r.userText)).toEqual(["hello langchain", "stream langchain"]);
+    expect(e2e.stub.mainRequests("gemini").map((r) => r.userText)).toEqual(["hello langchain", "stream langchain"]);
   });
 
   it("the Vercel AI SDK: generateText on chat completions, streamText on Responses, on claude", async () => {
@@ -303,7 +271,7 @@ describe("the compatible APIs with the official clients, real CLIs behind", () =
     let text = "";
     for await (const delta of streamed.textStream) text += delta;
     expect(text).toContain("stream vercel");
-    expect(stub.mainRequests("anthropic").map((r) => r.userText)).toEqual(["hello vercel", "stream vercel"]);
+    expect(e2e.stub.mainRequests("anthropic").map((r) => r.userText)).toEqual(["hello vercel", "stream vercel"]);
   });
 
   it("anthropic: messages, streaming and count_tokens on claude", async () => {
@@ -330,10 +298,10 @@ describe("the compatible APIs with the official clients, real CLIs behind", () =
 describe("the SDK examples run against the real CLIs", () => {
   const tsx = join(REPO_ROOT, "node_modules", ".bin", "tsx");
   const example = (name: string, args: string[]) =>
-    runInSandbox(sb, tsx, [join(REPO_ROOT, "examples", name), ...args], {
+    runInSandbox(e2e.sb, tsx, [join(REPO_ROOT, "examples", name), ...args], {
       cwd: REPO_ROOT,
       timeoutMs: 120_000,
-      env: { CLINVK_HOME: join(sb.root, "sdk-home"), TSX_TSCONFIG_PATH: join(REPO_ROOT, "tsconfig.json") },
+      env: { CLINVK_HOME: join(e2e.sb.root, "sdk-home"), TSX_TSCONFIG_PATH: join(REPO_ROOT, "tsconfig.json") },
     });
 
   it.each(CLI_NAMES)("one-shot on %s", async (cli) => {
@@ -351,7 +319,7 @@ describe("the SDK examples run against the real CLIs", () => {
     const review = await example("parallel-review.ts", []);
     expect(review.code, describeRun(review)).toBe(0);
     expect(review.stdout).toContain("3/3 done");
-    stub.script({ provider: "anthropic", hang: true });
+    e2e.stub.script({ provider: "anthropic", hang: true });
     const aborted = await example("abort-on-timeout.ts", ["2"]);
     expect(aborted.code, describeRun(aborted)).toBe(7);
     expect(aborted.stderr).toContain("gave up after 2 s");

@@ -103,7 +103,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     throw listenError(error, host, live.current.server.port);
   }
   process.stderr.write(
-    `clinvk ${app.clinvk.version} serving on ${address}\n  native API  ${address}/api/v1\n  OpenAI      ${address}/openai/v1\n  Anthropic   ${address}/anthropic/v1\n  docs        ${address}/docs  (${address}/openapi.json)\n  health      ${address}/health\n`,
+    `clinvk ${app.clinvk.version} serving on ${address}\n  native API  ${address}/api/v1\n  OpenAI      ${address}/openai/v1\n  Anthropic   ${address}/anthropic/v1\n  MCP         ${address}/mcp\n  docs        ${address}/docs  (${address}/openapi.json)\n  health      ${address}/health\n`,
   );
   if (!isLoopback(host) && flags.insecureNoAuth)
     process.stderr.write("clinvk: warning: no API keys on a network address\n");
