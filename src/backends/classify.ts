@@ -59,8 +59,14 @@ export function providerWaitSeconds(message: string): number | undefined {
   return Math.max(1, Math.ceil(seconds));
 }
 
-/** Classifies a provider failure. Falls back to `api_error` when nothing more precise fits. */
+/** Classifies a provider failure, with the wait it asked for. Falls back to `api_error`. */
 export function classifyProviderError(message: string, status?: number | null): ErrorInfo {
+  const info = classify(message, status);
+  const wait = providerWaitSeconds(message);
+  return wait === undefined ? info : { ...info, retry_after_s: wait };
+}
+
+function classify(message: string, status?: number | null): ErrorInfo {
   // A used-up quota often comes as HTTP 429 too, but waiting a minute will not help: say so first.
   // ...unless the provider says to retry shortly: then it is a rate limit (gemini words its
   // per-minute limits as "quota" too).

@@ -33,23 +33,38 @@ export interface ErrorInfo {
   code: ErrorCode;
   message: string;
   hint?: string;
+  /** Seconds the provider asked to wait before a retry, when it said (its message is the backend's to read). */
+  retry_after_s?: number;
 }
 
 export class ClinvkError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    hint?: string,
+    options?: { cause?: unknown; retryAfterSeconds?: number },
+  ) {
     super(message, options);
     this.name = "ClinvkError";
     this.code = code;
     this.hint = hint;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
+  }
+
+  /** The error a run reported (a result's `error`), as something to throw. */
+  static fromInfo(info: ErrorInfo): ClinvkError {
+    return new ClinvkError(info.code, info.message, info.hint, { retryAfterSeconds: info.retry_after_s });
   }
 
   toInfo(): ErrorInfo {
-    return this.hint
-      ? { code: this.code, message: this.message, hint: this.hint }
-      : { code: this.code, message: this.message };
+    const info: ErrorInfo = { code: this.code, message: this.message };
+    if (this.hint) info.hint = this.hint;
+    if (this.retryAfterSeconds !== undefined) info.retry_after_s = this.retryAfterSeconds;
+    return info;
   }
 }
 

@@ -31,6 +31,9 @@ export const ErrorInfoSchema = Type.Object({
   code: Type.Enum(ERROR_CODES, { description: "Stable error code." }),
   message: Type.String({ description: "What went wrong, for a person." }),
   hint: Type.Optional(Type.String({ description: "What to do about it." })),
+  retry_after_s: Type.Optional(
+    Type.Integer({ minimum: 1, description: "Seconds the provider asked to wait before a retry, when it said." }),
+  ),
 });
 
 const common = {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { classifyProviderError } from "../../src/backends/classify.js";
 import { ClinvkError } from "../../src/core/errors.js";
 import {
   fingerprint,
@@ -201,7 +202,10 @@ describe("failures", () => {
     ["retry after 2 minutes", 120],
     ["too many requests", 20],
   ])("a rate limit's Retry-After is the provider's wait when it names one: %s → %i", (message, seconds) => {
-    expect(failureOfInfo({ code: "rate_limit", message }).retryAfter).toBe(seconds);
+    // The backend reads the wait from its provider's words; the surface only passes it on.
+    const info = classifyProviderError(message, 429);
+    expect(info.code).toBe("rate_limit");
+    expect(failureOfInfo(info).retryAfter).toBe(seconds);
   });
 
   it("sorts thrown errors: ours, the engine's, validation, parsing, and bugs", () => {

@@ -79,7 +79,7 @@ function turnEvents(context: ServerContext, plan: PlannedTurn, streamed: boolean
         step = await events.next();
       }
       const result = step.value;
-      if (result.error) throw new ClinvkError(result.error.code, result.error.message, result.error.hint);
+      if (result.error) throw ClinvkError.fromInfo(result.error);
       const text = streamed ? answer.value || result.text : result.text || answer.value;
       await plan.complete(text);
       recorded = true;

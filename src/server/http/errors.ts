@@ -2,7 +2,6 @@
  * One error shape for the native API, `{error: {code, message, details}}`, and the HTTP status of
  * each error code. (The OpenAI and Anthropic surfaces translate to their own shapes.)
  */
-import { providerWaitSeconds } from "../../backends/classify.js";
 import type { ErrorCode, ErrorInfo } from "../../core/errors.js";
 
 export const HTTP_STATUS: Record<
@@ -57,10 +56,10 @@ const RETRY_AFTER: Partial<Record<ErrorCode, number>> = {
   circuit_open: 5,
 };
 
-/** Retry-After for an error: the provider's own wait when its message names one, else the code's. */
-export function retryAfterSeconds(info: Pick<ErrorInfo, "code" | "message">): number | undefined {
+/** Retry-After for an error: the provider's own wait when it named one, else the code's. */
+export function retryAfterSeconds(info: Pick<ErrorInfo, "code" | "retry_after_s">): number | undefined {
   const fallback = RETRY_AFTER[info.code];
-  return fallback && (providerWaitSeconds(info.message) ?? fallback);
+  return fallback && (info.retry_after_s ?? fallback);
 }
 
 /**
