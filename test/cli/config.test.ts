@@ -73,6 +73,22 @@ describe("clinvk config", () => {
     expect(sources["server.api_keys"].source).toBe(`${join(home, "config.yaml")}:2`);
   });
 
+  it("CLINVK_ variables that name no key break nothing; config show --sources and doctor list them", async () => {
+    const { env } = envWith(undefined, { CLINVK_BIN: "/opt/clinvk", CLINVK_SERVR_PORT: "9000" });
+    const prompt = await runCli(["--dry-run", "-b", "codex", "hi"], { env });
+    expect(prompt.code).toBe(0);
+    const sources = await runCli(["config", "show", "--sources"], { env });
+    expect(sources.code).toBe(0);
+    expect(sources.stdout).toContain("server.port");
+    expect(sources.stdout).toMatch(/Ignored environment variables[^\n]*\n {2}CLINVK_BIN\n/);
+    expect(sources.stdout).toContain("CLINVK_SERVR_PORT  (did you mean CLINVK_SERVER_PORT?)");
+    const doctor = await runCli(["doctor", "--json"], { env });
+    expect(JSON.parse(doctor.stdout).ignored_env).toEqual([
+      { variable: "CLINVK_BIN" },
+      { variable: "CLINVK_SERVR_PORT", suggestion: "CLINVK_SERVER_PORT" },
+    ]);
+    expect((await runCli(["doctor"], { env })).stdout).toContain("CLINVK_SERVR_PORT  (did you mean");
+  });
   it("set then get; set keeps comments; path; init", async () => {
     const { env, home } = envWith("# keep me\nserver:\n  port: 1\n");
     expect((await runCli(["config", "set", "server.port", "9000"], { env })).code).toBe(0);

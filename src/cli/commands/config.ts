@@ -8,6 +8,7 @@ import { configLocation } from "../../config/paths.js";
 import { SECRET_KEYS } from "../../config/schema.js";
 import { ClinvkError } from "../../engine/errors.js";
 import { ExitCode } from "../../engine/exit-codes.js";
+import { ignoredEnvLines } from "../ignored-env.js";
 
 const MASK = "********";
 
@@ -47,15 +48,18 @@ export function runConfigShow(flags: { json?: boolean; sources?: boolean; config
       value: getPath(config, path),
       source: describeSource(loaded.sources.get(key)),
     }));
+    const ignored = ignoredEnvLines(loaded.ignoredEnv);
     if (flags.json) {
       process.stdout.write(
         `${JSON.stringify(Object.fromEntries(rows.map((r) => [r.key, { value: r.value, source: r.source }])), null, 2)}\n`,
       );
+      process.stderr.write(ignored); // stdout keeps its one shape: key → value and source
     } else {
       const width = Math.max(...rows.map((r) => r.key.length));
       for (const row of rows) {
         process.stdout.write(`${row.key.padEnd(width)}  ${JSON.stringify(row.value)}  (${row.source})\n`);
       }
+      if (ignored) process.stdout.write(`\n${ignored}`);
     }
     return ExitCode.ok;
   }

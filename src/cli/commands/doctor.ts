@@ -3,13 +3,16 @@
 import { ExitCode } from "../../engine/exit-codes.js";
 import type { BackendStatus } from "../../engine/registry.js";
 import { engineFor, loadCliConfig } from "../context.js";
+import { ignoredEnvLines } from "../ignored-env.js";
 
 export async function runDoctorCommand(flags: { json?: boolean; config?: string }): Promise<number> {
-  const statuses = await engineFor(loadCliConfig(flags.config)).registry.statuses();
+  const loaded = loadCliConfig(flags.config);
+  const statuses = await engineFor(loaded).registry.statuses();
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ backends: statuses }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ backends: statuses, ignored_env: loaded.ignoredEnv }, null, 2)}\n`);
   } else {
-    process.stdout.write(`${formatDoctor(statuses)}\n`);
+    const ignored = ignoredEnvLines(loaded.ignoredEnv);
+    process.stdout.write(`${formatDoctor(statuses)}\n${ignored ? `\n${ignored}` : ""}`);
   }
   return statuses.some((status) => status.available && status.enabled) ? ExitCode.ok : ExitCode.backendUnavailable;
 }
