@@ -29,6 +29,7 @@ export const EXAMPLES: Record<string, string[]> = {
     "clinvk serve                                   # 127.0.0.1:8080",
     "CLINVK_API_KEYS=secret clinvk serve --host 0.0.0.0 --port 9000",
   ],
+  help: ["clinvk help parallel", "clinvk help sessions list"],
   version: ["clinvk version"],
   doctor: ["clinvk doctor", "clinvk doctor --json"],
   config: ["clinvk config show --sources", "clinvk config set backends.claude.model opus"],

@@ -1,5 +1,8 @@
 /** Parsing and checking of command-line option values, with errors that say what is allowed. */
 import { APPROVAL_MODES, type ApprovalMode, SANDBOX_MODES, type SandboxMode } from "../backends/backend.js";
+import { BACKEND_NAMES, type BackendName } from "../backends/names.js";
+import { ClinvkError } from "../engine/errors.js";
+import { isBackendName } from "../engine/events.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "../engine/request.js";
 import { usageError } from "./fail.js";
 
@@ -38,6 +41,16 @@ export const parseApprovalMode = (value: string | undefined): ApprovalMode | und
 
 export const parseSandboxMode = (value: string | undefined): SandboxMode | undefined =>
   choice("--sandbox-mode", value, SANDBOX_MODES);
+
+/** A `-b` value: one of the backends, case-insensitive. */
+export function parseBackend(value: string | undefined): BackendName | undefined {
+  if (value === undefined) return undefined;
+  const name = value.trim().toLowerCase();
+  if (!isBackendName(name)) {
+    throw new ClinvkError("backend_unknown", `unknown backend "${value}"`, `use one of: ${BACKEND_NAMES.join(", ")}`);
+  }
+  return name;
+}
 
 export function parseList(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;

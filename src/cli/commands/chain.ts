@@ -5,6 +5,7 @@ import { parseSpec } from "../../workflows/spec-file.js";
 import { type ChainSpec, ChainSpecSchema } from "../../workflows/specs.js";
 import { cancelOnSignals } from "../cancel.js";
 import { cliContext } from "../context.js";
+import { parseBackend } from "../options.js";
 import { createProgress, silentProgress } from "../progress.js";
 import { readSpecInput } from "../spec-input.js";
 import { table, truncate } from "../table.js";
@@ -18,6 +19,9 @@ export interface ChainFlags {
   continueOnFailure?: boolean;
   dryRun?: boolean;
   config?: string;
+  backend?: string;
+  model?: string;
+  workdir?: string;
 }
 
 export async function runChainCommand(flags: ChainFlags): Promise<number> {
@@ -28,8 +32,10 @@ export async function runChainCommand(flags: ChainFlags): Promise<number> {
   try {
     const workflow = runChain(engine, spec, {
       signal: cancel.signal,
-      defaultBackend: config.default_backend,
+      defaultBackend: parseBackend(flags.backend) ?? config.default_backend,
       dryRun: flags.dryRun,
+      model: flags.model,
+      workdir: flags.workdir,
       continueOnFailure: flags.continueOnFailure,
     });
     if (!quiet) process.stderr.write(`Executing chain with ${spec.steps.length} steps\n`);

@@ -8,7 +8,7 @@ import { parseSpec } from "../../workflows/spec-file.js";
 import { type ParallelSpec, ParallelSpecSchema } from "../../workflows/specs.js";
 import { cancelOnSignals } from "../cancel.js";
 import { contextFor, loadCliConfig } from "../context.js";
-import { parseCount } from "../options.js";
+import { parseBackend, parseCount } from "../options.js";
 import { createProgress, silentProgress } from "../progress.js";
 import { readSpecInput } from "../spec-input.js";
 import { table, truncate } from "../table.js";
@@ -23,6 +23,10 @@ export interface ParallelFlags {
   outputDir?: string;
   dryRun?: boolean;
   config?: string;
+  backend?: string;
+  model?: string;
+  workdir?: string;
+  ephemeral?: boolean;
 }
 
 export async function runParallelCommand(flags: ParallelFlags): Promise<number> {
@@ -40,8 +44,11 @@ export async function runParallelCommand(flags: ParallelFlags): Promise<number> 
       maxParallel,
       failFast,
       signal: cancel.signal,
-      defaultBackend: config.default_backend,
+      defaultBackend: parseBackend(flags.backend) ?? config.default_backend,
       dryRun: flags.dryRun,
+      ephemeral: flags.ephemeral,
+      model: flags.model,
+      workdir: flags.workdir,
     });
     if (!quiet) {
       process.stderr.write(
