@@ -1,0 +1,154 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: clinvk's JSON output is read loosely.
+// The Go clinvoker's CLI-level expectations that apply to clinvk (its test/cli suite), against the REAL claude,
+// codex and gemini CLIs behind the provider stub: global flags before or after a subcommand, dry runs that reach
+// no provider, help that is help, and typos that are not prompts.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CLI_NAMES, type CliSandbox, prepareCliSandbox } from "./cli-env.js";
+import { describeRun, runClinvk, runDir, snapshotClinvk } from "./clinvk-bin.js";
+import { type ProviderStub, startProviderStub } from "./stub/index.js";
+
+let stub: ProviderStub;
+let sb: CliSandbox;
+let bin: { cli: string; cleanup(): void };
+
+beforeAll(async () => {
+  bin = snapshotClinvk();
+  stub = await startProviderStub();
+  sb = prepareCliSandbox("all", stub.url);
+});
+afterAll(async () => {
+  sb?.cleanup();
+  await stub?.close();
+  bin?.cleanup();
+});
+beforeEach(() => stub.reset());
+
+const clinvk = (dir: string, args: string[]) => runClinvk(bin.cli, sb, dir, args);
+const json = (stdout: string) => JSON.parse(stdout);
+
+function taskFiles(dir: string): { tasks: string; chain: string } {
+  const tasks = join(dir, "tasks.json");
+  writeFileSync(tasks, JSON.stringify({ tasks: CLI_NAMES.map((backend) => ({ backend, prompt: `task ${backend}` })) }));
+  const chain = join(dir, "chain.json");
+  writeFileSync(
+    chain,
+    JSON.stringify({
+      steps: [
+        { name: "one", backend: "claude", prompt: "first" },
+        { name: "two", backend: "gemini", prompt: "then {{previous}}" },
+      ],
+    }),
+  );
+  return { tasks, chain };
+}
+
+describe("a dry run reaches no provider, with --dry-run before or after the subcommand", () => {
+  const cases: [string, (dir: string) => string[][]][] = [
+    [
+      "parallel",
+      (dir) => [
+        ["--dry-run", "parallel", "-f", taskFiles(dir).tasks],
+        ["parallel", "-f", taskFiles(dir).tasks, "--dry-run"],
+      ],
+    ],
+    [
+      "chain",
+      (dir) => [
+        ["--dry-run", "chain", "-f", taskFiles(dir).chain],
+        ["chain", "-f", taskFiles(dir).chain, "--dry-run"],
+      ],
+    ],
+    [
+      "compare",
+      () => [
+        ["--dry-run", "compare", "--backends", "claude,codex,gemini", "x"],
+        ["compare", "--backends", "claude,codex,gemini", "--dry-run", "x"],
+      ],
+    ],
+    [
+      "a prompt",
+      () => [
+        ["--dry-run", "-b", "codex", "x"],
+        ["-b", "gemini", "x", "--dry-run"],
+      ],
+    ],
+  ];
+  it.each(cases)("%s", async (_, argsOf) => {
+    const dir = runDir(sb);
+    for (const args of argsOf(dir)) {
+      const r = await clinvk(dir, args);
+      expect(r.code, describeRun(r)).toBe(0);
+      expect(stub.requests, `${args.join(" ")} reached the provider`).toEqual([]);
+    }
+  });
+
+  it("resume --last, after a real first turn", async () => {
+    const dir = runDir(sb);
+    const first = await clinvk(dir, ["-b", "claude", "-o", "json", "remember 42"]);
+    expect(first.code, describeRun(first)).toBe(0);
+    stub.reset();
+    for (const args of [
+      ["--dry-run", "resume", "--last", "and then?"],
+      ["resume", "--last", "--dry-run", "and then?"],
+    ]) {
+      const r = await clinvk(dir, args);
+      expect(r.code, describeRun(r)).toBe(0);
+      expect(r.stdout).toContain(json(first.stdout).backend_session_id);
+      expect(stub.requests).toEqual([]);
+    }
+  });
+});
+
+describe("global flags before the subcommand are that subcommand's", () => {
+  it("-m fast before compare: every CLI asks its provider for its fast model", async () => {
+    const dir = runDir(sb);
+    const r = await clinvk(dir, ["-m", "fast", "compare", "--backends", "claude,codex,gemini", "-o", "json", "hi"]);
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(json(r.stdout).results.map((x: any) => x.status)).toEqual(["completed", "completed", "completed"]);
+    const models = (provider: "anthropic" | "openai" | "gemini") => stub.mainRequests(provider).map((q) => q.model);
+    expect(
+      models("anthropic").every((m) => /haiku/.test(m ?? "")),
+      String(models("anthropic")),
+    ).toBe(true);
+    expect(models("openai")).toEqual(["gpt-5-mini"]);
+    expect(
+      models("gemini").every((m) => m === "gemini-2.5-flash"),
+      String(models("gemini")),
+    ).toBe(true);
+  });
+
+  it("-b codex before `sessions list` lists only codex sessions", async () => {
+    const dir = runDir(sb);
+    for (const backend of ["claude", "codex"]) {
+      const r = await clinvk(dir, ["-b", backend, "--new", "hello"]);
+      expect(r.code, describeRun(r)).toBe(0);
+    }
+    const listed = await clinvk(dir, ["-b", "codex", "sessions", "list", "--workdir", dir, "-o", "json"]);
+    expect(listed.code, describeRun(listed)).toBe(0);
+    expect(json(listed.stdout).sessions.map((s: any) => s.backend)).toEqual(["codex"]);
+  });
+});
+
+describe("help is help, typos are not prompts", () => {
+  it("`clinvk help parallel` prints parallel's help and reaches no provider", async () => {
+    const r = await clinvk(runDir(sb), ["help", "parallel"]);
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(r.stdout).toContain("Usage: clinvk parallel");
+    expect(stub.requests).toEqual([]);
+  });
+
+  it("`clinvk sesions list` exits 3 with a did-you-mean and reaches no provider", async () => {
+    const r = await clinvk(runDir(sb), ["sesions", "list"]);
+    expect(r.code, describeRun(r)).toBe(3);
+    expect(r.stderr).toContain("did you mean `clinvk sessions list`?");
+    expect(stub.requests).toEqual([]);
+  });
+
+  it("a flag with no meaning for a command is refused (exit 3) before anything runs", async () => {
+    const r = await clinvk(runDir(sb), ["--dry-run", "sessions", "list"]);
+    expect(r.code, describeRun(r)).toBe(3);
+    expect(r.stderr).toContain("--dry-run has no meaning for `clinvk sessions list`");
+  });
+});
