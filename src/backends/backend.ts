@@ -5,7 +5,7 @@
  */
 
 import type { ErrorInfo } from "../engine/errors.js";
-import type { BackendName, EventBody, Usage } from "../engine/events.js";
+import type { BackendName, EventBody, PermissionDenial, Usage } from "../engine/events.js";
 import type { FlagSpec } from "./extra-flags.js";
 
 export const APPROVAL_MODES = ["default", "auto", "none", "always"] as const;
@@ -56,6 +56,8 @@ export interface ParsedOutcome {
   model?: string;
   usage?: Usage;
   numTurns?: number;
+  /** Tool calls the CLI refused without asking, under the approval mode it ran with. */
+  permissionDenials?: PermissionDenial[];
   error?: ErrorInfo;
   /** Events to emit before the result (e.g. an error found only in stderr). */
   events: EventBody[];

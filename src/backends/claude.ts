@@ -4,7 +4,7 @@
  */
 
 import type { ErrorInfo } from "../engine/errors.js";
-import type { EventBody, Usage } from "../engine/events.js";
+import type { EventBody, PermissionDenial, Usage } from "../engine/events.js";
 import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
 import { classifyProviderError, int, num, obj, parseJsonObject, str } from "./classify.js";
 import { flag } from "./extra-flags.js";
@@ -242,11 +242,18 @@ class ClaudeParser implements OutputParser {
       model: this.model,
       usage: claudeUsage(result),
       numTurns: num(result.num_turns),
+      permissionDenials: claudeDenials(result.permission_denials),
       events: [],
     };
     if (result.is_error === true || outcome.exitCode !== 0) parsed.error = claudeError(result, text, outcome);
     return parsed;
   }
+}
+
+/** claude's `permission_denials`: the tool calls it refused (in -p mode it cannot ask). */
+function claudeDenials(value: unknown): PermissionDenial[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  return value.map(obj).map((denial) => ({ tool: str(denial?.tool_name) ?? "unknown", input: denial?.tool_input }));
 }
 
 function claudeError(result: Record<string, unknown>, text: string, outcome: ProcessOutcome): ErrorInfo {

@@ -42,8 +42,13 @@ export function createRenderer(
   }
 }
 
+/** The start's warnings and the CLI's warning notices (a retry, a refused tool call) go to stderr. */
 function warnings(event: RunEvent, err: Out): void {
   if (event.type === "start") for (const warning of event.warnings) err.write(`clinvk: warning: ${warning}\n`);
+  if (event.type === "notice" && event.level === "warn") {
+    err.write(`clinvk: warning: ${event.message}\n`);
+    if (event.hint) err.write(`  hint: ${event.hint}\n`);
+  }
 }
 
 function textRenderer(extras: TextExtras, out: Out, err: Out): Renderer {
@@ -105,6 +110,7 @@ export function jsonOutput(result: RunResult): Record<string, unknown> {
       ...(usage.cost_usd !== undefined ? { cost_usd: usage.cost_usd } : {}),
     },
     ...(result.num_turns !== undefined ? { num_turns: result.num_turns } : {}),
+    ...(result.permission_denials ? { permission_denials: result.permission_denials } : {}),
     ...(result.dry_run ? { dry_run: true } : {}),
   };
 }

@@ -15,6 +15,7 @@ import {
   type ResultEvent,
   type RunEvent,
 } from "./events.js";
+import { permissionNotice } from "./permission-notice.js";
 import { type PreparedRun, prepareRun } from "./prepare.js";
 import { BackendRegistry } from "./registry.js";
 import type { BackendSettings, RunRequest, RunResult } from "./request.js";
@@ -297,6 +298,8 @@ export class Engine {
     const outcome: ProcessOutcome = { exitCode: exit.exitCode, signal: exit.signal, stderr: exit.stderr };
     const parsed = parser.finish(outcome);
     for (const body of parsed.events) yield stamp(body);
+    if (parsed.permissionDenials?.length)
+      yield stamp(permissionNotice(prepared.backend.name, parsed.permissionDenials));
     // No answer after a skipped line: the skipped line was the answer, and that is the error to report.
     const missingAnswer = parsed.error?.code === "bad_output" ? overflow : undefined;
     const error = endError(exit, prepared, limits) ?? missingAnswer ?? parsed.error;
@@ -309,6 +312,7 @@ export class Engine {
       duration_ms: exit.durationMs,
       exit_code: exit.exitCode ?? -1,
       num_turns: parsed.numTurns,
+      permission_denials: parsed.permissionDenials,
       error,
     });
     if (error) yield stamp({ type: "error", error });

@@ -81,6 +81,15 @@ describe("claude argv", () => {
 });
 
 describe("claude parser on recorded output", () => {
+  it("permission_denials: the Write refused under the default mode; none with acceptEdits", () => {
+    const { outcome } = parseRecorded(claude, "write-default-mode-json");
+    expect(outcome.permissionDenials).toEqual([
+      { tool: "Write", input: { file_path: "$SCRATCH/work-claude/out.txt", content: "written by stub\n" } },
+    ]);
+    expect(outcome.error).toBeUndefined();
+    expect(parseRecorded(claude, "write-acceptEdits-json").outcome.permissionDenials).toBeUndefined();
+  });
+
   it("stream-json: session, text, usage and the final answer", () => {
     const { events, outcome } = parseRecorded(claude, "stream-json");
     const [init] = ofType(events, "init");

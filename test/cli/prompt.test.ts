@@ -57,6 +57,19 @@ describe("clinvk prompt with a fake CLI", () => {
     expect(doc).toHaveProperty("session_id");
   });
 
+  it("a tool call refused under the approval mode is a warning with a hint, and permission_denials in -o json", async () => {
+    const run = await runCli(["-b", "claude", "write out.txt"], {
+      env: replayEnv("claude", "write-default-mode-json"),
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      "clinvk: warning: claude refused a tool call that needed approval: Write $SCRATCH/work-claude/out.txt\n  hint: allow edits with approval mode auto",
+    );
+    expect(JSON.parse(run.stdout).permission_denials).toEqual([
+      { tool: "Write", input: { file_path: "$SCRATCH/work-claude/out.txt", content: "written by stub\n" } },
+    ]);
+  });
+
   it("-o text prints the answer with messages apart", async () => {
     const run = await runCli(["-b", "claude", "-o", "text", "read note.txt"], {
       env: replayEnv("claude", "tool-stream-json"),

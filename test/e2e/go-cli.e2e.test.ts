@@ -2,7 +2,7 @@
 // The Go clinvoker's CLI-level expectations that apply to clinvk (its test/cli suite), against the REAL claude,
 // codex and gemini CLIs behind the provider stub: global flags before or after a subcommand, dry runs that reach
 // no provider, help that is help, and typos that are not prompts.
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CLI_NAMES, type CliSandbox, prepareCliSandbox } from "./cli-env.js";
@@ -151,4 +151,34 @@ describe("help is help, typos are not prompts", () => {
     expect(r.code, describeRun(r)).toBe(3);
     expect(r.stderr).toContain("--dry-run has no meaning for `clinvk sessions list`");
   });
+});
+
+describe("a tool call the CLI refuses under the default approval mode is said, not silent", () => {
+  const WRITE = {
+    claude: (dir: string) => ({ name: "Write", input: { file_path: join(dir, "out.txt"), content: "x\n" } }),
+    gemini: () => ({ name: "write_file", input: { file_path: "out.txt", content: "x\n" } }),
+  };
+  it.each(["claude", "gemini"] as const)(
+    "%s: a notice with the hint on stderr, permission_denials in -o json",
+    async (cli) => {
+      const dir = runDir(sb);
+      stub.script({ text: "Writing.", toolCall: WRITE[cli](dir) }, "Done writing.");
+      const r = await clinvk(dir, ["-b", cli, "-o", "json", "write out.txt"]);
+      expect(r.code, describeRun(r)).toBe(0);
+      expect(existsSync(join(dir, "out.txt"))).toBe(false);
+      expect(r.stderr).toMatch(
+        new RegExp(`clinvk: warning: ${cli} refused a tool call that needed approval: (Write|write_file) `),
+      );
+      expect(r.stderr).toContain("approval mode auto");
+      const doc = json(r.stdout);
+      expect(doc.permission_denials).toEqual([expect.objectContaining({ tool: WRITE[cli](dir).name })]);
+
+      stub.script({ text: "Writing.", toolCall: WRITE[cli](dir) }, "Done writing.");
+      const allowed = await clinvk(dir, ["-b", cli, "--new", "--approval-mode", "auto", "-o", "json", "write out.txt"]);
+      expect(allowed.code, describeRun(allowed)).toBe(0);
+      expect(existsSync(join(dir, "out.txt"))).toBe(true);
+      expect(allowed.stderr).not.toContain("refused");
+      expect(json(allowed.stdout).permission_denials).toBeUndefined();
+    },
+  );
 });
