@@ -85,7 +85,8 @@ function claudeUsage(result: Record<string, unknown>): Usage {
     reasoning_tokens: 0,
   };
   const cost = num(result.total_cost_usd);
-  if (cost !== undefined) usageOut.cost_usd = cost;
+  // claude sums floats (0.09522499999999999): whole micro-dollars say all there is.
+  if (cost !== undefined) usageOut.cost_usd = Math.round(cost * 1e6) / 1e6;
   return usageOut;
 }
 

@@ -81,6 +81,11 @@ describe("claude argv", () => {
 });
 
 describe("claude parser on recorded output", () => {
+  it("cost_usd is whole micro-dollars, without claude's float noise", () => {
+    // resume-json's total_cost_usd is 0.09522499999999999.
+    expect(parseRecorded(claude, "resume-json").outcome.usage?.cost_usd).toBe(0.095225);
+  });
+
   it("permission_denials: the Write refused under the default mode; none with acceptEdits", () => {
     const { outcome } = parseRecorded(claude, "write-default-mode-json");
     expect(outcome.permissionDenials).toEqual([

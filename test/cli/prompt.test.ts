@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -31,6 +31,16 @@ describe("clinvk basics", () => {
     for (const text of ["--backend", "--output-format", "--dry-run", "--ephemeral", "--timeout", "Exit codes"]) {
       expect(run.stdout).toContain(text);
     }
+  });
+
+  it("package.json's license comes with its LICENSE file", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    expect(pkg.license).toBe("MIT");
+    expect(readFileSync(join(ROOT, "LICENSE"), "utf8")).toMatch(/^MIT License\n/);
+  });
+
+  it("the built dist/cli.js is executable (npm link runs it after every rebuild)", () => {
+    expect(statSync(join(ROOT, "dist", "cli.js")).mode & 0o111).toBe(0o111);
   });
 
   it("an unknown option is a usage error (3)", async () => {

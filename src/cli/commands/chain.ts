@@ -8,7 +8,7 @@ import { cliContext } from "../context.js";
 import { parseBackend } from "../options.js";
 import { createProgress, silentProgress } from "../progress.js";
 import { readSpecInput } from "../spec-input.js";
-import { table, truncate } from "../table.js";
+import { plural, table, truncate } from "../table.js";
 import { consume } from "../workflow-run.js";
 
 export interface ChainFlags {
@@ -28,7 +28,8 @@ export async function runChainCommand(flags: ChainFlags): Promise<number> {
   const { config, engine } = cliContext(flags.config);
   const spec = parseSpec<ChainSpec>(await readSpecInput(flags.file ?? flags.input, "chain"), ChainSpecSchema, "steps");
   const quiet = flags.quiet || flags.json;
-  const cancel = cancelOnSignals();
+  const progress = quiet ? silentProgress : createProgress();
+  const cancel = cancelOnSignals("cancelling", progress.say);
   try {
     const workflow = runChain(engine, spec, {
       signal: cancel.signal,
@@ -38,8 +39,8 @@ export async function runChainCommand(flags: ChainFlags): Promise<number> {
       workdir: flags.workdir,
       continueOnFailure: flags.continueOnFailure,
     });
-    if (!quiet) process.stderr.write(`Executing chain with ${spec.steps.length} steps\n`);
-    const summary = await consume(workflow, quiet ? silentProgress : createProgress());
+    if (!quiet) process.stderr.write(`Executing chain with ${plural(spec.steps.length, "step")}\n`);
+    const summary = await consume(workflow, progress);
     if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else printChain(summary, flags.quiet === true);
     if (cancel.cancelled()) return ExitCode.cancelled;

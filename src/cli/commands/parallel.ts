@@ -11,7 +11,7 @@ import { contextFor, loadCliConfig } from "../context.js";
 import { parseBackend, parseCount } from "../options.js";
 import { createProgress, silentProgress } from "../progress.js";
 import { readSpecInput } from "../spec-input.js";
-import { table, truncate } from "../table.js";
+import { plural, table, truncate } from "../table.js";
 import { consume } from "../workflow-run.js";
 
 export interface ParallelFlags {
@@ -38,7 +38,8 @@ export async function runParallelCommand(flags: ParallelFlags): Promise<number> 
   const { config, engine } = contextFor(loaded, { running: maxParallel, queued: spec.tasks.length });
   const failFast = flags.failFast || spec.fail_fast || config.parallel.fail_fast;
   const quiet = flags.quiet || flags.json;
-  const cancel = cancelOnSignals();
+  const progress = quiet ? silentProgress : createProgress();
+  const cancel = cancelOnSignals("cancelling", progress.say);
   try {
     const workflow = runParallel(engine, spec.tasks, {
       maxParallel,
@@ -52,10 +53,10 @@ export async function runParallelCommand(flags: ParallelFlags): Promise<number> 
     });
     if (!quiet) {
       process.stderr.write(
-        `Running ${spec.tasks.length} tasks (max ${maxParallel} parallel${failFast ? ", fail-fast" : ""})...\n`,
+        `Running ${plural(spec.tasks.length, "task")} (max ${maxParallel} parallel${failFast ? ", fail-fast" : ""})...\n`,
       );
     }
-    const summary = await consume(workflow, quiet ? silentProgress : createProgress());
+    const summary = await consume(workflow, progress);
     const outputDir = flags.outputDir ?? spec.output_dir;
     if (outputDir) writeOutputDir(resolve(outputDir), spec, summary);
     if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
