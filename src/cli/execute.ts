@@ -21,6 +21,7 @@ export async function executeRun(
     const renderer = createRenderer(format, {
       showTokens: config.output.show_tokens,
       showTiming: config.output.show_timing,
+      color: config.output.color,
     });
     const events = engine.stream(request, { signal: cancel.signal });
     let result: RunResult;

@@ -83,7 +83,10 @@ export const ConfigSchema = section(
         }),
         show_tokens: bool(false, "With text output, print token usage after the answer."),
         show_timing: bool(false, "With text output, print the run's duration after the answer."),
-        color: bool(true, "Use colour on terminals."),
+        color: bool(
+          true,
+          "Use colour on terminals (the NO_COLOR variable turns it off, FORCE_COLOR on, also into pipes).",
+        ),
       },
       "How results are printed.",
     ),

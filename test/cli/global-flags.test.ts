@@ -90,7 +90,7 @@ describe("global flags work before and after every subcommand that takes them", 
       ["sessions", "list", "-b", "codex", "-o", "json"],
     ]) {
       const listed = JSON.parse((await w.run(...args)).stdout);
-      expect(listed.sessions.map((s: { backend: string }) => s.backend)).toEqual(["codex"]);
+      expect(listed.map((s: { backend: string }) => s.backend)).toEqual(["codex"]);
     }
   });
 

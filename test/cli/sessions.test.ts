@@ -38,8 +38,8 @@ describe("sessions through the CLI", () => {
     const sessionId = JSON.parse(first.stdout).session_id;
     expect(sessionId).toMatch(/^[a-f0-9]{32}$/);
     let listed = await w.list();
-    expect(listed.total).toBe(1);
-    expect(listed.sessions[0]).toMatchObject({
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({
       id: sessionId,
       backend: "claude",
       backend_session_id: BACKEND_ID,
@@ -54,8 +54,8 @@ describe("sessions through the CLI", () => {
     expect(JSON.parse(second.stdout).session_id).toBe(sessionId);
     expect(w.calls()[1]).toContain(`--resume=${BACKEND_ID}`);
     listed = await w.list();
-    expect(listed.total).toBe(1);
-    expect(listed.sessions[0]).toMatchObject({ turn_count: 2, token_usage: { input_tokens: 2 * 18994 } });
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ turn_count: 2, token_usage: { input_tokens: 2 * 18994 } });
   });
 
   it("--new starts afresh; --ephemeral leaves nothing; another directory does not continue", async () => {
@@ -65,7 +65,7 @@ describe("sessions through the CLI", () => {
     expect(w.calls()[1]?.some((arg) => arg.startsWith("--resume"))).toBe(false);
     await w.run("-b", "claude", "--ephemeral", "three");
     expect(w.calls()[2]).toContain("--no-session-persistence");
-    expect((await w.list()).total).toBe(2);
+    expect(await w.list()).toHaveLength(2);
     const elsewhere = await runCli(["-b", "claude", "--dry-run", "four"], {
       env: { ...process.env, PATH: `${FAKE_CLI_DIR}:${process.env.PATH}`, CLINVK_HOME: join(w.dir, "home") },
       cwd: tmpdir(),
@@ -118,8 +118,8 @@ describe("sessions through the CLI", () => {
     expect(JSON.parse((await w.run("sessions", "show", id, "--json")).stdout).id).toBe(id);
 
     expect((await w.run("sessions", "tag", id.slice(0, 8), "ci,review")).stdout).toContain("ci, review");
-    expect((await w.list()).sessions[0].tags).toEqual(["ci", "review"]);
-    expect(JSON.parse((await w.run("sessions", "list", "--tag", "ci", "--json")).stdout).total).toBe(1);
+    expect((await w.list())[0].tags).toEqual(["ci", "review"]);
+    expect(JSON.parse((await w.run("sessions", "list", "--tag", "ci", "--json")).stdout)).toHaveLength(1);
 
     const fork = JSON.parse((await w.run("sessions", "fork", id.slice(0, 8), "--json")).stdout);
     expect(fork).toMatchObject({ parent_id: id, backend_session_id: BACKEND_ID });
@@ -130,10 +130,10 @@ describe("sessions through the CLI", () => {
 
     const preview = await w.run("sessions", "clean", "--older-than", "0", "--dry-run");
     expect(preview.stdout).toContain("Would delete 2 session(s)");
-    expect((await w.list()).total).toBe(2);
+    expect(await w.list()).toHaveLength(2);
     expect((await w.run("sessions", "delete", fork.id)).stdout).toBe(`Session ${fork.id} deleted.\n`);
     expect((await w.run("sessions", "clean", "--older-than", "0")).stdout).toContain("Deleted 1 session(s)");
-    expect((await w.list()).total).toBe(0);
+    expect(await w.list()).toHaveLength(0);
     expect((await w.run("sessions", "clean", "--older-than", "soon")).code).toBe(3);
   });
 
@@ -141,7 +141,7 @@ describe("sessions through the CLI", () => {
     const w = world("http401-json");
     const run = await w.run("-b", "claude", "hello");
     expect(run.code).toBe(5);
-    expect((await w.list()).sessions[0]).toMatchObject({ status: "error" });
+    expect((await w.list())[0]).toMatchObject({ status: "error" });
     const shown = JSON.parse((await w.run("sessions", "show", JSON.parse(run.stdout).session_id, "--json")).stdout);
     expect(shown.error_message).toContain("Invalid API key");
   });

@@ -127,7 +127,7 @@ describe("global flags before the subcommand are that subcommand's", () => {
     }
     const listed = await clinvk(dir, ["-b", "codex", "sessions", "list", "--workdir", dir, "-o", "json"]);
     expect(listed.code, describeRun(listed)).toBe(0);
-    expect(json(listed.stdout).sessions.map((s: any) => s.backend)).toEqual(["codex"]);
+    expect(json(listed.stdout).map((s: any) => s.backend)).toEqual(["codex"]);
   });
 });
 

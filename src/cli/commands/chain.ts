@@ -4,6 +4,7 @@ import { type ChainSummary, runChain } from "../../workflows/chain.js";
 import { parseSpec } from "../../workflows/spec-file.js";
 import { type ChainSpec, ChainSpecSchema } from "../../workflows/specs.js";
 import { cancelOnSignals } from "../cancel.js";
+import { type Paint, paintFor, paintStatus } from "../color.js";
 import { cliContext } from "../context.js";
 import { parseBackend } from "../options.js";
 import { createProgress, silentProgress } from "../progress.js";
@@ -42,7 +43,7 @@ export async function runChainCommand(flags: ChainFlags): Promise<number> {
     if (!quiet) process.stderr.write(`Executing chain with ${plural(spec.steps.length, "step")}\n`);
     const summary = await consume(workflow, progress);
     if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    else printChain(summary, flags.quiet === true);
+    else printChain(summary, flags.quiet === true, paintFor(process.stdout, config.output.color));
     if (cancel.cancelled()) return ExitCode.cancelled;
     return summary.failed_step ? ExitCode.general : ExitCode.ok;
   } finally {
@@ -50,7 +51,7 @@ export async function runChainCommand(flags: ChainFlags): Promise<number> {
   }
 }
 
-function printChain(summary: ChainSummary, quiet: boolean): void {
+function printChain(summary: ChainSummary, quiet: boolean, paint: Paint): void {
   const out = (text: string) => process.stdout.write(text);
   if (!quiet) {
     for (const r of summary.results) {
@@ -65,7 +66,9 @@ function printChain(summary: ChainSummary, quiet: boolean): void {
       `${r.duration_seconds.toFixed(2)}s`,
       truncate(r.name ?? "", 35),
     ]);
-    out(`CHAIN EXECUTION SUMMARY\n${table(["STEP", "BACKEND", "STATUS", "DURATION", "NAME"], rows)}`);
+    out(
+      `CHAIN EXECUTION SUMMARY\n${table(["STEP", "BACKEND", "STATUS", "DURATION", "NAME"], rows, (cell, column) => (column === 2 ? paintStatus(paint, cell) : cell))}`,
+    );
   }
   const failed = summary.failed_step ? `, failed at step ${summary.failed_step}` : "";
   out(

@@ -2,6 +2,7 @@ import { ExitCode } from "../../engine/exit-codes.js";
 import { type CompareSummary, runCompare, selectBackends } from "../../workflows/compare.js";
 import type { TaskResult } from "../../workflows/events.js";
 import { cancelOnSignals } from "../cancel.js";
+import { type Paint, paintFor, paintStatus } from "../color.js";
 import { cliContext } from "../context.js";
 import { usageError } from "../fail.js";
 import { parseList } from "../options.js";
@@ -22,7 +23,7 @@ export interface CompareFlags {
 }
 
 export async function runCompareCommand(words: string[], flags: CompareFlags): Promise<number> {
-  const { engine } = cliContext(flags.config);
+  const { config, engine } = cliContext(flags.config);
   const argument = words.join(" ").trim() || undefined;
   const prompt = combinePrompt(
     argument,
@@ -62,7 +63,7 @@ export async function runCompareCommand(words: string[], flags: CompareFlags): P
     if (flags.json) {
       const doc = skipped.length ? { ...summary, skipped } : summary;
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-    } else printComparison(summary, skipped);
+    } else printComparison(summary, skipped, paintFor(process.stdout, config.output.color));
     if (cancel.cancelled()) return ExitCode.cancelled;
     const allAnswered = skipped.length === 0 && summary.results.every((r) => r.status === "completed");
     return allAnswered ? ExitCode.ok : ExitCode.general;
@@ -71,7 +72,7 @@ export async function runCompareCommand(words: string[], flags: CompareFlags): P
   }
 }
 
-function printComparison(summary: CompareSummary, skipped: readonly string[]): void {
+function printComparison(summary: CompareSummary, skipped: readonly string[], paint: Paint): void {
   const out = (text: string) => process.stdout.write(text);
   const width = process.stdout.isTTY ? process.stdout.columns || 80 : 0;
   const columnWidth = Math.floor((width - 3 * (summary.results.length - 1)) / summary.results.length);
@@ -94,7 +95,11 @@ function printComparison(summary: CompareSummary, skipped: readonly string[]): v
     r.model ?? "(default)",
   ]);
   for (const name of skipped) rows.push([name, "SKIPPED", "-", "-", "(not installed)"]);
-  out(`\nCOMPARISON SUMMARY\n${table(["BACKEND", "STATUS", "DURATION", "TOKENS", "MODEL"], rows)}`);
+  out(
+    `\nCOMPARISON SUMMARY\n${table(["BACKEND", "STATUS", "DURATION", "TOKENS", "MODEL"], rows, (cell, column) =>
+      column === 1 ? paintStatus(paint, cell) : cell,
+    )}`,
+  );
   out(`Total time: ${summary.total_duration_seconds.toFixed(2)}s\n`);
 }
 

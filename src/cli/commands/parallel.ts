@@ -7,6 +7,7 @@ import { type ParallelSummary, runParallel } from "../../workflows/parallel.js";
 import { parseSpec } from "../../workflows/spec-file.js";
 import { type ParallelSpec, ParallelSpecSchema } from "../../workflows/specs.js";
 import { cancelOnSignals } from "../cancel.js";
+import { type Paint, paintFor, paintStatus } from "../color.js";
 import { contextFor, loadCliConfig } from "../context.js";
 import { parseBackend, parseCount } from "../options.js";
 import { createProgress, silentProgress } from "../progress.js";
@@ -60,7 +61,10 @@ export async function runParallelCommand(flags: ParallelFlags): Promise<number> 
     const outputDir = flags.outputDir ?? spec.output_dir;
     if (outputDir) writeOutputDir(resolve(outputDir), spec, summary);
     if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    else printSummary(summary, { quiet: flags.quiet === true, outputs: config.parallel.aggregate_output });
+    else {
+      const paint = paintFor(process.stdout, config.output.color);
+      printSummary(summary, { quiet: flags.quiet === true, outputs: config.parallel.aggregate_output, paint });
+    }
     if (cancel.cancelled()) return ExitCode.cancelled;
     return summary.failed > 0 ? ExitCode.general : ExitCode.ok;
   } finally {
@@ -68,7 +72,8 @@ export async function runParallelCommand(flags: ParallelFlags): Promise<number> 
   }
 }
 
-function printSummary(summary: ParallelSummary, options: { quiet: boolean; outputs: boolean }): void {
+function printSummary(summary: ParallelSummary, options: { quiet: boolean; outputs: boolean; paint: Paint }): void {
+  const { paint } = options;
   const out = (text: string) => process.stdout.write(text);
   if (!options.quiet && options.outputs) {
     for (const result of summary.results) {
@@ -87,7 +92,9 @@ function printSummary(summary: ParallelSummary, options: { quiet: boolean; outpu
       `${r.duration_seconds.toFixed(2)}s`,
       truncate(r.task_name ?? r.task_id ?? "", 35),
     ]);
-    out(`Results:\n${table(["#", "BACKEND", "STATUS", "DURATION", "TASK"], rows)}`);
+    out(
+      `Results:\n${table(["#", "BACKEND", "STATUS", "DURATION", "TASK"], rows, (cell, column) => (column === 2 ? paintStatus(paint, cell) : cell))}`,
+    );
     for (const r of summary.results)
       if (r.error && r.status !== "cancelled") out(`  [${r.index + 1}] Error: ${r.error}\n`);
   }

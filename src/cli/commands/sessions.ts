@@ -57,7 +57,8 @@ export async function runSessionsList(flags: ListFlags): Promise<number> {
   const page = await store.list(filterFrom(flags));
   for (const problem of store.problems()) process.stderr.write(`clinvk: warning: ${problem}\n`);
   if (flags.json) {
-    json({ sessions: page.sessions, total: page.total });
+    // An array, as the Go clinvoker documents it (its jq recipes read `.[]`); --limit and --offset page it.
+    json(page.sessions);
     return ExitCode.ok;
   }
   if (page.total === 0) {
