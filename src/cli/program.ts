@@ -63,7 +63,9 @@ Exit codes: 0 ok, 1 error, 2 backend not available, 3 invalid usage or configura
 
   const resume = program
     .command("resume")
-    .description("send a prompt to an earlier session: by id (or prefix), --last, or a picker (-i)")
+    .description(
+      "send a prompt to an earlier session: by id (or prefix), --last, or a picker (-i); without a prompt, piped stdin is the prompt, or it is asked for on a terminal",
+    )
     .argument("[id]", "session id or its first characters (with --last or -i: the first word of the prompt)")
     .argument("[prompt...]", "the prompt; piped stdin is appended to it (or is the prompt)")
     .option("--last", "the newest resumable session (of -b, --here if given)")

@@ -20,7 +20,11 @@ describe("colour", () => {
   });
 
   it("the compare table's statuses and the warnings are coloured with FORCE_COLOR, plain without", async () => {
-    const env = { ...process.env, PATH: `${FAKE_CLI_DIR}:${process.env.PATH}`, FAKE_CLI_MODE: "echo" };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PATH: `${FAKE_CLI_DIR}:${process.env.PATH}`,
+      FAKE_CLI_MODE: "echo",
+    };
     delete env.NO_COLOR;
     delete env.FORCE_COLOR;
     const args = ["compare", "--backends", "claude,gemini", "hi"];

@@ -52,8 +52,14 @@ export async function runResumeCommand(args: string[], flags: ResumeFlags): Prom
     );
   }
 
-  const argument = promptWords.join(" ").trim() || undefined;
+  let argument = promptWords.join(" ").trim() || undefined;
   const piped = stdinIsPiped() ? await readPipedStdin({ optional: argument !== undefined }) : undefined;
+  if (argument === undefined && piped === undefined && process.stdin.isTTY && process.stderr.isTTY) {
+    // No prompt given, on a terminal: ask for it, as the Go clinvoker's pass-through stdin would have.
+    const { askLine } = await import("../ask.js");
+    argument = await askLine(`Prompt for session ${session.id.slice(0, 8)} (${session.backend}): `);
+    if (argument === undefined) throw new ClinvkError("cancelled", "no prompt given; nothing was sent");
+  }
   const format = outputFormatOf(flags, config);
   const resumed = sessionRequest(session, {
     ...runFlagsToRequest(flags, format),
