@@ -30,6 +30,8 @@ export interface InvocationOptions {
   ephemeral: boolean;
   /** The backend's own session id to resume. */
   resume?: string;
+  /** Resume into a new conversation of the CLI, leaving the resumed one as it was (only where `canFork`). */
+  forkSession?: boolean;
   /** Large prompts go through stdin: argv has a per-argument size limit. */
   promptVia: "argv" | "stdin";
 }
@@ -79,6 +81,8 @@ export interface Backend {
   /** How to install the CLI, for `clinvk doctor` and errors. */
   readonly installHint: string;
   readonly versionArgs: readonly string[];
+  /** Whether the CLI can resume a conversation into a new one (a fork), leaving the original as it was. */
+  readonly canFork: boolean;
   /** Flags a caller may add through `extra` (everything else is refused). */
   readonly extraFlags: readonly FlagSpec[];
   /** Model aliases (`fast`, `balanced`, `best`) for this backend. */

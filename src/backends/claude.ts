@@ -18,6 +18,7 @@ export const claude: Backend = {
   binary: "claude",
   installHint: "npm install -g @anthropic-ai/claude-code",
   versionArgs: ["--version"],
+  canFork: true,
   modelAliases: {
     fast: "haiku",
     quick: "haiku",
@@ -53,6 +54,7 @@ export const claude: Backend = {
     const args: string[] = [];
     const warnings: string[] = [];
     if (options.resume) args.push(`--resume=${options.resume}`);
+    if (options.resume && options.forkSession) args.push("--fork-session");
     args.push("-p", "--output-format=stream-json", "--verbose", "--include-partial-messages");
     if (options.model) args.push(`--model=${options.model}`);
     if (options.approvalMode !== "default") args.push(`--permission-mode=${PERMISSION_MODE[options.approvalMode]}`);

@@ -26,6 +26,8 @@ export const gemini: Backend = {
   binary: "gemini",
   installHint: "npm install -g @google/gemini-cli",
   versionArgs: ["--version"],
+  // `gemini --resume` continues the one chat file; it has no fork.
+  canFork: false,
   modelAliases: {
     fast: "gemini-2.5-flash",
     quick: "gemini-2.5-flash",

@@ -14,7 +14,7 @@ export const EXAMPLES: Record<string, string[]> = {
   "sessions delete": ["clinvk sessions delete 3f2a1c"],
   "sessions clean": ["clinvk sessions clean --older-than 30d --dry-run", "clinvk sessions clean --older-than 12h"],
   "sessions tag": ["clinvk sessions tag 3f2a1c review,urgent", "clinvk sessions tag 3f2a1c urgent --remove"],
-  "sessions fork": ['clinvk sessions fork 3f2a1c && clinvk resume <new id> "try another approach"'],
+  "sessions fork": ['clinvk sessions fork 3f2a1c "try another approach"', "clinvk sessions fork 3f2a1c --json"],
   parallel: [
     "clinvk parallel -f tasks.yaml",
     "clinvk parallel -f tasks.json --max-parallel 5 --fail-fast --json",

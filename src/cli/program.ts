@@ -124,12 +124,15 @@ Exit codes: 0 ok, 1 error, 2 backend not available, 3 invalid usage or configura
     .option("--remove", "remove these tags instead")
     .option("--json", "print the session as JSON")
     .action(sessionsAction((m, id: string, tags: string[], flags) => m.runSessionsTag(id, tags, flags)));
-  sessions
+  const fork = sessions
     .command("fork")
-    .description("start a new session from where another one is")
+    .description("start a new session from where another one is (claude); with a prompt, run its first turn")
     .argument("<id>", "session id or its first characters")
-    .option("--json", "print the new session as JSON")
-    .action(sessionsAction((m, id: string, flags) => m.runSessionsFork(id, flags)));
+    .argument("[prompt...]", "the fork's first prompt; piped stdin is appended to it (or is the prompt)")
+    .option("--json", "without a prompt: print the new session as JSON");
+  addRunOptions(fork).action(
+    sessionsAction((m, id: string, words: string[], flags) => m.runSessionsFork(id, words, flags)),
+  );
 
   program
     .command("parallel")
@@ -342,7 +345,7 @@ const GLOBAL_FLAGS_OF: Record<string, Partial<Record<GlobalFlag, true | string>>
   "sessions delete": { config: true },
   "sessions clean": { config: true, outputFormat: JSON_FORMAT },
   "sessions tag": { config: true, outputFormat: JSON_FORMAT },
-  "sessions fork": { config: true, outputFormat: JSON_FORMAT },
+  "sessions fork": { config: true },
   parallel: {
     config: true,
     outputFormat: JSON_FORMAT,

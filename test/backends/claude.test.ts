@@ -62,6 +62,13 @@ describe("claude argv", () => {
     expect(warnings[0]).toMatch(/no sandbox/);
   });
 
+  it("forks with --fork-session only when resuming and asked to", () => {
+    const forked = claude.buildInvocation({ ...base, resume: "5e5f1cdd-0588", forkSession: true }).args;
+    expect(forked.slice(0, 2)).toEqual(["--resume=5e5f1cdd-0588", "--fork-session"]);
+    expect(claude.buildInvocation({ ...base, resume: "5e5f1cdd-0588" }).args).not.toContain("--fork-session");
+    expect(claude.buildInvocation({ ...base, forkSession: true }).args).not.toContain("--fork-session");
+  });
+
   it("resumes with --resume and keeps a dash prompt a prompt", () => {
     const { args } = claude.buildInvocation({ ...base, resume: "5e5f1cdd-0588", prompt: "-dash prompt" });
     expect(args[0]).toBe("--resume=5e5f1cdd-0588");

@@ -109,6 +109,46 @@ describe("sessions through the CLI", () => {
     expect((await w.run("resume", "--last", "-b", "codex", "x")).code).toBe(4);
   });
 
+  it("fork: its first turn forks claude's conversation (--fork-session), later ones do not; a prompt runs it now", async () => {
+    const w = world();
+    const id = JSON.parse((await w.run("-b", "claude", "hello")).stdout).session_id as string;
+    const fork = JSON.parse((await w.run("sessions", "fork", id.slice(0, 8), "--json")).stdout);
+    const first = await w.run("resume", fork.id.slice(0, 8), "fork turn");
+    expect(first.code, first.stderr).toBe(0);
+    expect(w.calls()[1]).toEqual(expect.arrayContaining([`--resume=${BACKEND_ID}`, "--fork-session"]));
+    expect((await w.run("resume", fork.id.slice(0, 8), "second fork turn")).code).toBe(0);
+    expect(w.calls()[2]).not.toContain("--fork-session");
+    expect((await w.run("resume", id.slice(0, 8), "original turn")).code).toBe(0);
+    expect(w.calls()[3]).not.toContain("--fork-session");
+
+    const dry = await w.run("--dry-run", "sessions", "fork", id.slice(0, 8), "try another way");
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain("--fork-session");
+    expect(w.calls()).toHaveLength(4);
+    const sessionsBefore = (await w.list()).length;
+    const now = await w.run("sessions", "fork", id.slice(0, 8), "try", "another", "way");
+    expect(now.code, now.stderr).toBe(0);
+    const doc = JSON.parse(now.stdout);
+    expect(doc.session_id).not.toBe(id);
+    expect(w.calls()[4]).toEqual(expect.arrayContaining(["--fork-session", "--", "try another way"]));
+    expect(await w.list()).toHaveLength(sessionsBefore + 1);
+  });
+
+  it("fork refuses a codex or gemini session: their CLIs cannot fork a conversation", async () => {
+    const w = world();
+    const env = {
+      ...process.env,
+      PATH: `${FAKE_CLI_DIR}:${process.env.PATH}`,
+      CLINVK_HOME: join(w.dir, "home"),
+      FAKE_CLI_MODE: "echo",
+    };
+    const id = JSON.parse((await runCli(["-b", "codex", "hello"], { env, cwd: w.dir })).stdout).session_id as string;
+    const run = await runCli(["sessions", "fork", id.slice(0, 8), "x"], { env, cwd: w.dir });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("codex cannot fork a conversation");
+    expect(await w.list()).toHaveLength(1);
+  });
+
   it("show, tag, fork, delete and clean with a preview", async () => {
     const w = world();
     const id = JSON.parse((await w.run("-b", "claude", "hello")).stdout).session_id as string;

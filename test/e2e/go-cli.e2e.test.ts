@@ -182,3 +182,50 @@ describe("a tool call the CLI refuses under the default approval mode is said, n
     },
   );
 });
+
+describe("sessions fork is a fork (claude), seen at the provider stub", () => {
+  const sent = (request: { body?: unknown }) => JSON.stringify(request.body ?? {});
+
+  it("the fork and the original go on apart; `sessions fork <id> prompt` runs the fork's first turn", async () => {
+    const dir = runDir(sb);
+    stub.script("The colour is purple.");
+    const first = await clinvk(dir, ["-b", "claude", "-o", "json", "remember purple"]);
+    expect(first.code, describeRun(first)).toBe(0);
+    const original = json(first.stdout);
+
+    stub.script("Fork answer.");
+    const forked = await clinvk(dir, ["sessions", "fork", original.session_id.slice(0, 8), "-o", "json", "fork turn"]);
+    expect(forked.code, describeRun(forked)).toBe(0);
+    const fork = json(forked.stdout);
+    expect(fork.session_id).not.toBe(original.session_id);
+    expect(fork.backend_session_id).not.toBe(original.backend_session_id);
+    // The fork's first turn carried the original's conversation.
+    expect(sent(stub.mainRequests("anthropic").at(-1) ?? {})).toContain("The colour is purple.");
+
+    stub.script("Original answer.");
+    const back = await clinvk(dir, ["resume", original.session_id.slice(0, 8), "-o", "json", "original turn"]);
+    expect(back.code, describeRun(back)).toBe(0);
+    const request = stub.mainRequests("anthropic").at(-1) ?? {};
+    expect(sent(request)).toContain("The colour is purple.");
+    expect(sent(request)).not.toContain("fork turn");
+    expect(sent(request)).not.toContain("Fork answer.");
+
+    stub.script("Fork again.");
+    const again = await clinvk(dir, ["resume", fork.session_id.slice(0, 8), "-o", "json", "second fork turn"]);
+    expect(again.code, describeRun(again)).toBe(0);
+    const forkRequest = stub.mainRequests("anthropic").at(-1) ?? {};
+    expect(sent(forkRequest)).toContain("Fork answer.");
+    expect(sent(forkRequest)).not.toContain("original turn");
+  });
+
+  it("a codex session is refused with a clear message and reaches no provider", async () => {
+    const dir = runDir(sb);
+    const first = await clinvk(dir, ["-b", "codex", "-o", "json", "hello"]);
+    expect(first.code, describeRun(first)).toBe(0);
+    stub.reset();
+    const r = await clinvk(dir, ["sessions", "fork", json(first.stdout).session_id.slice(0, 8), "x"]);
+    expect(r.code, describeRun(r)).toBe(3);
+    expect(r.stderr).toContain("codex cannot fork a conversation");
+    expect(stub.requests).toEqual([]);
+  });
+});
