@@ -137,8 +137,9 @@ export const ConfigSchema = section(
         blocked_workdir_prefixes: list("Workdirs that requests may never use, besides the built-in list."),
         metrics_enabled: bool(false, "Serve Prometheus metrics at /metrics."),
         auth_exempt_paths: Type.Array(Type.String(), {
-          default: ["/health"],
-          description: "Paths served without an API key (clinvoker); e.g. add /metrics, /docs, /openapi.json.",
+          default: ["/health", "/docs", "/openapi.json"],
+          description:
+            "Paths served without an API key (clinvoker); the API's description is public, as in the Go clinvoker. E.g. add /metrics.",
         }),
         allow_dangerous_modes: bool(
           false,

@@ -1,5 +1,5 @@
 /** `clinvk serve`: the HTTP server, secure by default, following config changes as it runs. */
-import { isIP } from "node:net";
+import { type AddressInfo, isIP } from "node:net";
 import { LiveConfig } from "../../config/live.js";
 import { loadConfig } from "../../config/load.js";
 import type { Config } from "../../config/schema.js";
@@ -11,6 +11,7 @@ import { ExitCode } from "../../engine/exit-codes.js";
 import { admissionLimitsFromConfig, engineOptionsFromConfig } from "../../engine/from-config.js";
 import { loadApiKeys } from "../../server/api-keys.js";
 import { retentionCutoff } from "../../sessions/age.js";
+import { colorEnabled } from "../color.js";
 import { openStore } from "../context.js";
 import { parseCount } from "../options.js";
 
@@ -22,13 +23,46 @@ export interface ServeFlags {
   config?: string;
 }
 
+/** Readable lines on a terminal (pino-pretty, loaded only then); one JSON object per line otherwise. */
+async function terminalLogStream(): Promise<{ stream?: NodeJS.WritableStream }> {
+  if (!process.stdout.isTTY) return {};
+  const { default: pretty } = await import("pino-pretty");
+  return {
+    stream: pretty({
+      colorize: colorEnabled(process.stdout),
+      sync: true,
+      singleLine: true,
+      // One line per request: "request completed GET /health 200 1.2ms"; ids stay in the JSON logs.
+      ignore: "pid,hostname,reqId,trace_id,span_id,req,res,responseTime",
+      messageFormat:
+        "{msg}{if req.method} {req.method} {req.url}{end}{if res.statusCode} {res.statusCode}{end}{if responseTime} {responseTime}ms{end}",
+    }),
+  };
+}
+
+/** The address the socket is bound to (0.0.0.0 stays 0.0.0.0), as a URL. */
+function boundAddress(bound: AddressInfo | string | null): string {
+  if (bound === null || typeof bound === "string") return String(bound);
+  return `http://${bound.family === "IPv6" ? `[${bound.address}]` : bound.address}:${bound.port}`;
+}
+
 function isLoopback(host: string): boolean {
   if (host === "localhost") return true;
   if (isIP(host) === 4) return host.startsWith("127.");
   return host === "::1";
 }
 
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
 export async function runServeCommand(flags: ServeFlags): Promise<number> {
+  const logLevel = flags.logLevel ?? "info";
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ClinvkError(
+      "invalid_request",
+      `invalid --log-level "${logLevel}"`,
+      `use one of: ${LOG_LEVELS.join(", ")}`,
+    );
+  }
   const port = parseCount("--port", flags.port);
   if (port !== undefined && port > 65535) throw new ClinvkError("invalid_request", `invalid --port ${port}`);
   const withFlags = (config: Config): Config => ({
@@ -58,7 +92,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     engine,
     store,
     config: live,
-    logger: { level: flags.logLevel ?? "info" },
+    logger: { level: logLevel, ...(await terminalLogStream()) },
     surfaces: await Promise.all([
       import("../../server/routes/openai.js").then((m) => m.openaiRoutes),
       import("../../server/routes/anthropic.js").then((m) => m.anthropicRoutes),
@@ -74,7 +108,8 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     onError: (error) => app.log.error({ err: error }, "configuration not reloaded; the last good one stays"),
   });
 
-  const address = await app.listen({ host, port: live.current.server.port });
+  await app.listen({ host, port: live.current.server.port });
+  const address = boundAddress(app.server.address());
   process.stderr.write(
     `clinvk ${app.clinvk.version} serving on ${address}\n  native API  ${address}/api/v1\n  OpenAI      ${address}/openai/v1\n  Anthropic   ${address}/anthropic/v1\n  docs        ${address}/docs  (${address}/openapi.json)\n  health      ${address}/health\n`,
   );
