@@ -37,6 +37,7 @@ export const EXAMPLES: Record<string, string[]> = {
   "config get": ["clinvk config get server.port"],
   "config set": ["clinvk config set default_backend codex", "clinvk config set session.default_tags work,review"],
   "config path": ["clinvk config path"],
+  "config validate": ["clinvk config validate", "clinvk --config ./clinvk.yaml config validate"],
   "config init": ["clinvk config init", "clinvk --config ./clinvk.yaml config init --force"],
 };
 

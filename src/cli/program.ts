@@ -45,7 +45,7 @@ Sessions: every run is saved (unless --ephemeral); with session.auto_resume (on 
 prompt continues the newest session of the same directory and backend. See \`clinvk resume\`
 and \`clinvk sessions\`.
 
-Exit codes: 0 ok, 1 error, 2 backend not available, 3 invalid usage or configuration,
+Exit codes: 0 ok, 1 error, 2 backend unknown or not available, 3 invalid usage or configuration,
 4 session error, 5 provider API error, 6 timeout, 7 cancelled; otherwise the CLI's own code.`,
   );
   addRunOptions(program);
@@ -318,6 +318,10 @@ Examples:
       configCommand((m, key: string, value: string, flags: { config?: string }) => m.runConfigSet(key, value, flags)),
     );
   config
+    .command("validate")
+    .description("check the config file and the CLINVK_* variables; exit 3 naming each mistake")
+    .action(configCommand((m, flags: { config?: string }) => m.runConfigValidate(flags)));
+  config
     .command("path")
     .description("print the path of the config file in use")
     .action(configCommand((m, flags: { config?: string }) => m.runConfigPath(flags)));
@@ -369,6 +373,7 @@ const GLOBAL_FLAGS_OF: Record<string, Partial<Record<GlobalFlag, true | string>>
   "config get": { config: true },
   "config set": { config: true },
   "config path": { config: true },
+  "config validate": { config: true },
   "config init": { config: true },
 };
 

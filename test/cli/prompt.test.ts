@@ -139,7 +139,8 @@ describe("clinvk prompt with a fake CLI", () => {
 
 describe("clinvk bad input: one clear line, the right exit code", () => {
   it.each([
-    [["-b", "chatgpt", "hi"], 3, 'unknown backend "chatgpt"'],
+    // 2, as the Go clinvoker's exit-code reference says of a backend it does not know.
+    [["-b", "chatgpt", "hi"], 2, 'unknown backend "chatgpt"'],
     [["-o", "yaml", "hi"], 3, 'invalid --output-format "yaml"'],
     [["-w", "/nonexistent/dir", "hi"], 3, "does not exist"],
     [["--timeout", "soon", "hi"], 3, 'invalid --timeout "soon"'],
@@ -159,12 +160,14 @@ describe("clinvk bad input: one clear line, the right exit code", () => {
 });
 
 describe("clinvk --dry-run", () => {
-  it("prints a command that can be pasted, and runs nothing", async () => {
+  it('prints "Would execute: " and a command that can be pasted, and runs nothing', async () => {
     const run = await runCli(["--dry-run", "-b", "codex", "-m", "best", "it's -here"], {
       env: { ...process.env, PATH: "/usr/bin:/bin" },
     });
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe("codex exec --json --skip-git-repo-check --model=gpt-5-codex -- 'it'\\''s -here'\n");
+    expect(run.stdout).toBe(
+      "Would execute: codex exec --json --skip-git-repo-check --model=gpt-5-codex -- 'it'\\''s -here'\n",
+    );
   });
 });
 

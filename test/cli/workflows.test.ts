@@ -146,7 +146,7 @@ describe("clinvk compare", () => {
     ]);
   });
 
-  it("--backends skips the missing ones with a warning; none left exits 2; unknown exits 3", async () => {
+  it("--backends skips the missing ones with a warning; none left exits 2; unknown exits 2", async () => {
     const onlyClaude = { ...echoEnv(), PATH: `${join(dir())}:/usr/bin:/bin` };
     const { symlinkSync } = await import("node:fs");
     const bin = mkdtempSync(join(tmpdir(), "clinvk-bin-"));
@@ -163,7 +163,7 @@ describe("clinvk compare", () => {
     const none = await runCli(["compare", "--backends", "codex", "hi"], { env: onlyClaude });
     expect(none.code).toBe(2);
     const unknown = await runCli(["compare", "--backends", "claude,gpt", "hi"], { env: onlyClaude });
-    expect(unknown.code).toBe(3);
+    expect(unknown.code).toBe(2);
     expect((await runCli(["compare", "hi"], { env: onlyClaude })).code).toBe(3);
   });
 

@@ -82,6 +82,15 @@ export function runConfigSet(key: string, value: string, flags: { config?: strin
   return ExitCode.ok;
 }
 
+/** Loading is the check: a mistake throws `invalid_config` (exit 3) naming the file, line and key. */
+export function runConfigValidate(flags: { config?: string }): number {
+  const loaded = loadConfig({ configFile: flags.config });
+  const where = loaded.fileFound ? loaded.location.path : `${loaded.location.path} does not exist: built-in defaults`;
+  process.stdout.write(`${where}: valid\n`);
+  process.stderr.write(ignoredEnvLines(loaded.ignoredEnv));
+  return ExitCode.ok;
+}
+
 export function runConfigPath(flags: { config?: string }): number {
   const location = configLocation(flags.config);
   process.stdout.write(
