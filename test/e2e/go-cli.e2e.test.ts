@@ -131,6 +131,23 @@ describe("global flags before the subcommand are that subcommand's", () => {
   });
 });
 
+describe("the Go clinvoker's exit codes and dry-run output", () => {
+  it("`clinvk -b nonexistent` exits 2 with one clear line", async () => {
+    const r = await clinvk(runDir(sb), ["-b", "nonexistent", "hi"]);
+    expect(r.code, describeRun(r)).toBe(2);
+    expect(r.stderr).toContain('unknown backend "nonexistent"');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(stub.requests).toEqual([]);
+  });
+
+  it.each(CLI_NAMES)("--dry-run -b %s prints Would execute: and the CLI's real path", async (cli) => {
+    const r = await clinvk(runDir(sb), ["--dry-run", "-b", cli, "hello"]);
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(r.stdout.startsWith(`Would execute: ${sb.commands[cli]} `), r.stdout).toBe(true);
+    expect(stub.requests).toEqual([]);
+  });
+});
+
 describe("help is help, typos are not prompts", () => {
   it("`clinvk help parallel` prints parallel's help and reaches no provider", async () => {
     const r = await clinvk(runDir(sb), ["help", "parallel"]);
