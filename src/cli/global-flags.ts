@@ -47,7 +47,8 @@ const REFUSAL_HINTS: Record<string, Record<string, string>> = {
  * command with `--json` is that switch: `-o json` is `--json`, `-o text` the default.
  */
 export function passRootFlags(root: Command, action: Command): void {
-  if (action === root) return;
+  // `clinvk --config x help serve` is still help.
+  if (action === root || action.name() === "help") return;
   const path = commandPath(action);
   for (const option of root.options) {
     const key = option.attributeName();

@@ -139,6 +139,7 @@ describe("help is help, and a mistyped command is not a prompt", () => {
     const list = await w.run("help", "sessions", "list");
     expect(list.stdout).toMatch(/^Usage: clinvk sessions list\|ls /);
     expect((await w.run("help")).stdout).toMatch(/^Usage: clinvk /);
+    expect((await w.run("--dry-run", "help", "serve")).stdout).toMatch(/^Usage: clinvk serve /);
     expect(w.spawned()).toBe(false);
   });
 
