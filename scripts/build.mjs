@@ -1,7 +1,7 @@
 // Builds the `clinvk` binary as one fast-starting esbuild bundle (with code splitting so that each
 // subcommand's heavy modules load only when used) and the library as plain ESM with type declarations.
 import { execFileSync } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
 const banner = [
@@ -31,6 +31,8 @@ await build({
   logLevel: "warning",
   legalComments: "none",
 });
+// The file is new on every build: keep it executable for `npm link`, which set the bit only once.
+chmodSync("dist/cli.js", 0o755);
 
 if (!onlyCli && existsSync("tsconfig.build.json")) {
   execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {

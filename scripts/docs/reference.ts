@@ -57,7 +57,9 @@ The file is \`$CLINVK_HOME/config.yaml\` (\`~/.clinvk/config.yaml\` by default; 
 another). Precedence: built-in defaults < the file < environment variables < command-line flags. Every key
 can be set by its environment variable; lists are comma-separated, maps are JSON. The Go clinvoker's
 variables \`CLINVK_BACKEND\`, \`CLINVK_<BACKEND>_MODEL\`, \`CLINVK_API_KEYS\`, \`CLINVK_API_KEYS_GOPASS_PATH\`
-and \`CLINVK_TIMEOUT\` still work. \`CLINVK_HOME\`, \`CLINVK_CONFIG\` and \`CLINVK_DEBUG\` are not keys.
+and \`CLINVK_TIMEOUT\` still work. \`CLINVK_HOME\`, \`CLINVK_CONFIG\` and \`CLINVK_DEBUG\` are not keys. Any other
+\`CLINVK_*\` variable that names no key is ignored (tools export their own, such as \`CLINVK_BIN\`); \`clinvk config
+show --sources\` and \`clinvk doctor\` list those, with a "did you mean" when one is close to a key.
 
 | key | type | default | environment | meaning |
 |---|---|---|---|---|

@@ -5,7 +5,7 @@
  */
 
 import type { ErrorInfo } from "../core/errors.js";
-import type { BackendName, EventBody, Usage } from "../core/events.js";
+import type { BackendName, EventBody, PermissionDenial, Usage } from "../core/events.js";
 import type { ApprovalMode, SandboxMode } from "../core/modes.js";
 import type { FlagSpec } from "./extra-flags.js";
 
@@ -25,6 +25,8 @@ export interface InvocationOptions {
   ephemeral: boolean;
   /** The backend's own session id to resume. */
   resume?: string;
+  /** Resume into a new conversation of the CLI, leaving the resumed one as it was (only where `canFork`). */
+  forkSession?: boolean;
   /** Large prompts go through stdin: argv has a per-argument size limit. */
   promptVia: "argv" | "stdin";
 }
@@ -51,6 +53,8 @@ export interface ParsedOutcome {
   model?: string;
   usage?: Usage;
   numTurns?: number;
+  /** Tool calls the CLI refused without asking, under the approval mode it ran with. */
+  permissionDenials?: PermissionDenial[];
   error?: ErrorInfo;
   /** Events to emit before the result (e.g. an error found only in stderr). */
   events: EventBody[];
@@ -91,6 +95,8 @@ export interface Backend {
   /** How to install the CLI, for `clinvk doctor` and errors. */
   readonly installHint: string;
   readonly versionArgs: readonly string[];
+  /** Whether the CLI can resume a conversation into a new one (a fork), leaving the original as it was. */
+  readonly canFork: boolean;
   /** Flags a caller may add through `extra` (everything else is refused). */
   readonly extraFlags: readonly FlagSpec[];
   /** Model aliases (`fast`, `balanced`, `best`) for this backend. */

@@ -4,7 +4,7 @@
  */
 
 import type { ErrorInfo } from "../core/errors.js";
-import type { EventBody, Usage } from "../core/events.js";
+import type { EventBody, PermissionDenial, Usage } from "../core/events.js";
 import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
 import { classifyProviderError, int, num, obj, parseJsonObject, str } from "./classify.js";
 import { flag, granting } from "./extra-flags.js";
@@ -18,6 +18,7 @@ export const claude: Backend = {
   binary: "claude",
   installHint: "npm install -g @anthropic-ai/claude-code",
   versionArgs: ["--version"],
+  canFork: true,
   modelAliases: {
     fast: "haiku",
     quick: "haiku",
@@ -76,6 +77,7 @@ export const claude: Backend = {
     const args: string[] = [];
     const warnings: string[] = [];
     if (options.resume) args.push(`--resume=${options.resume}`);
+    if (options.resume && options.forkSession) args.push("--fork-session");
     args.push("-p", "--output-format=stream-json", "--verbose", "--include-partial-messages");
     if (options.model) args.push(`--model=${options.model}`);
     if (options.approvalMode !== "default") args.push(`--permission-mode=${PERMISSION_MODE[options.approvalMode]}`);
@@ -108,7 +110,8 @@ function claudeUsage(result: Record<string, unknown>): Usage {
     reasoning_tokens: 0,
   };
   const cost = num(result.total_cost_usd);
-  if (cost !== undefined) usageOut.cost_usd = cost;
+  // claude sums floats (0.09522499999999999): whole micro-dollars say all there is.
+  if (cost !== undefined) usageOut.cost_usd = Math.round(cost * 1e6) / 1e6;
   return usageOut;
 }
 
@@ -265,11 +268,18 @@ class ClaudeParser implements OutputParser {
       model: this.model,
       usage: claudeUsage(result),
       numTurns: num(result.num_turns),
+      permissionDenials: claudeDenials(result.permission_denials),
       events: [],
     };
     if (result.is_error === true || outcome.exitCode !== 0) parsed.error = claudeError(result, text, outcome);
     return parsed;
   }
+}
+
+/** claude's `permission_denials`: the tool calls it refused (in -p mode it cannot ask). */
+function claudeDenials(value: unknown): PermissionDenial[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  return value.map(obj).map((denial) => ({ tool: str(denial?.tool_name) ?? "unknown", input: denial?.tool_input }));
 }
 
 function claudeError(result: Record<string, unknown>, text: string, outcome: ProcessOutcome): ErrorInfo {

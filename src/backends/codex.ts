@@ -23,6 +23,8 @@ export const codex: Backend = {
   binary: "codex",
   installHint: "npm install -g @openai/codex",
   versionArgs: ["--version"],
+  // `codex exec resume` continues the one rollout file; it has no fork.
+  canFork: false,
   modelAliases: {
     fast: "gpt-5-mini",
     quick: "gpt-5-mini",

@@ -4,7 +4,7 @@
  */
 
 import type { ErrorInfo } from "../core/errors.js";
-import type { EventBody, Usage } from "../core/events.js";
+import type { EventBody, PermissionDenial, Usage } from "../core/events.js";
 import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
 import { classifyProviderError, int, num, obj, parseJsonObject, str } from "./classify.js";
 import { flag, granting } from "./extra-flags.js";
@@ -26,6 +26,8 @@ export const gemini: Backend = {
   binary: "gemini",
   installHint: "npm install -g @google/gemini-cli",
   versionArgs: ["--version"],
+  // `gemini --resume` continues the one chat file; it has no fork.
+  canFork: false,
   modelAliases: {
     fast: "gemini-2.5-flash",
     quick: "gemini-2.5-flash",
@@ -108,12 +110,20 @@ function mainModel(stats: Record<string, unknown>): string | undefined {
   return best;
 }
 
+/**
+ * gemini's tools that need approval. Under the default approval mode its non-interactive runs leave
+ * them out of the registry, so a call to one fails as `tool_not_registered`: that is its denial.
+ */
+const NEEDS_APPROVAL = new Set(["write_file", "replace", "run_shell_command"]);
+
 class GeminiParser implements OutputParser {
   private sessionId: string | undefined;
   private model: string | undefined;
   private text = "";
   private result: Record<string, unknown> | undefined;
   private readonly toolNames = new Map<string, string>();
+  private readonly toolInputs = new Map<string, unknown>();
+  private readonly denials: PermissionDenial[] = [];
 
   line(line: string): EventBody[] {
     const event = parseJsonObject(line);
@@ -139,11 +149,16 @@ class GeminiParser implements OutputParser {
         const id = str(event.tool_id) ?? "";
         const name = str(event.tool_name) ?? "unknown";
         this.toolNames.set(id, name);
+        this.toolInputs.set(id, event.parameters);
         return [{ type: "tool_call", id, name, input: event.parameters ?? {}, raw }];
       }
       case "tool_result": {
         const id = str(event.tool_id) ?? "";
         const error = obj(event.error);
+        const name = this.toolNames.get(id);
+        if (error?.type === "tool_not_registered" && name && NEEDS_APPROVAL.has(name)) {
+          this.denials.push({ tool: name, input: this.toolInputs.get(id) });
+        }
         return [
           {
             type: "tool_result",
@@ -176,6 +191,7 @@ class GeminiParser implements OutputParser {
       backendSessionId: this.sessionId,
       model: this.model,
       usage: this.result ? geminiUsage(obj(this.result.stats) ?? {}) : undefined,
+      permissionDenials: this.denials.length ? this.denials : undefined,
       events: [],
     };
     if (this.result && this.result.status !== "error" && outcome.exitCode === 0) return base;

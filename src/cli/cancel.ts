@@ -6,14 +6,20 @@ export interface Cancellation {
   release(): void;
 }
 
-/** `doing` names what the first signal does ("stopping the run"). The exit hook still kills the CLIs' groups. */
-export function cancelOnSignals(doing = "cancelling"): Cancellation {
+/**
+ * `doing` names what the first signal does ("stopping the run"); `say` prints the notice (a workflow's
+ * live progress, so that its lines stay whole). The exit hook still kills the CLIs' groups.
+ */
+export function cancelOnSignals(
+  doing = "cancelling",
+  say: (text: string) => void = (text) => process.stderr.write(text),
+): Cancellation {
   const controller = new AbortController();
   let count = 0;
   const onSignal = () => {
     count += 1;
     if (count > 1) process.exit(130);
-    process.stderr.write(`\nclinvk: ${doing} (press Ctrl+C again to quit at once)\n`);
+    say(`\nclinvk: ${doing} (press Ctrl+C again to quit at once)\n`);
     controller.abort();
   };
   process.on("SIGINT", onSignal);

@@ -14,7 +14,7 @@ export const EXAMPLES: Record<string, string[]> = {
   "sessions delete": ["clinvk sessions delete 3f2a1c"],
   "sessions clean": ["clinvk sessions clean --older-than 30d --dry-run", "clinvk sessions clean --older-than 12h"],
   "sessions tag": ["clinvk sessions tag 3f2a1c review,urgent", "clinvk sessions tag 3f2a1c urgent --remove"],
-  "sessions fork": ['clinvk sessions fork 3f2a1c && clinvk resume <new id> "try another approach"'],
+  "sessions fork": ['clinvk sessions fork 3f2a1c "try another approach"', "clinvk sessions fork 3f2a1c --json"],
   "sessions repair": ["clinvk sessions repair   # after a crash, or when `sessions list` reports a damaged index"],
   parallel: [
     "clinvk parallel -f tasks.yaml",
@@ -35,6 +35,7 @@ export const EXAMPLES: Record<string, string[]> = {
     "codex mcp add clinvoker -- clinvk mcp      # Codex",
     "gemini mcp add clinvoker clinvk mcp        # Gemini CLI",
   ],
+  help: ["clinvk help parallel", "clinvk help sessions list"],
   version: ["clinvk version"],
   doctor: ["clinvk doctor", "clinvk doctor --json"],
   config: ["clinvk config show --sources", "clinvk config set backends.claude.model opus"],
@@ -42,6 +43,7 @@ export const EXAMPLES: Record<string, string[]> = {
   "config get": ["clinvk config get server.port"],
   "config set": ["clinvk config set default_backend codex", "clinvk config set session.default_tags work,review"],
   "config path": ["clinvk config path"],
+  "config validate": ["clinvk config validate", "clinvk --config ./clinvk.yaml config validate"],
   "config init": ["clinvk config init", "clinvk --config ./clinvk.yaml config init --force"],
 };
 

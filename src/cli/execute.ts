@@ -14,13 +14,16 @@ export async function executeRun(
   config: Config,
   explicitJson: boolean,
 ): Promise<number> {
-  if (request.dryRun && format !== "stream-json") return printDryRun(engine, request, explicitJson);
+  // unified_flags.dry_run makes every run a dry run too, printed the same way.
+  const dryRun = request.dryRun ?? config.unified_flags.dry_run;
+  if (dryRun && format !== "stream-json") return printDryRun(engine, { ...request, dryRun }, explicitJson);
 
   const cancel = cancelOnSignals("stopping the run");
   try {
     const renderer = createRenderer(format, {
       showTokens: config.output.show_tokens,
       showTiming: config.output.show_timing,
+      color: config.output.color,
     });
     const events = engine.stream(request, { signal: cancel.signal });
     let result: RunResult;
@@ -41,7 +44,10 @@ export async function executeRun(
   }
 }
 
-/** The pasteable command line, or (with an explicit `-o json`) the argv as JSON. */
+/**
+ * "Would execute: " and the pasteable command line (the Go clinvoker's prefix, which its users grep
+ * for), or (with an explicit `-o json`) the argv as JSON.
+ */
 function printDryRun(engine: Engine, request: RunRequest, explicitJson: boolean): number {
   const prepared = engine.prepare(request);
   for (const warning of prepared.warnings) process.stderr.write(`clinvk: warning: ${warning}\n`);
@@ -59,7 +65,7 @@ function printDryRun(engine: Engine, request: RunRequest, explicitJson: boolean)
     };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
-    process.stdout.write(`${line}\n`);
+    process.stdout.write(`Would execute: ${line}\n`);
   }
   return ExitCode.ok;
 }

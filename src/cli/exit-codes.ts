@@ -20,8 +20,9 @@ export function exitCodeFor(code: ErrorCode, backendExitCode?: number | null): n
   switch (code) {
     case "invalid_request":
     case "invalid_config":
-    case "backend_unknown":
       return ExitCode.invalidUsage;
+    // The Go clinvoker's exit-code reference: 2 is a backend that is unknown or not installed.
+    case "backend_unknown":
     case "backend_unavailable":
     case "circuit_open":
       return ExitCode.backendUnavailable;

@@ -1,9 +1,11 @@
 /** How the CLI reports a failure: one line naming the problem, one with the fix, never a stack. */
 import { ClinvkError, type ErrorInfo, toClinvkError } from "../core/errors.js";
+import { paintFor } from "./color.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 
-export function printError(info: ErrorInfo, stream: NodeJS.WritableStream = process.stderr): void {
-  stream.write(`clinvk: ${info.message}\n`);
+export function printError(info: ErrorInfo, stream: NodeJS.WriteStream = process.stderr): void {
+  // Before the config is read (or when it is broken) only NO_COLOR, FORCE_COLOR and the terminal decide.
+  stream.write(`${paintFor(stream).red("clinvk:")} ${info.message}\n`);
   if (info.hint) stream.write(`  hint: ${info.hint}\n`);
 }
 

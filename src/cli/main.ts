@@ -24,8 +24,6 @@ async function main(argv: string[]): Promise<void> {
     });
   }
   const program = buildProgram();
-  program.exitOverride();
-  program.configureOutput({ writeErr: (text) => process.stderr.write(text) });
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -1,4 +1,8 @@
 /** Parsing and checking of command-line option values, with errors that say what is allowed. */
+
+import { BACKEND_NAMES, type BackendName } from "../core/backend-names.js";
+import { ClinvkError } from "../core/errors.js";
+import { isBackendName } from "../core/events.js";
 import { APPROVAL_MODES, type ApprovalMode, SANDBOX_MODES, type SandboxMode } from "../core/modes.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "../core/request.js";
 import { usageError } from "./fail.js";
@@ -38,6 +42,16 @@ export const parseApprovalMode = (value: string | undefined): ApprovalMode | und
 
 export const parseSandboxMode = (value: string | undefined): SandboxMode | undefined =>
   choice("--sandbox-mode", value, SANDBOX_MODES);
+
+/** A `-b` value: one of the backends, case-insensitive. */
+export function parseBackend(value: string | undefined): BackendName | undefined {
+  if (value === undefined) return undefined;
+  const name = value.trim().toLowerCase();
+  if (!isBackendName(name)) {
+    throw new ClinvkError("backend_unknown", `unknown backend "${value}"`, `use one of: ${BACKEND_NAMES.join(", ")}`);
+  }
+  return name;
+}
 
 export function parseList(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;

@@ -6,7 +6,11 @@
 import { Command } from "commander";
 import { VERSION } from "../version.js";
 import { addExamples } from "./examples.js";
+import { addGlobalOptions, type GlobalFlag, passRootFlags } from "./global-flags.js";
 import { addRunOptions } from "./run-options.js";
+
+/** `-o` on the commands that print JSON with `--json`. */
+const JSON_FORMAT = "json or text (-o json is --json)";
 
 export function buildProgram(): Command {
   const program = new Command("clinvk")
@@ -14,57 +18,64 @@ export function buildProgram(): Command {
       "Run a prompt on Claude Code, Codex or Gemini CLI with the same flags, and get text, JSON or a stream of unified events.",
     )
     .version(VERSION, "-V, --version", "print the version and exit")
-    // Root flags go before a subcommand, so that e.g. `sessions clean --dry-run` is clean's own.
+    // Root flags go before a subcommand, so that e.g. `sessions clean --dry-run` is clean's own;
+    // passRootFlags hands them on to the subcommand that takes them.
     .enablePositionalOptions()
-    .argument("[prompt...]", "the prompt; piped stdin is appended to it (or is the prompt)")
-    .option("-b, --backend <name>", "backend to run: claude, codex or gemini (default: default_backend)")
-    .option("-w, --workdir <dir>", "directory the CLI works in (default: the current one)")
-    .option("-c, --continue", "continue the newest session of this directory")
-    .option("--new", "start a new session even when session.auto_resume would continue one")
-    .option("--ephemeral", "leave no session behind")
-    .option("--config <file>", "config file to use (default: $CLINVK_HOME/config.yaml)")
+    // Set before the subcommands are added, which inherit them: every usage error exits 3, not 1.
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
     .showHelpAfterError("(run `clinvk --help` for usage)")
-    .addHelpText(
-      "after",
-      `
+    .argument("[prompt...]", "the prompt; piped stdin is appended to it (or is the prompt)")
+    .option("-c, --continue", "continue the newest session of this directory")
+    .option("--new", "start a new session even when session.auto_resume would continue one");
+  addGlobalOptions(program, { backend: true, workdir: true, ephemeral: true, config: true }).addHelpText(
+    "after",
+    `
 Examples:
   clinvk "explain this repository"
   clinvk -b codex -o text "write a unit test for src/math.ts"
   git diff | clinvk -b gemini "review this change"
   clinvk --dry-run -b claude -m fast "hello"
 
+Global flags: --config, -b, -m, -w, -o, --dry-run and --ephemeral work before a subcommand or
+after it, on every command where they mean something (a dry run never starts a CLI); elsewhere
+they are refused. \`clinvk help <command>\` shows a command's own flags.
+
 Sessions: every run is saved (unless --ephemeral); with session.auto_resume (on by default) a
 prompt continues the newest session of the same directory and backend. See \`clinvk resume\`
 and \`clinvk sessions\`.
 
-Exit codes: 0 ok, 1 error, 2 backend not available, 3 invalid usage or configuration,
+Exit codes: 0 ok, 1 error, 2 backend unknown or not available, 3 invalid usage or configuration,
 4 session error, 5 provider API error, 6 timeout, 7 cancelled; otherwise the CLI's own code.`,
-    );
+  );
   addRunOptions(program);
+  program.hook("preAction", passRootFlags);
   program.action(async (words: string[], flags) => {
     if (words.length === 0 && process.stdin.isTTY) {
       program.outputHelp();
       return;
     }
+    const { refuseMistypedCommand } = await import("./mistyped-command.js");
+    refuseMistypedCommand(words, program);
     const { runPromptCommand } = await import("./commands/prompt.js");
     process.exitCode = await runPromptCommand(words, flags);
   });
 
   const resume = program
     .command("resume")
-    .description("send a prompt to an earlier session: by id (or prefix), --last, or a picker (-i)")
+    .description(
+      "send a prompt to an earlier session: by id (or prefix), --last, or a picker (-i); without a prompt, piped stdin is the prompt, or it is asked for on a terminal",
+    )
     .argument("[id]", "session id or its first characters (with --last or -i: the first word of the prompt)")
     .argument("[prompt...]", "the prompt; piped stdin is appended to it (or is the prompt)")
     .option("--last", "the newest resumable session (of -b, --here if given)")
     .option("--here", "only sessions of the current directory")
     .option("-b, --backend <name>", "only sessions of this backend")
     .option("-i, --interactive", "pick the session from a list (needs a terminal)");
+  addGlobalOptions(resume, { ephemeral: "leave this turn out of the session (and out of the CLI's)", config: true });
   addRunOptions(resume).action(async (id: string | undefined, words: string[], flags) => {
     const { runResumeCommand } = await import("./commands/resume.js");
-    process.exitCode = await runResumeCommand(id === undefined ? words : [id, ...words], {
-      ...flags,
-      config: program.opts().config,
-    });
+    process.exitCode = await runResumeCommand(id === undefined ? words : [id, ...words], flags);
   });
 
   const sessions = program.command("sessions").description("list, show, tag, fork, delete and clean sessions");
@@ -74,10 +85,6 @@ Exit codes: 0 ok, 1 error, 2 backend not available, 3 invalid usage or configura
       const module = await import("./commands/sessions.js");
       process.exitCode = await run(module, ...args);
     };
-  const withConfig = <T extends object>(flags: T) => ({
-    ...flags,
-    config: program.opts().config as string | undefined,
-  });
   sessions
     .command("list")
     .alias("ls")
@@ -89,26 +96,26 @@ Exit codes: 0 ok, 1 error, 2 backend not available, 3 invalid usage or configura
     .option("-n, --limit <n>", "at most this many")
     .option("--offset <n>", "skip this many")
     .option("--json", "as JSON")
-    .action(sessionsAction((m, flags) => m.runSessionsList(withConfig(flags))));
+    .action(sessionsAction((m, flags) => m.runSessionsList(flags)));
   sessions
     .command("show")
     .description("everything about one session")
     .argument("<id>", "session id or its first characters")
     .option("--json", "as JSON")
-    .action(sessionsAction((m, id: string, flags) => m.runSessionsShow(id, withConfig(flags))));
+    .action(sessionsAction((m, id: string, flags) => m.runSessionsShow(id, flags)));
   sessions
     .command("delete")
     .alias("rm")
     .description("delete one session")
     .argument("<id>", "session id or its first characters")
-    .action(sessionsAction((m, id: string, flags) => m.runSessionsDelete(id, withConfig(flags))));
+    .action(sessionsAction((m, id: string, flags) => m.runSessionsDelete(id, flags)));
   sessions
     .command("clean")
     .description("delete sessions not used for a while (default: session.retention_days)")
     .option("--older-than <age>", "e.g. 7d, 12h, 30 (days)")
     .option("--dry-run", "only list what would be deleted")
     .option("--json", "as JSON")
-    .action(sessionsAction((m, flags) => m.runSessionsClean(withConfig(flags))));
+    .action(sessionsAction((m, flags) => m.runSessionsClean(flags)));
   sessions
     .command("tag")
     .description("add tags to a session (or remove them with --remove)")
@@ -116,18 +123,21 @@ Exit codes: 0 ok, 1 error, 2 backend not available, 3 invalid usage or configura
     .argument("<tags...>", "tags, space- or comma-separated")
     .option("--remove", "remove these tags instead")
     .option("--json", "print the session as JSON")
-    .action(sessionsAction((m, id: string, tags: string[], flags) => m.runSessionsTag(id, tags, withConfig(flags))));
-  sessions
+    .action(sessionsAction((m, id: string, tags: string[], flags) => m.runSessionsTag(id, tags, flags)));
+  const fork = sessions
     .command("fork")
-    .description("start a new session from where another one is")
+    .description("start a new session from where another one is (claude); with a prompt, run its first turn")
     .argument("<id>", "session id or its first characters")
-    .option("--json", "print the new session as JSON")
-    .action(sessionsAction((m, id: string, flags) => m.runSessionsFork(id, withConfig(flags))));
+    .argument("[prompt...]", "the fork's first prompt; piped stdin is appended to it (or is the prompt)")
+    .option("--json", "without a prompt: print the new session as JSON");
+  addRunOptions(fork).action(
+    sessionsAction((m, id: string, words: string[], flags) => m.runSessionsFork(id, words, flags)),
+  );
   sessions
     .command("repair")
     .description("rebuild the session index from the session files, dropping entries that cannot be trusted")
     .option("--json", "print the outcome as JSON")
-    .action(sessionsAction((m, flags) => m.runSessionsRepair(withConfig(flags))));
+    .action(sessionsAction((m, flags) => m.runSessionsRepair(flags)));
 
   program
     .command("parallel")
@@ -153,7 +163,7 @@ extra, id, name, tags, meta, depends_on, dry_run, ephemeral (default true).`,
     )
     .action(async (flags) => {
       const { runParallelCommand } = await import("./commands/parallel.js");
-      process.exitCode = await runParallelCommand({ ...flags, config: program.opts().config });
+      process.exitCode = await runParallelCommand(flags);
     });
 
   program
@@ -177,7 +187,7 @@ Chain file (JSON or YAML):
     )
     .action(async (flags) => {
       const { runChainCommand } = await import("./commands/chain.js");
-      process.exitCode = await runChainCommand({ ...flags, config: program.opts().config });
+      process.exitCode = await runChainCommand(flags);
     });
 
   program
@@ -193,7 +203,7 @@ Chain file (JSON or YAML):
     .option("--json", "print the results as JSON (no progress)")
     .action(async (words: string[], flags) => {
       const { runCompareCommand } = await import("./commands/compare.js");
-      process.exitCode = await runCompareCommand(words, { ...flags, config: program.opts().config });
+      process.exitCode = await runCompareCommand(words, flags);
     });
 
   program
@@ -205,7 +215,7 @@ Chain file (JSON or YAML):
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .action(async (flags) => {
       const { runServeCommand } = await import("./commands/serve.js");
-      process.exitCode = await runServeCommand({ ...flags, config: program.opts().config });
+      process.exitCode = await runServeCommand(flags);
     });
 
   program
@@ -249,6 +259,32 @@ Examples:
     });
 
   program
+    .command("help")
+    .description("show the help of clinvk or of a command")
+    .argument("[command...]", "a command, e.g. parallel or sessions list")
+    .action(async (path: string[]) => {
+      let target = program;
+      for (const name of path) {
+        const child = target.commands.find((c) => c.name() === name || c.aliases().includes(name));
+        if (!child || name.startsWith("__")) {
+          const { usageError } = await import("./fail.js");
+          const { closest } = await import("../config/closest.js");
+          const match = closest(
+            name,
+            target.commands.map((c) => c.name()),
+            2,
+          );
+          throw usageError(
+            `no command "${path.join(" ")}"`,
+            match ? `did you mean \`clinvk help ${match}\`?` : "`clinvk help` lists the commands",
+          );
+        }
+        target = child;
+      }
+      target.outputHelp();
+    });
+
+  program
     .command("version")
     .description("print the version of clinvoker and of Node.js")
     .action(() => {
@@ -261,9 +297,9 @@ Examples:
     .command("doctor")
     .description("check which backend CLIs are installed, where, and which version")
     .option("--json", "print the findings as JSON")
-    .action(async (flags: { json?: boolean }) => {
+    .action(async (flags: { json?: boolean; config?: string }) => {
       const { runDoctorCommand } = await import("./commands/doctor.js");
-      process.exitCode = await runDoctorCommand({ ...flags, config: program.opts().config });
+      process.exitCode = await runDoctorCommand(flags);
     });
 
   const config = program.command("config").description("show and change the configuration ($CLINVK_HOME/config.yaml)");
@@ -279,35 +315,87 @@ Examples:
     .option("--json", "as JSON instead of YAML")
     .option("--sources", "say where each value comes from: default, file and line, or environment variable")
     .action(
-      configCommand((m, flags: { json?: boolean; sources?: boolean }) =>
-        m.runConfigShow({ ...flags, config: program.opts().config }),
-      ),
+      configCommand((m, flags: { json?: boolean; sources?: boolean; config?: string }) => m.runConfigShow(flags)),
     );
   config
     .command("get")
     .description("print one key's effective value")
     .argument("<key>", "a dotted key, e.g. server.port")
-    .action(configCommand((m, key: string) => m.runConfigGet(key, { config: program.opts().config })));
+    .action(configCommand((m, key: string, flags: { config?: string }) => m.runConfigGet(key, flags)));
   config
     .command("set")
     .description("set a key in the config file in use, keeping its comments")
     .argument("<key>", "a dotted key, e.g. backends.claude.model")
     .argument("<value>", "the value; lists are comma-separated")
     .action(
-      configCommand((m, key: string, value: string) => m.runConfigSet(key, value, { config: program.opts().config })),
+      configCommand((m, key: string, value: string, flags: { config?: string }) => m.runConfigSet(key, value, flags)),
     );
+  config
+    .command("validate")
+    .description("check the config file and the CLINVK_* variables; exit 3 naming each mistake")
+    .action(configCommand((m, flags: { config?: string }) => m.runConfigValidate(flags)));
   config
     .command("path")
     .description("print the path of the config file in use")
-    .action(configCommand((m) => m.runConfigPath({ config: program.opts().config })));
+    .action(configCommand((m, flags: { config?: string }) => m.runConfigPath(flags)));
   config
     .command("init")
     .description("write a commented starter config file")
     .option("--force", "replace an existing file")
-    .action(
-      configCommand((m, flags: { force?: boolean }) => m.runConfigInit({ ...flags, config: program.opts().config })),
-    );
+    .action(configCommand((m, flags: { force?: boolean; config?: string }) => m.runConfigInit(flags)));
 
+  for (const [path, flags] of Object.entries(GLOBAL_FLAGS_OF)) {
+    addGlobalOptions(commandAt(program, path), flags);
+  }
   addExamples(program);
   return program;
+}
+
+/**
+ * Where each of the Go clinvoker's global flags means something, beyond the root and `resume` (which
+ * take them above); a command's own flag of the same name is declared with the command. Elsewhere
+ * passRootFlags refuses them.
+ */
+const GLOBAL_FLAGS_OF: Record<string, Partial<Record<GlobalFlag, true | string>>> = {
+  "sessions list": { config: true, outputFormat: JSON_FORMAT },
+  "sessions show": { config: true, outputFormat: JSON_FORMAT },
+  "sessions delete": { config: true },
+  "sessions clean": { config: true, outputFormat: JSON_FORMAT },
+  "sessions tag": { config: true, outputFormat: JSON_FORMAT },
+  "sessions fork": { config: true },
+  parallel: {
+    config: true,
+    outputFormat: JSON_FORMAT,
+    backend: "backend of the tasks that name none (default: default_backend)",
+    model: "model of the tasks that name none",
+    workdir: "directory of the tasks that name none",
+    ephemeral: "no task leaves a session, even one with ephemeral: false",
+  },
+  chain: {
+    config: true,
+    outputFormat: JSON_FORMAT,
+    backend: "backend of the steps that name none (default: default_backend)",
+    model: "model of the steps that name none",
+    workdir: "directory of the steps that name none",
+    ephemeral: "accepted: chains leave no session anyway",
+  },
+  compare: { config: true, outputFormat: JSON_FORMAT, ephemeral: "accepted: comparisons leave no session anyway" },
+  serve: { config: true },
+  doctor: { config: true, outputFormat: JSON_FORMAT },
+  "config show": { config: true, outputFormat: "json or text (-o json is --json; text is YAML)" },
+  "config get": { config: true },
+  "config set": { config: true },
+  "config path": { config: true },
+  "config validate": { config: true },
+  "config init": { config: true },
+};
+
+function commandAt(program: Command, path: string): Command {
+  let command = program;
+  for (const name of path.split(" ")) {
+    const child = command.commands.find((c) => c.name() === name);
+    if (!child) throw new Error(`no command ${path}`);
+    command = child;
+  }
+  return command;
 }

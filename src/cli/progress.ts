@@ -25,6 +25,8 @@ const MARK: Record<Row["state"], string> = {
 
 export interface Progress {
   event(event: WorkflowEvent): void;
+  /** A message between the progress lines (the Ctrl+C notice), which the live lines must not overwrite. */
+  say(text: string): void;
   stop(): void;
 }
 
@@ -32,7 +34,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
   return stream.isTTY ? liveProgress(stream) : plainProgress(stream);
 }
 
-export const silentProgress: Progress = { event: () => {}, stop: () => {} };
+export const silentProgress: Progress = { event: () => {}, say: (text) => process.stderr.write(text), stop: () => {} };
 
 function update(rows: Map<number, Row>, event: WorkflowEvent): Row | undefined {
   switch (event.type) {
@@ -57,17 +59,24 @@ function update(rows: Map<number, Row>, event: WorkflowEvent): Row | undefined {
   }
 }
 
+/** One line per change; `[k/n]` counts the tasks finished so far, whatever order they finish in. */
 function plainProgress(stream: NodeJS.WriteStream): Progress {
   const rows = new Map<number, Row>();
+  let finished = 0;
   return {
     event(event) {
       const row = update(rows, event);
       if (!row || event.type === "task_queued") return;
-      const position = `[${event.index + 1}/${rows.size}]`;
-      if (event.type === "task_started") stream.write(`${position} started ${row.label} (${row.backend})\n`);
-      else
-        stream.write(`${position} ${row.state} ${row.label} (${row.backend}) in ${(row.seconds ?? 0).toFixed(1)}s\n`);
+      if (event.type === "task_started") {
+        stream.write(`started ${row.label} (${row.backend})\n`);
+        return;
+      }
+      finished += 1;
+      stream.write(
+        `[${finished}/${rows.size}] ${row.state} ${row.label} (${row.backend}) in ${(row.seconds ?? 0).toFixed(1)}s\n`,
+      );
     },
+    say: (text) => stream.write(text),
     stop() {},
   };
 }
@@ -77,6 +86,7 @@ function liveProgress(stream: NodeJS.WriteStream): Progress {
   let frame = 0;
   let drawn = 0;
   const draw = () => {
+    if (rows.size === 0) return;
     frame = (frame + 1) % SPINNER.length;
     const width = stream.columns || 80;
     const lines = [...rows.entries()]
@@ -93,11 +103,21 @@ function liveProgress(stream: NodeJS.WriteStream): Progress {
     stream.write(`${drawn > 0 ? `\x1b[${drawn}A` : ""}${lines.map((line) => `\x1b[2K${line}`).join("\n")}\n`);
     drawn = lines.length;
   };
+  // Up to the first live line and clear to the end of the screen (the terminal's "^C" echo too).
+  const erase = () => {
+    if (drawn > 0) stream.write(`\r\x1b[${drawn}A\x1b[J`);
+    drawn = 0;
+  };
   const timer = setInterval(draw, 100);
   timer.unref();
   return {
     event(event) {
       update(rows, event);
+    },
+    say(text) {
+      erase();
+      stream.write(text);
+      draw();
     },
     stop() {
       clearInterval(timer);

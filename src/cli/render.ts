@@ -4,6 +4,7 @@
  */
 import type { RunEvent } from "../core/events.js";
 import type { OutputFormat, RunResult } from "../core/request.js";
+import { type Paint, paintFor } from "./color.js";
 
 export interface Renderer {
   event(event: RunEvent): void;
@@ -11,13 +12,15 @@ export interface Renderer {
   end(result: RunResult): void;
 }
 
-type Out = Pick<NodeJS.WritableStream, "write">;
+type Out = Pick<NodeJS.WritableStream, "write"> & { isTTY?: boolean };
 
 export interface TextExtras {
   /** After the answer, print `Tokens: T (input: I, output: O)`. */
   showTokens?: boolean;
   /** After the answer, print `Time: X.XXs`. */
   showTiming?: boolean;
+  /** output.color: warnings and errors in colour when stderr is a terminal. */
+  color?: boolean;
 }
 
 export function createRenderer(
@@ -32,28 +35,37 @@ export function createRenderer(
         event: (event) => out.write(`${JSON.stringify(event)}\n`),
         end: () => {},
       };
-    case "json":
+    case "json": {
+      const paint = paintFor(err, extras.color);
       return {
-        event: (event) => warnings(event, err),
+        event: (event) => warnings(event, err, paint),
         end: (result) => out.write(`${JSON.stringify(jsonOutput(result), null, 2)}\n`),
       };
+    }
     default:
       return textRenderer(extras, out, err);
   }
 }
 
-function warnings(event: RunEvent, err: Out): void {
-  if (event.type === "start") for (const warning of event.warnings) err.write(`clinvk: warning: ${warning}\n`);
+/** The start's warnings and the CLI's warning notices (a retry, a refused tool call) go to stderr. */
+function warnings(event: RunEvent, err: Out, paint: Paint): void {
+  const prefix = paint.yellow("clinvk: warning:");
+  if (event.type === "start") for (const warning of event.warnings) err.write(`${prefix} ${warning}\n`);
+  if (event.type === "notice" && event.level === "warn") {
+    err.write(`${prefix} ${event.message}\n`);
+    if (event.hint) err.write(`  hint: ${event.hint}\n`);
+  }
 }
 
 function textRenderer(extras: TextExtras, out: Out, err: Out): Renderer {
+  const paint = paintFor(err, extras.color);
   let printed = false;
   let endsWithNewline = true;
   let lastMessage: string | undefined;
   let toolSinceText = false;
   return {
     event(event) {
-      warnings(event, err);
+      warnings(event, err, paint);
       if (event.type === "tool_call") toolSinceText = true;
       if (event.type !== "text") return;
       // Separate the agent's messages (before and after a tool run) by a blank line.
@@ -76,7 +88,7 @@ function textRenderer(extras: TextExtras, out: Out, err: Out): Renderer {
       if (extras.showTokens) out.write(`\nTokens: ${input + output} (input: ${input}, output: ${output})\n`);
       if (extras.showTiming) out.write(`Time: ${(result.duration_ms / 1000).toFixed(2)}s\n`);
       if (result.error) {
-        err.write(`Error [${result.backend}]: ${result.error.message}\n`);
+        err.write(`${paint.red(`Error [${result.backend}]:`)} ${result.error.message}\n`);
         if (result.error.hint) err.write(`  hint: ${result.error.hint}\n`);
       }
     },
@@ -105,6 +117,7 @@ export function jsonOutput(result: RunResult): Record<string, unknown> {
       ...(usage.cost_usd !== undefined ? { cost_usd: usage.cost_usd } : {}),
     },
     ...(result.num_turns !== undefined ? { num_turns: result.num_turns } : {}),
+    ...(result.permission_denials ? { permission_denials: result.permission_denials } : {}),
     ...(result.dry_run ? { dry_run: true } : {}),
   };
 }

@@ -1,7 +1,8 @@
 /** The flags shared by every command that runs a prompt (`clinvk`, `clinvk resume`). */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import type { Config } from "../config/schema.js";
 import type { OutputFormat, RunRequest } from "../core/request.js";
+import { addGlobalOptions } from "./global-flags.js";
 import {
   parseApprovalMode,
   parseCount,
@@ -27,15 +28,7 @@ export interface RunFlags {
 }
 
 export function addRunOptions(command: Command): Command {
-  return command
-    .option("-m, --model <model>", "model name or alias (fast, balanced, best)")
-    .addOption(
-      new Option("-o, --output-format <format>", "text, json or stream-json (NDJSON of unified events)").default(
-        undefined,
-        "output.format, json",
-      ),
-    )
-    .option("--dry-run", "print the exact command that would run, and run nothing")
+  return addGlobalOptions(command, { model: true, outputFormat: true, dryRun: true })
     .option("--timeout <seconds>", "stop the run after this many seconds")
     .option("--idle-timeout <seconds>", "stop the run when the CLI prints nothing for this long")
     .option("--approval-mode <mode>", "default, auto (accept edits), none (never ask: allow all), always")

@@ -1,10 +1,13 @@
 /**
  * `CLINVK_*` environment variables as config overrides: `CLINVK_SERVER_PORT` is `server.port`,
  * `CLINVK_BACKENDS_CLAUDE_MODEL` is `backends.claude.model`; the Go clinvoker's names
- * (`CLINVK_BACKEND`, `CLINVK_<B>_MODEL`, `CLINVK_API_KEYS`) keep working.
+ * (`CLINVK_BACKEND`, `CLINVK_<B>_MODEL`, `CLINVK_API_KEYS`) keep working. A variable that names no
+ * key is ignored, not an error: tools and guides export their own `CLINVK_*` names (the Go clinvoker's
+ * test suite sets `CLINVK_BIN`), and those must not break every command.
  */
 import { BACKEND_NAMES } from "../core/backend-names.js";
-import { type JsonSchema, sectionAt } from "./keys.js";
+import { closest } from "./closest.js";
+import { allKeys, type JsonSchema, sectionAt } from "./keys.js";
 import { SECRET_KEYS } from "./schema.js";
 
 /** Variables that are not config keys: where the config is, and test tooling. */
@@ -35,13 +38,22 @@ export interface EnvOverride {
 
 export interface EnvMapping {
   overrides: EnvOverride[];
-  /** CLINVK_ variables that name no key. */
-  unknown: string[];
+  /** CLINVK_ variables that name no key, which are ignored. */
+  ignored: IgnoredVariable[];
 }
+
+export interface IgnoredVariable {
+  variable: string;
+  /** The variable of a key that is close to it (a likely typo). */
+  suggestion?: string;
+}
+
+/** The variable that sets a key: `server.rate_limit_rps` is CLINVK_SERVER_RATE_LIMIT_RPS. */
+export const envVariableOf = (path: readonly string[]): string => `CLINVK_${path.join("_").toUpperCase()}`;
 
 export function mapEnvironment(env: NodeJS.ProcessEnv): EnvMapping {
   const overrides: EnvOverride[] = [];
-  const unknown: string[] = [];
+  const ignored: IgnoredVariable[] = [];
   const names = Object.keys(env)
     .filter((name) => name.startsWith("CLINVK_"))
     .sort();
@@ -51,9 +63,14 @@ export function mapEnvironment(env: NodeJS.ProcessEnv): EnvMapping {
     if (raw === undefined || NOT_KEYS.has(variable) || NOT_KEY_PREFIXES.some((p) => variable.startsWith(p))) continue;
     const path = LEGACY[variable] ?? resolveTokens(variable.slice("CLINVK_".length).toLowerCase().split("_"), []);
     if (path) overrides.push({ variable, path, raw });
-    else unknown.push(variable);
+    else ignored.push({ variable, suggestion: suggestVariable(variable) });
   }
-  return { overrides, unknown };
+  return { overrides, ignored };
+}
+
+function suggestVariable(variable: string): string | undefined {
+  const known = [...Object.keys(LEGACY), ...allKeys().map(({ path }) => envVariableOf(path))];
+  return closest(variable, known, Math.max(2, Math.floor(variable.length / 8)));
 }
 
 /** Finds the key whose underscore-joined path equals the tokens (keys contain underscores too). */

@@ -3,6 +3,7 @@
  * string (from an environment variable or `config set`) into a value of its type.
  */
 import type { TSchema } from "typebox";
+import { closest } from "./closest.js";
 import { ConfigSchema } from "./schema.js";
 
 export interface KeyInfo {
@@ -169,28 +170,5 @@ function parseJson(text: string, schema: JsonSchema): unknown {
 
 /** The closest known key, for "did you mean" hints. */
 export function closestKey(unknown: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(3, Math.floor(unknown.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const distance = editDistance(unknown, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] as number;
-      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length] as number;
+  return closest(unknown, candidates, Math.max(3, Math.floor(unknown.length / 3)));
 }

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import Value from "typebox/value";
 import { isMap, isPair, isScalar, LineCounter, parseDocument } from "yaml";
 import { ClinvkError } from "../core/errors.js";
-import { mapEnvironment } from "./env.js";
+import { type IgnoredVariable, mapEnvironment } from "./env.js";
 import {
   allKeys,
   CoercionError,
@@ -34,6 +34,8 @@ export interface LoadedConfig {
   fileFound: boolean;
   /** Where each key's value came from, by dotted key. */
   sources: Map<string, ValueSource>;
+  /** CLINVK_* variables that name no key (shown by `config show --sources` and `doctor`). */
+  ignoredEnv: IgnoredVariable[];
 }
 
 export interface LoadOptions {
@@ -73,10 +75,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     problems.push(...unknownKeys(file, location.path));
   }
 
-  const { overrides, unknown } = mapEnvironment(env);
-  for (const variable of unknown) {
-    problems.push(`${variable}: no config key by that name (CLINVK_ variables name keys, e.g. CLINVK_SERVER_PORT)`);
-  }
+  const { overrides, ignored } = mapEnvironment(env);
   for (const { variable, path, raw } of overrides) {
     const info = keyInfo(path.join("."));
     if (!info) continue;
@@ -99,7 +98,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
       "fix the values above (`clinvk config show --sources` says where each value comes from)",
     );
   }
-  return { config: merged as Config, location, fileFound: file !== undefined, sources };
+  return { config: merged as Config, location, fileFound: file !== undefined, sources, ignoredEnv: ignored };
 }
 
 /** Every value that breaks the schema, as "<where>: <key>: <value> is not allowed; expected …". */

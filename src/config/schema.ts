@@ -83,7 +83,10 @@ export const ConfigSchema = section(
         }),
         show_tokens: bool(false, "With text output, print token usage after the answer."),
         show_timing: bool(false, "With text output, print the run's duration after the answer."),
-        color: bool(true, "Use colour on terminals."),
+        color: bool(
+          true,
+          "Use colour on terminals (the NO_COLOR variable turns it off, FORCE_COLOR on, also into pipes).",
+        ),
       },
       "How results are printed.",
     ),
@@ -146,8 +149,9 @@ export const ConfigSchema = section(
         blocked_workdir_prefixes: list("Workdirs that requests may never use, besides the built-in list."),
         metrics_enabled: bool(false, "Serve Prometheus metrics at /metrics."),
         auth_exempt_paths: Type.Array(Type.String(), {
-          default: ["/health"],
-          description: "Paths served without an API key (clinvoker); e.g. add /metrics, /docs, /openapi.json.",
+          default: ["/health", "/docs", "/openapi.json"],
+          description:
+            "Paths served without an API key (clinvoker); the API's description is public, as in the Go clinvoker. E.g. add /metrics.",
         }),
         allow_dangerous_modes: bool(
           false,

@@ -122,6 +122,7 @@ export const NoticeEventSchema = event(
   {
     level: Type.Union([Type.Literal("info"), Type.Literal("warn")]),
     message: Type.String(),
+    hint: Type.Optional(Type.String({ description: "What to do about it." })),
   },
   "Something worth knowing that is not a failure, such as a retry by the CLI.",
 );
@@ -140,6 +141,14 @@ export const RawEventSchema = event(
   "A line clinvoker does not understand (a newer CLI's event, or plain text), kept as it was.",
 );
 
+export const PermissionDenialSchema = Type.Object(
+  {
+    tool: Type.String({ description: "The tool's name in the CLI (Write, write_file, ...)." }),
+    input: Type.Optional(Type.Unknown({ description: "What the agent asked the tool to do." })),
+  },
+  { description: "A tool call the CLI refused without asking, because the approval mode did not allow it." },
+);
+
 export const ResultEventSchema = event(
   "result",
   {
@@ -151,6 +160,7 @@ export const ResultEventSchema = event(
     duration_ms: Type.Integer({ minimum: 0 }),
     exit_code: Type.Integer({ description: "The CLI's exit code (-1 when it was killed or never started)." }),
     num_turns: Type.Optional(Type.Integer({ minimum: 0 })),
+    permission_denials: Type.Optional(Type.Array(PermissionDenialSchema)),
     error: Type.Optional(ErrorInfoSchema),
     dry_run: Type.Optional(Type.Boolean()),
   },
@@ -179,6 +189,7 @@ export type RunEvent = Static<typeof RunEventSchema>;
 export type RunEventType = RunEvent["type"];
 export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
 export type ResultEvent = EventOf<"result">;
+export type PermissionDenial = Static<typeof PermissionDenialSchema>;
 
 type CommonKey = "v" | "seq" | "ts" | "backend" | "session_id";
 /** An event as a backend parser produces it: the engine stamps version, sequence, time and backend. */

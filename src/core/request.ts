@@ -36,7 +36,8 @@ export interface RunRequest {
   /** Limit on time without any output from the CLI, in ms (0: none). */
   idleTimeoutMs?: number;
   /** Continue an earlier conversation: the backend's own session id. */
-  resume?: { backendSessionId: string };
+  /** `fork`: continue from there into a new conversation of the CLI, leaving that one as it was. */
+  resume?: { backendSessionId: string; fork?: boolean };
   /** clinvoker's session this run continues (see sessionRequest); events carry its id. */
   sessionId?: string;
   /** Stored on a new session. */

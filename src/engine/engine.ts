@@ -17,6 +17,7 @@ import type { BackendSettings, RunRequest, RunResult } from "../core/request.js"
 import type { AdmissionGate, AdmissionStats } from "../process/admission.js";
 import { type ProcessExit, runProcess } from "../process/run-process.js";
 import { type BreakerRegistry, type BreakerState, countsAsBackendFailure } from "./circuit-breaker.js";
+import { permissionNotice } from "./permission-notice.js";
 import { type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from "./prepare.js";
 import { BackendRegistry } from "./registry.js";
 
@@ -331,6 +332,8 @@ export class Engine {
     const outcome: ProcessOutcome = { exitCode: exit.exitCode, signal: exit.signal, stderr: exit.stderr };
     const parsed = parser.finish(outcome);
     for (const body of parsed.events) yield stamp(body);
+    if (parsed.permissionDenials?.length)
+      yield stamp(permissionNotice(prepared.backend.name, parsed.permissionDenials));
     // No answer after a skipped line: the skipped line was the answer, and that is the error to report.
     const missingAnswer = parsed.error?.code === "bad_output" ? overflow : undefined;
     const error = endError(exit, prepared, limits) ?? missingAnswer ?? parsed.error;
@@ -343,6 +346,7 @@ export class Engine {
       duration_ms: exit.durationMs,
       exit_code: exit.exitCode ?? -1,
       num_turns: parsed.numTurns,
+      permission_denials: parsed.permissionDenials,
       error,
     });
     if (error) yield stamp({ type: "error", error });

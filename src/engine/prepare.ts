@@ -139,6 +139,13 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
   if (resumeId !== undefined && !SESSION_ID_PATTERN.test(resumeId)) {
     throw invalid(`invalid backend session id "${resumeId}"`);
   }
+  if (request.resume?.fork && !backend.canFork) {
+    throw new ClinvkError(
+      "invalid_request",
+      `${backend.name} cannot fork a conversation: its resume always continues the one conversation`,
+      "only claude sessions fork; resume the original, or start a new session",
+    );
+  }
   const systemPrompt = request.systemPrompt ?? settings.systemPrompt;
   if (systemPrompt?.includes("\0")) throw invalid("the system prompt contains a NUL character");
 
@@ -170,6 +177,7 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
     extraFlags: [...extraFlags, ...(settings.extraFlags ?? [])],
     ephemeral: request.ephemeral === true,
     resume: resumeId,
+    forkSession: request.resume?.fork === true,
     promptVia: Buffer.byteLength(prompt) > ARGV_PROMPT_LIMIT ? "stdin" : "argv",
   };
   for (const tool of options.allowedTools) {

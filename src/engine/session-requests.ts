@@ -22,9 +22,15 @@ export function sessionRequest(session: Session, overrides: Partial<RunRequest> 
     backend: session.backend,
     workdir: session.working_dir,
     model: overrides.model ?? session.model,
-    resume: { backendSessionId: session.backend_session_id },
+    // A fork's first turn leaves its parent's conversation: the CLI continues it into a new one.
+    resume: { backendSessionId: session.backend_session_id, ...(isUnforkedFork(session) ? { fork: true } : {}) },
     sessionId: session.id,
   };
+}
+
+/** A fork (`sessions fork`) that has not run yet still shares its parent's CLI conversation. */
+export function isUnforkedFork(session: Session): boolean {
+  return session.parent_id !== undefined && session.turn_count === 0;
 }
 
 /** The newest resumable session of this backend (if given) in this directory (if given). */

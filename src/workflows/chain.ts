@@ -10,13 +10,12 @@ import { AsyncQueue } from "./async-queue.js";
 import type { TaskResult, WorkflowEvent } from "./events.js";
 import { notRun, runTask, type TaskIdentity } from "./run-task.js";
 import type { ChainSpec, StepSpec } from "./specs.js";
-import { checkPlaceholders, checkRequest, invalid, taskRequest } from "./task-request.js";
+import { checkPlaceholders, checkRequest, invalid, type TaskDefaults, taskRequest } from "./task-request.js";
 import { fillTemplate, placeholdersIn, TemplateError } from "./templates.js";
 
-export interface ChainOptions {
+export interface ChainOptions extends TaskDefaults {
   signal?: AbortSignal;
   defaultBackend: BackendName;
-  dryRun?: boolean;
   /** Go on after a failed step (the file's stop_on_failure: false says the same). */
   continueOnFailure?: boolean;
   /** Directory that relative workdirs are resolved against. */
@@ -62,11 +61,11 @@ function planChain(engine: Engine, spec: ChainSpec, options: ChainOptions): RunR
       }
     });
     if (step.name) names.set(step.name, index);
-    const dryRun = spec.dry_run === true || options.dryRun === true;
+    const defaults = { ...options, dryRun: spec.dry_run === true || options.dryRun === true };
     return checkRequest(
       engine,
       describe(step, index),
-      taskRequest(step, step.backend ?? options.defaultBackend, dryRun),
+      taskRequest(step, step.backend ?? options.defaultBackend, defaults),
     );
   });
 }
@@ -110,7 +109,7 @@ export async function* runChain(
       continue;
     }
     const base = requests[index] as RunRequest;
-    const workdir = step.workdir ?? (spec.pass_working_dir ? previousWorkdir : undefined);
+    const workdir = step.workdir ?? (spec.pass_working_dir ? previousWorkdir : undefined) ?? options.workdir;
     const request: RunRequest = {
       ...base,
       workdir,

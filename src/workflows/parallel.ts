@@ -12,17 +12,15 @@ import { AsyncQueue } from "./async-queue.js";
 import type { TaskResult, WorkflowEvent } from "./events.js";
 import { notRun, runTask, type TaskIdentity } from "./run-task.js";
 import type { TaskSpec } from "./specs.js";
-import { checkPlaceholders, checkRequest, invalid, taskRequest } from "./task-request.js";
+import { checkPlaceholders, checkRequest, invalid, type TaskDefaults, taskRequest } from "./task-request.js";
 import { fillTemplate, placeholdersIn, TemplateError } from "./templates.js";
 
-export interface ParallelOptions {
+export interface ParallelOptions extends TaskDefaults {
   maxParallel: number;
   failFast?: boolean;
   signal?: AbortSignal;
   /** Backend for tasks that name none. */
   defaultBackend: BackendName;
-  /** Every task is a dry run. */
-  dryRun?: boolean;
 }
 
 export interface ParallelSummary {
@@ -79,7 +77,7 @@ function planParallel(engine: Engine, tasks: readonly TaskSpec[], options: Paral
         }
       }
     });
-    const request = checkRequest(engine, describe(spec, index), taskRequest(spec, backend, options.dryRun === true));
+    const request = checkRequest(engine, describe(spec, index), taskRequest(spec, backend, options));
     return {
       identity: {
         index,

@@ -13,24 +13,35 @@ export function invalid(message: string, hint?: string): ClinvkError {
   return new ClinvkError("invalid_request", message, hint);
 }
 
+/**
+ * What the caller sets for every task: a dry run, no sessions, and the model and workdir of the
+ * tasks that name none (the command line's `--dry-run`, `--ephemeral`, `-m` and `-w`).
+ */
+export interface TaskDefaults {
+  dryRun?: boolean;
+  ephemeral?: boolean;
+  model?: string;
+  workdir?: string;
+}
+
 /** The engine request for a task spec, before placeholders are filled. */
 export function taskRequest(
   spec: Omit<TaskSpec, "id" | "name" | "tags" | "meta" | "depends_on">,
   backend: BackendName,
-  dryRun: boolean,
+  defaults: TaskDefaults,
 ): RunRequest {
   return {
     backend,
     prompt: spec.prompt,
-    model: spec.model,
-    workdir: spec.workdir,
+    model: spec.model ?? defaults.model,
+    workdir: spec.workdir ?? defaults.workdir,
     approvalMode: spec.approval_mode,
     sandboxMode: spec.sandbox_mode,
     maxTurns: spec.max_turns,
     systemPrompt: spec.system_prompt,
     extraFlags: spec.extra,
-    ephemeral: spec.ephemeral ?? true,
-    dryRun: spec.dry_run || dryRun || undefined,
+    ephemeral: defaults.ephemeral || (spec.ephemeral ?? true),
+    dryRun: spec.dry_run || defaults.dryRun || undefined,
   };
 }
 

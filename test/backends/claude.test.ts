@@ -62,6 +62,13 @@ describe("claude argv", () => {
     expect(warnings[0]).toMatch(/no sandbox/);
   });
 
+  it("forks with --fork-session only when resuming and asked to", () => {
+    const forked = claude.buildInvocation({ ...base, resume: "5e5f1cdd-0588", forkSession: true }).args;
+    expect(forked.slice(0, 2)).toEqual(["--resume=5e5f1cdd-0588", "--fork-session"]);
+    expect(claude.buildInvocation({ ...base, resume: "5e5f1cdd-0588" }).args).not.toContain("--fork-session");
+    expect(claude.buildInvocation({ ...base, forkSession: true }).args).not.toContain("--fork-session");
+  });
+
   it("resumes with --resume and keeps a dash prompt a prompt", () => {
     const { args } = claude.buildInvocation({ ...base, resume: "5e5f1cdd-0588", prompt: "-dash prompt" });
     expect(args[0]).toBe("--resume=5e5f1cdd-0588");
@@ -81,6 +88,20 @@ describe("claude argv", () => {
 });
 
 describe("claude parser on recorded output", () => {
+  it("cost_usd is whole micro-dollars, without claude's float noise", () => {
+    // resume-json's total_cost_usd is 0.09522499999999999.
+    expect(parseRecorded(claude, "resume-json").outcome.usage?.cost_usd).toBe(0.095225);
+  });
+
+  it("permission_denials: the Write refused under the default mode; none with acceptEdits", () => {
+    const { outcome } = parseRecorded(claude, "write-default-mode-json");
+    expect(outcome.permissionDenials).toEqual([
+      { tool: "Write", input: { file_path: "$SCRATCH/work-claude/out.txt", content: "written by stub\n" } },
+    ]);
+    expect(outcome.error).toBeUndefined();
+    expect(parseRecorded(claude, "write-acceptEdits-json").outcome.permissionDenials).toBeUndefined();
+  });
+
   it("stream-json: session, text, usage and the final answer", () => {
     const { events, outcome } = parseRecorded(claude, "stream-json");
     const [init] = ofType(events, "init");

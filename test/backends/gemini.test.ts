@@ -109,6 +109,15 @@ describe("gemini parser on recorded output", () => {
     expect(outcome.error?.message).toBe("stub: API key not valid. Please pass a valid API key.");
   });
 
+  it("a write refused under the default approval mode (tool_not_registered) is a permission denial", () => {
+    const { outcome } = parseRecorded(gemini, "write-default-mode-stream-json");
+    expect(outcome.permissionDenials).toEqual([
+      { tool: "write_file", input: { file_path: "out.txt", content: "written by stub\n" } },
+    ]);
+    expect(outcome.error).toBeUndefined();
+    expect(parseRecorded(gemini, "tool-stream-json").outcome.permissionDenials).toBeUndefined();
+  });
+
   it("resume by index keeps the session id", () => {
     const { outcome } = parseRecorded(gemini, "resume-index-stream-json");
     expect(outcome.backendSessionId).toBe("1e1a2eb4-4e37-47a5-a1b8-e7c864a59dbf");

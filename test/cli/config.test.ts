@@ -20,7 +20,7 @@ describe("clinvk reads its config", () => {
     );
     const fromFile = await runCli(["--dry-run", "hi"], { env });
     expect(fromFile.stdout).toBe(
-      "codex exec --json --skip-git-repo-check --model=o3 -c 'sandbox_mode=\"read-only\"' --profile work -- hi\n",
+      "Would execute: codex exec --json --skip-git-repo-check --model=o3 -c 'sandbox_mode=\"read-only\"' --profile work -- hi\n",
     );
     const fromFlags = await runCli(["--dry-run", "-m", "gpt-5", "--sandbox-mode", "full", "hi"], { env });
     expect(fromFlags.stdout).toContain("--model=gpt-5 -c 'sandbox_mode=\"danger-full-access\"'");
@@ -29,14 +29,14 @@ describe("clinvk reads its config", () => {
   it("the environment beats the file", async () => {
     const { env } = envWith("default_backend: codex\n", { CLINVK_DEFAULT_BACKEND: "gemini" });
     const run = await runCli(["--dry-run", "hi"], { env });
-    expect(run.stdout).toMatch(/^gemini /);
+    expect(run.stdout).toMatch(/^Would execute: gemini /);
   });
 
   it("output.format sets the default output format", async () => {
     const { env } = envWith("output:\n  format: text\nunified_flags:\n  dry_run: true\n");
     const run = await runCli(["-b", "claude", "hi"], { env });
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^claude -p /);
+    expect(run.stdout).toMatch(/^Would execute: claude -p /);
   });
 
   it("an invalid config exits 3 naming the file, line and key", async () => {
@@ -73,6 +73,22 @@ describe("clinvk config", () => {
     expect(sources["server.api_keys"].source).toBe(`${join(home, "config.yaml")}:2`);
   });
 
+  it("CLINVK_ variables that name no key break nothing; config show --sources and doctor list them", async () => {
+    const { env } = envWith(undefined, { CLINVK_BIN: "/opt/clinvk", CLINVK_SERVR_PORT: "9000" });
+    const prompt = await runCli(["--dry-run", "-b", "codex", "hi"], { env });
+    expect(prompt.code).toBe(0);
+    const sources = await runCli(["config", "show", "--sources"], { env });
+    expect(sources.code).toBe(0);
+    expect(sources.stdout).toContain("server.port");
+    expect(sources.stdout).toMatch(/Ignored environment variables[^\n]*\n {2}CLINVK_BIN\n/);
+    expect(sources.stdout).toContain("CLINVK_SERVR_PORT  (did you mean CLINVK_SERVER_PORT?)");
+    const doctor = await runCli(["doctor", "--json"], { env });
+    expect(JSON.parse(doctor.stdout).ignored_env).toEqual([
+      { variable: "CLINVK_BIN" },
+      { variable: "CLINVK_SERVR_PORT", suggestion: "CLINVK_SERVER_PORT" },
+    ]);
+    expect((await runCli(["doctor"], { env })).stdout).toContain("CLINVK_SERVR_PORT  (did you mean");
+  });
   it("set then get; set keeps comments; path; init", async () => {
     const { env, home } = envWith("# keep me\nserver:\n  port: 1\n");
     expect((await runCli(["config", "set", "server.port", "9000"], { env })).code).toBe(0);
@@ -83,6 +99,15 @@ describe("clinvk config", () => {
     expect(refused.code).toBe(3);
     expect((await runCli(["config", "init", "--force"], { env })).code).toBe(0);
     expect((await runCli(["config", "get", "server.port"], { env })).stdout).toBe("8080\n");
+  });
+
+  it("validate: 0 and valid for a good file, 3 naming the line and key for a bad one", async () => {
+    const good = envWith("server:\n  port: 9000\n");
+    const ok = await runCli(["config", "validate"], { env: good.env });
+    expect(ok).toMatchObject({ code: 0, stdout: `${join(good.home, "config.yaml")}: valid\n` });
+    const bad = await runCli(["config", "validate"], { env: envWith("server:\n  port: abc\n").env });
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/config\.yaml:2: server\.port: "abc" is not allowed/);
   });
 
   it("set refuses an unknown key with a suggestion (exit 3)", async () => {

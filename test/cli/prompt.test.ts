@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -33,6 +33,16 @@ describe("clinvk basics", () => {
     }
   });
 
+  it("package.json's license comes with its LICENSE file", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    expect(pkg.license).toBe("MIT");
+    expect(readFileSync(join(ROOT, "LICENSE"), "utf8")).toMatch(/^MIT License\n/);
+  });
+
+  it("the built dist/cli.js is executable (npm link runs it after every rebuild)", () => {
+    expect(statSync(join(ROOT, "dist", "cli.js")).mode & 0o111).toBe(0o111);
+  });
+
   it("an unknown option is a usage error (3)", async () => {
     const run = await runCli(["--no-such-flag", "hi"]);
     expect(run.code).toBe(3);
@@ -55,6 +65,19 @@ describe("clinvk prompt with a fake CLI", () => {
     });
     expect(typeof doc.duration_seconds).toBe("number");
     expect(doc).toHaveProperty("session_id");
+  });
+
+  it("a tool call refused under the approval mode is a warning with a hint, and permission_denials in -o json", async () => {
+    const run = await runCli(["-b", "claude", "write out.txt"], {
+      env: replayEnv("claude", "write-default-mode-json"),
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      "clinvk: warning: claude refused a tool call that needed approval: Write $SCRATCH/work-claude/out.txt\n  hint: allow edits with approval mode auto",
+    );
+    expect(JSON.parse(run.stdout).permission_denials).toEqual([
+      { tool: "Write", input: { file_path: "$SCRATCH/work-claude/out.txt", content: "written by stub\n" } },
+    ]);
   });
 
   it("-o text prints the answer with messages apart", async () => {
@@ -116,7 +139,8 @@ describe("clinvk prompt with a fake CLI", () => {
 
 describe("clinvk bad input: one clear line, the right exit code", () => {
   it.each([
-    [["-b", "chatgpt", "hi"], 3, 'unknown backend "chatgpt"'],
+    // 2, as the Go clinvoker's exit-code reference says of a backend it does not know.
+    [["-b", "chatgpt", "hi"], 2, 'unknown backend "chatgpt"'],
     [["-o", "yaml", "hi"], 3, 'invalid --output-format "yaml"'],
     [["-w", "/nonexistent/dir", "hi"], 3, "does not exist"],
     [["--timeout", "soon", "hi"], 3, 'invalid --timeout "soon"'],
@@ -136,12 +160,14 @@ describe("clinvk bad input: one clear line, the right exit code", () => {
 });
 
 describe("clinvk --dry-run", () => {
-  it("prints a command that can be pasted, and runs nothing", async () => {
+  it('prints "Would execute: " and a command that can be pasted, and runs nothing', async () => {
     const run = await runCli(["--dry-run", "-b", "codex", "-m", "best", "it's -here"], {
       env: { ...process.env, PATH: "/usr/bin:/bin" },
     });
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe("codex exec --json --skip-git-repo-check --model=gpt-5-codex -- 'it'\\''s -here'\n");
+    expect(run.stdout).toBe(
+      "Would execute: codex exec --json --skip-git-repo-check --model=gpt-5-codex -- 'it'\\''s -here'\n",
+    );
   });
 });
 

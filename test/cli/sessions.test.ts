@@ -38,8 +38,8 @@ describe("sessions through the CLI", () => {
     const sessionId = JSON.parse(first.stdout).session_id;
     expect(sessionId).toMatch(/^[a-f0-9]{32}$/);
     let listed = await w.list();
-    expect(listed.total).toBe(1);
-    expect(listed.sessions[0]).toMatchObject({
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({
       id: sessionId,
       backend: "claude",
       backend_session_id: BACKEND_ID,
@@ -54,8 +54,8 @@ describe("sessions through the CLI", () => {
     expect(JSON.parse(second.stdout).session_id).toBe(sessionId);
     expect(w.calls()[1]).toContain(`--resume=${BACKEND_ID}`);
     listed = await w.list();
-    expect(listed.total).toBe(1);
-    expect(listed.sessions[0]).toMatchObject({ turn_count: 2, token_usage: { input_tokens: 2 * 18994 } });
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ turn_count: 2, token_usage: { input_tokens: 2 * 18994 } });
   });
 
   it("--new starts afresh; --ephemeral leaves nothing; another directory does not continue", async () => {
@@ -65,7 +65,7 @@ describe("sessions through the CLI", () => {
     expect(w.calls()[1]?.some((arg) => arg.startsWith("--resume"))).toBe(false);
     await w.run("-b", "claude", "--ephemeral", "three");
     expect(w.calls()[2]).toContain("--no-session-persistence");
-    expect((await w.list()).total).toBe(2);
+    expect(await w.list()).toHaveLength(2);
     const elsewhere = await runCli(["-b", "claude", "--dry-run", "four"], {
       env: { ...process.env, PATH: `${FAKE_CLI_DIR}:${process.env.PATH}`, CLINVK_HOME: join(w.dir, "home") },
       cwd: tmpdir(),
@@ -109,6 +109,46 @@ describe("sessions through the CLI", () => {
     expect((await w.run("resume", "--last", "-b", "codex", "x")).code).toBe(4);
   });
 
+  it("fork: its first turn forks claude's conversation (--fork-session), later ones do not; a prompt runs it now", async () => {
+    const w = world();
+    const id = JSON.parse((await w.run("-b", "claude", "hello")).stdout).session_id as string;
+    const fork = JSON.parse((await w.run("sessions", "fork", id.slice(0, 8), "--json")).stdout);
+    const first = await w.run("resume", fork.id.slice(0, 8), "fork turn");
+    expect(first.code, first.stderr).toBe(0);
+    expect(w.calls()[1]).toEqual(expect.arrayContaining([`--resume=${BACKEND_ID}`, "--fork-session"]));
+    expect((await w.run("resume", fork.id.slice(0, 8), "second fork turn")).code).toBe(0);
+    expect(w.calls()[2]).not.toContain("--fork-session");
+    expect((await w.run("resume", id.slice(0, 8), "original turn")).code).toBe(0);
+    expect(w.calls()[3]).not.toContain("--fork-session");
+
+    const dry = await w.run("--dry-run", "sessions", "fork", id.slice(0, 8), "try another way");
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain("--fork-session");
+    expect(w.calls()).toHaveLength(4);
+    const sessionsBefore = (await w.list()).length;
+    const now = await w.run("sessions", "fork", id.slice(0, 8), "try", "another", "way");
+    expect(now.code, now.stderr).toBe(0);
+    const doc = JSON.parse(now.stdout);
+    expect(doc.session_id).not.toBe(id);
+    expect(w.calls()[4]).toEqual(expect.arrayContaining(["--fork-session", "--", "try another way"]));
+    expect(await w.list()).toHaveLength(sessionsBefore + 1);
+  });
+
+  it("fork refuses a codex or gemini session: their CLIs cannot fork a conversation", async () => {
+    const w = world();
+    const env = {
+      ...process.env,
+      PATH: `${FAKE_CLI_DIR}:${process.env.PATH}`,
+      CLINVK_HOME: join(w.dir, "home"),
+      FAKE_CLI_MODE: "echo",
+    };
+    const id = JSON.parse((await runCli(["-b", "codex", "hello"], { env, cwd: w.dir })).stdout).session_id as string;
+    const run = await runCli(["sessions", "fork", id.slice(0, 8), "x"], { env, cwd: w.dir });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("codex cannot fork a conversation");
+    expect(await w.list()).toHaveLength(1);
+  });
+
   it("show, tag, fork, delete and clean with a preview", async () => {
     const w = world();
     const id = JSON.parse((await w.run("-b", "claude", "hello")).stdout).session_id as string;
@@ -118,8 +158,8 @@ describe("sessions through the CLI", () => {
     expect(JSON.parse((await w.run("sessions", "show", id, "--json")).stdout).id).toBe(id);
 
     expect((await w.run("sessions", "tag", id.slice(0, 8), "ci,review")).stdout).toContain("ci, review");
-    expect((await w.list()).sessions[0].tags).toEqual(["ci", "review"]);
-    expect(JSON.parse((await w.run("sessions", "list", "--tag", "ci", "--json")).stdout).total).toBe(1);
+    expect((await w.list())[0].tags).toEqual(["ci", "review"]);
+    expect(JSON.parse((await w.run("sessions", "list", "--tag", "ci", "--json")).stdout)).toHaveLength(1);
 
     const fork = JSON.parse((await w.run("sessions", "fork", id.slice(0, 8), "--json")).stdout);
     expect(fork).toMatchObject({ parent_id: id, backend_session_id: BACKEND_ID });
@@ -130,10 +170,10 @@ describe("sessions through the CLI", () => {
 
     const preview = await w.run("sessions", "clean", "--older-than", "0", "--dry-run");
     expect(preview.stdout).toContain("Would delete 2 session(s)");
-    expect((await w.list()).total).toBe(2);
+    expect(await w.list()).toHaveLength(2);
     expect((await w.run("sessions", "delete", fork.id)).stdout).toBe(`Session ${fork.id} deleted.\n`);
     expect((await w.run("sessions", "clean", "--older-than", "0")).stdout).toContain("Deleted 1 session(s)");
-    expect((await w.list()).total).toBe(0);
+    expect(await w.list()).toHaveLength(0);
     expect((await w.run("sessions", "clean", "--older-than", "soon")).code).toBe(3);
   });
 
@@ -141,7 +181,7 @@ describe("sessions through the CLI", () => {
     const w = world("http401-json");
     const run = await w.run("-b", "claude", "hello");
     expect(run.code).toBe(5);
-    expect((await w.list()).sessions[0]).toMatchObject({ status: "error" });
+    expect((await w.list())[0]).toMatchObject({ status: "error" });
     const shown = JSON.parse((await w.run("sessions", "show", JSON.parse(run.stdout).session_id, "--json")).stdout);
     expect(shown.error_message).toContain("Invalid API key");
   });

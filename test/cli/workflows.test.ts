@@ -51,7 +51,7 @@ describe("clinvk parallel", () => {
     expect(run.stdout).toContain("echo: from stdin");
     expect(run.stdout).toMatch(/#\s+BACKEND\s+STATUS\s+DURATION\s+TASK/);
     expect(run.stdout).toContain("Total: 1 tasks, 1 completed, 0 failed");
-    expect(run.stderr).toContain("Running 1 tasks");
+    expect(run.stderr).toContain("Running 1 task (");
   });
 
   it("a failed task exits 1; --fail-fast cancels the rest", async () => {
@@ -146,20 +146,24 @@ describe("clinvk compare", () => {
     ]);
   });
 
-  it("--backends skips the missing ones with a warning; none left exits 2; unknown exits 3", async () => {
+  it("--backends skips the missing ones with a warning; none left exits 2; unknown exits 2", async () => {
     const onlyClaude = { ...echoEnv(), PATH: `${join(dir())}:/usr/bin:/bin` };
     const { symlinkSync } = await import("node:fs");
     const bin = mkdtempSync(join(tmpdir(), "clinvk-bin-"));
     symlinkSync(join(FAKE_CLI_DIR, "claude"), join(bin, "claude"));
     onlyClaude.PATH = `${bin}:/usr/bin:/bin`;
+    // Not every backend answered, so the exit code says so (docs/guides/ci.md relies on it).
     const some = await runCli(["compare", "--backends", "claude,codex", "--json", "hi"], { env: onlyClaude });
-    expect(some.code).toBe(0);
+    expect(some.code).toBe(1);
     expect(some.stderr).toContain('backend "codex" is not available, skipping');
-    expect(JSON.parse(some.stdout).backends).toEqual(["claude"]);
+    expect(JSON.parse(some.stdout)).toMatchObject({ backends: ["claude"], skipped: ["codex"] });
+    const text = await runCli(["compare", "--backends", "claude,codex", "hi"], { env: onlyClaude });
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/codex\s+SKIPPED/);
     const none = await runCli(["compare", "--backends", "codex", "hi"], { env: onlyClaude });
     expect(none.code).toBe(2);
     const unknown = await runCli(["compare", "--backends", "claude,gpt", "hi"], { env: onlyClaude });
-    expect(unknown.code).toBe(3);
+    expect(unknown.code).toBe(2);
     expect((await runCli(["compare", "hi"], { env: onlyClaude })).code).toBe(3);
   });
 

@@ -20,7 +20,9 @@ describe("the TypeScript examples in the docs", () => {
     for (const page of [join(ROOT, "README.md"), ...markdownFiles(join(ROOT, "docs"))]) {
       const text = readFileSync(page, "utf8");
       let n = 0;
-      for (const match of text.matchAll(/```ts\n([\s\S]*?)```/g)) {
+      // Fenced examples, and imports quoted in prose (`import { Clinvoker } from "clinvoker"`).
+      const inline = [...text.matchAll(/`(import \{[^`}]+\} from "clinvoker");?`/g)].map((m) => [m[0], `${m[1]};\n`]);
+      for (const match of [...text.matchAll(/```ts\n([\s\S]*?)```/g), ...inline]) {
         const name = `${relative(ROOT, page).replace(/[^A-Za-z0-9]+/g, "_")}_${++n}.ts`;
         writeFileSync(join(out, name), `${match[1]}\nexport {};\n`);
         files.push(join(out, name));

@@ -266,7 +266,7 @@ describe.each(CLI_NAMES)("clinvk -b %s (real CLI)", (cli) => {
 
     const listed = await clinvk(sb, dir, ["sessions", "list", "--json"]);
     expect(listed.code, describeRun(listed)).toBe(0);
-    const backendIds = jsonDoc(listed).sessions.map((s: any) => s.backend_session_id);
+    const backendIds = jsonDoc(listed).map((s: any) => s.backend_session_id);
     expect(backendIds).toContain(keptId);
     expect(backendIds).not.toContain(doc.backend_session_id);
 

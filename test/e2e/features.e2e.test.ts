@@ -46,7 +46,7 @@ describe("sessions across processes", () => {
     const deadline = Date.now() + 15_000;
     while (!seen && Date.now() < deadline) {
       const list = json((await clinvk(dir, ["sessions", "list", "--json", "--workdir", dir])).stdout);
-      seen = list.sessions[0];
+      seen = list[0];
       if (!seen) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(seen).toMatchObject({ backend: "claude", status: "active" });

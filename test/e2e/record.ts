@@ -346,6 +346,16 @@ const CASES: Record<CliName, Case[]> = {
       script: () => [{ toolCall: { name: "read_file", input: { file_path: "note.txt" } } }, "The note says hello."],
       rc: 0,
     },
+    {
+      // The default approval mode leaves write_file out of a non-interactive run: the call is refused.
+      name: "write-default-mode-stream-json",
+      args: () => ["-p", "write out.txt", "--output-format", "stream-json"],
+      script: () => [
+        { toolCall: { name: "write_file", input: { file_path: "out.txt", content: "written by stub\n" } } },
+        "Wrote out.txt.",
+      ],
+      rc: 0,
+    },
     { name: "stdin-prompt-json", args: () => ["--output-format", "json"], stdin: "prompt from stdin", rc: 0 },
     { name: "stdin-plus-p-text", args: () => ["-p", "arg part"], stdin: "stdin part", rc: 0 },
     {

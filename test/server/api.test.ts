@@ -28,7 +28,9 @@ describe("POST /api/v1/prompt", () => {
   it("ephemeral runs leave no session; session_id continues one", async () => {
     const { app, store } = await testServer();
     const eph = await app.inject(post("/api/v1/prompt", { prompt: "x", ephemeral: true }));
-    expect(eph.json().session_id).toBeUndefined();
+    expect(eph.json()).toHaveProperty("session_id", null); // always present, as in the Go API
+    const dry = await app.inject(post("/api/v1/prompt", { prompt: "x", dry_run: true }));
+    expect(dry.json()).toMatchObject({ dry_run: true, session_id: null });
     const first = (await app.inject(post("/api/v1/prompt", { backend: "gemini", prompt: "one" }))).json();
     const second = (await app.inject(post("/api/v1/prompt", { prompt: "two", session_id: first.session_id }))).json();
     expect(second).toMatchObject({ session_id: first.session_id, backend: "gemini" });

@@ -19,7 +19,7 @@ const prompt = (headers: Record<string, string> = {}, payload: object = { prompt
 });
 
 describe("API keys", () => {
-  it("refuses a missing or wrong key, accepts X-Api-Key and Bearer, exempts /health", async () => {
+  it("refuses a missing or wrong key, accepts X-Api-Key and Bearer, exempts /health and the API's docs", async () => {
     const { app } = await testServer((c) => {
       c.server.api_keys = ["k-one", "k-two"];
     });
@@ -32,7 +32,9 @@ describe("API keys", () => {
     expect((await app.inject(prompt({ authorization: "Bearer k-one" }))).statusCode).toBe(200);
     expect((await app.inject(prompt({ authorization: "Basic k-one" }))).statusCode).toBe(401);
     expect((await app.inject({ method: "GET", url: "/health" })).statusCode).toBe(200);
-    expect((await app.inject({ method: "GET", url: "/openapi.json" })).statusCode).toBe(401);
+    // Public by default, as in the Go clinvoker (server.auth_exempt_paths).
+    expect((await app.inject({ method: "GET", url: "/openapi.json" })).statusCode).toBe(200);
+    expect((await app.inject({ method: "GET", url: "/docs" })).statusCode).toBe(200);
   });
 
   it("keys follow a config reload", async () => {

@@ -1,13 +1,14 @@
 import { type CompareSummary, runCompare, selectBackends } from "../../workflows/compare.js";
 import type { TaskResult } from "../../workflows/events.js";
 import { cancelOnSignals } from "../cancel.js";
+import { type Paint, paintFor, paintStatus } from "../color.js";
 import { cliContext } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
 import { usageError } from "../fail.js";
 import { parseList } from "../options.js";
 import { createProgress, silentProgress } from "../progress.js";
 import { combinePrompt, readPipedStdin, stdinIsPiped } from "../stdin.js";
-import { table } from "../table.js";
+import { plural, table } from "../table.js";
 import { consume } from "../workflow-run.js";
 
 export interface CompareFlags {
@@ -22,7 +23,7 @@ export interface CompareFlags {
 }
 
 export async function runCompareCommand(words: string[], flags: CompareFlags): Promise<number> {
-  const { engine } = cliContext(flags.config);
+  const { config, engine } = cliContext(flags.config);
   const argument = words.join(" ").trim() || undefined;
   const prompt = combinePrompt(
     argument,
@@ -33,14 +34,20 @@ export async function runCompareCommand(words: string[], flags: CompareFlags): P
   if (!flags.allBackends && !flags.backends) {
     throw usageError("which backends?", "give --backends claude,codex or --all-backends");
   }
+  // A named backend that is not installed is skipped, and the exit code says so: not every backend answered.
+  const skipped: string[] = [];
   const backends = selectBackends(engine.registry, {
     all: flags.allBackends,
     names: parseList(flags.backends),
     dryRun: flags.dryRun,
-    onSkip: (name) => process.stderr.write(`clinvk: warning: backend "${name}" is not available, skipping\n`),
+    onSkip: (name) => {
+      skipped.push(name);
+      process.stderr.write(`clinvk: warning: backend "${name}" is not available, skipping\n`);
+    },
   });
 
-  const cancel = cancelOnSignals();
+  const progress = flags.json ? silentProgress : createProgress();
+  const cancel = cancelOnSignals("cancelling", progress.say);
   try {
     const workflow = runCompare(engine, {
       prompt,
@@ -51,18 +58,21 @@ export async function runCompareCommand(words: string[], flags: CompareFlags): P
       dryRun: flags.dryRun,
       signal: cancel.signal,
     });
-    if (!flags.json) process.stderr.write(`Comparing ${backends.length} backends: ${backends.join(", ")}\n`);
-    const summary = await consume(workflow, flags.json ? silentProgress : createProgress());
-    if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    else printComparison(summary);
+    if (!flags.json) process.stderr.write(`Comparing ${plural(backends.length, "backend")}: ${backends.join(", ")}\n`);
+    const summary = await consume(workflow, progress);
+    if (flags.json) {
+      const doc = skipped.length ? { ...summary, skipped } : summary;
+      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    } else printComparison(summary, skipped, paintFor(process.stdout, config.output.color));
     if (cancel.cancelled()) return ExitCode.cancelled;
-    return summary.results.some((r) => r.status !== "completed") ? ExitCode.general : ExitCode.ok;
+    const allAnswered = skipped.length === 0 && summary.results.every((r) => r.status === "completed");
+    return allAnswered ? ExitCode.ok : ExitCode.general;
   } finally {
     cancel.release();
   }
 }
 
-function printComparison(summary: CompareSummary): void {
+function printComparison(summary: CompareSummary, skipped: readonly string[], paint: Paint): void {
   const out = (text: string) => process.stdout.write(text);
   const width = process.stdout.isTTY ? process.stdout.columns || 80 : 0;
   const columnWidth = Math.floor((width - 3 * (summary.results.length - 1)) / summary.results.length);
@@ -84,7 +94,12 @@ function printComparison(summary: CompareSummary): void {
     r.usage ? String(r.usage.input_tokens + r.usage.output_tokens) : "-",
     r.model ?? "(default)",
   ]);
-  out(`\nCOMPARISON SUMMARY\n${table(["BACKEND", "STATUS", "DURATION", "TOKENS", "MODEL"], rows)}`);
+  for (const name of skipped) rows.push([name, "SKIPPED", "-", "-", "(not installed)"]);
+  out(
+    `\nCOMPARISON SUMMARY\n${table(["BACKEND", "STATUS", "DURATION", "TOKENS", "MODEL"], rows, (cell, column) =>
+      column === 1 ? paintStatus(paint, cell) : cell,
+    )}`,
+  );
   out(`Total time: ${summary.total_duration_seconds.toFixed(2)}s\n`);
 }
 

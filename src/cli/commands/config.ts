@@ -8,6 +8,7 @@ import { configLocation } from "../../config/paths.js";
 import { SECRET_KEYS } from "../../config/schema.js";
 import { ClinvkError } from "../../core/errors.js";
 import { ExitCode } from "../exit-codes.js";
+import { ignoredEnvLines } from "../ignored-env.js";
 
 const MASK = "********";
 
@@ -47,15 +48,18 @@ export function runConfigShow(flags: { json?: boolean; sources?: boolean; config
       value: getPath(config, path),
       source: describeSource(loaded.sources.get(key)),
     }));
+    const ignored = ignoredEnvLines(loaded.ignoredEnv);
     if (flags.json) {
       process.stdout.write(
         `${JSON.stringify(Object.fromEntries(rows.map((r) => [r.key, { value: r.value, source: r.source }])), null, 2)}\n`,
       );
+      process.stderr.write(ignored); // stdout keeps its one shape: key → value and source
     } else {
       const width = Math.max(...rows.map((r) => r.key.length));
       for (const row of rows) {
         process.stdout.write(`${row.key.padEnd(width)}  ${JSON.stringify(row.value)}  (${row.source})\n`);
       }
+      if (ignored) process.stdout.write(`\n${ignored}`);
     }
     return ExitCode.ok;
   }
@@ -75,6 +79,15 @@ export function runConfigSet(key: string, value: string, flags: { config?: strin
   const location = configLocation(flags.config);
   const written = setConfigValue(location, key, value);
   process.stdout.write(`Set ${key} = ${JSON.stringify(written)} in ${location.path}\n`);
+  return ExitCode.ok;
+}
+
+/** Loading is the check: a mistake throws `invalid_config` (exit 3) naming the file, line and key. */
+export function runConfigValidate(flags: { config?: string }): number {
+  const loaded = loadConfig({ configFile: flags.config });
+  const where = loaded.fileFound ? loaded.location.path : `${loaded.location.path} does not exist: built-in defaults`;
+  process.stdout.write(`${where}: valid\n`);
+  process.stderr.write(ignoredEnvLines(loaded.ignoredEnv));
   return ExitCode.ok;
 }
 

@@ -1,23 +1,33 @@
 /** `clinvk doctor`: which backends are installed, where, which version, and how to get the rest. */
 
+import { createColors } from "picocolors";
 import type { BackendStatus } from "../../engine/registry.js";
+import { type Paint, paintFor } from "../color.js";
 import { engineFor, loadCliConfig } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
+import { ignoredEnvLines } from "../ignored-env.js";
 
 export async function runDoctorCommand(flags: { json?: boolean; config?: string }): Promise<number> {
-  const statuses = await engineFor(loadCliConfig(flags.config)).registry.statuses();
+  const loaded = loadCliConfig(flags.config);
+  const statuses = await engineFor(loaded).registry.statuses();
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ backends: statuses }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ backends: statuses, ignored_env: loaded.ignoredEnv }, null, 2)}\n`);
   } else {
-    process.stdout.write(`${formatDoctor(statuses)}\n`);
+    const ignored = ignoredEnvLines(loaded.ignoredEnv);
+    const paint = paintFor(process.stdout, loaded.config.output.color);
+    process.stdout.write(`${formatDoctor(statuses, paint)}\n${ignored ? `\n${ignored}` : ""}`);
   }
   return statuses.some((status) => status.available && status.enabled) ? ExitCode.ok : ExitCode.backendUnavailable;
 }
 
-export function formatDoctor(statuses: readonly BackendStatus[]): string {
+export function formatDoctor(statuses: readonly BackendStatus[], paint: Paint = createColors(false)): string {
   const lines: string[] = [];
   for (const status of statuses) {
-    const mark = status.available ? (status.enabled ? "ok     " : "off    ") : "missing";
+    const mark = status.available
+      ? status.enabled
+        ? paint.green("ok     ")
+        : paint.yellow("off    ")
+      : paint.red("missing");
     const version = status.version ? ` ${status.version}` : "";
     lines.push(`${mark} ${status.name.padEnd(7)}${version}${status.path ? `  (${status.path})` : ""}`);
     if (!status.enabled) lines.push("        disabled in the configuration");

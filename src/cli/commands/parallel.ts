@@ -6,12 +6,13 @@ import { type ParallelSummary, runParallel } from "../../workflows/parallel.js";
 import { parseSpec } from "../../workflows/spec-file.js";
 import { type ParallelSpec, ParallelSpecSchema } from "../../workflows/specs.js";
 import { cancelOnSignals } from "../cancel.js";
+import { type Paint, paintFor, paintStatus } from "../color.js";
 import { contextFor, loadCliConfig } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
-import { parseCount } from "../options.js";
+import { parseBackend, parseCount } from "../options.js";
 import { createProgress, silentProgress } from "../progress.js";
 import { readSpecInput } from "../spec-input.js";
-import { table, truncate } from "../table.js";
+import { plural, table, truncate } from "../table.js";
 import { consume } from "../workflow-run.js";
 
 export interface ParallelFlags {
@@ -23,6 +24,10 @@ export interface ParallelFlags {
   outputDir?: string;
   dryRun?: boolean;
   config?: string;
+  backend?: string;
+  model?: string;
+  workdir?: string;
+  ephemeral?: boolean;
 }
 
 export async function runParallelCommand(flags: ParallelFlags): Promise<number> {
@@ -34,25 +39,32 @@ export async function runParallelCommand(flags: ParallelFlags): Promise<number> 
   const { config, engine } = contextFor(loaded, { running: maxParallel, queued: spec.tasks.length });
   const failFast = flags.failFast || spec.fail_fast || config.parallel.fail_fast;
   const quiet = flags.quiet || flags.json;
-  const cancel = cancelOnSignals();
+  const progress = quiet ? silentProgress : createProgress();
+  const cancel = cancelOnSignals("cancelling", progress.say);
   try {
     const workflow = runParallel(engine, spec.tasks, {
       maxParallel,
       failFast,
       signal: cancel.signal,
-      defaultBackend: config.default_backend,
+      defaultBackend: parseBackend(flags.backend) ?? config.default_backend,
       dryRun: flags.dryRun,
+      ephemeral: flags.ephemeral,
+      model: flags.model,
+      workdir: flags.workdir,
     });
     if (!quiet) {
       process.stderr.write(
-        `Running ${spec.tasks.length} tasks (max ${maxParallel} parallel${failFast ? ", fail-fast" : ""})...\n`,
+        `Running ${plural(spec.tasks.length, "task")} (max ${maxParallel} parallel${failFast ? ", fail-fast" : ""})...\n`,
       );
     }
-    const summary = await consume(workflow, quiet ? silentProgress : createProgress());
+    const summary = await consume(workflow, progress);
     const outputDir = flags.outputDir ?? spec.output_dir;
     if (outputDir) writeOutputDir(resolve(outputDir), spec, summary);
     if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    else printSummary(summary, { quiet: flags.quiet === true, outputs: config.parallel.aggregate_output });
+    else {
+      const paint = paintFor(process.stdout, config.output.color);
+      printSummary(summary, { quiet: flags.quiet === true, outputs: config.parallel.aggregate_output, paint });
+    }
     if (cancel.cancelled()) return ExitCode.cancelled;
     return summary.failed > 0 ? ExitCode.general : ExitCode.ok;
   } finally {
@@ -60,7 +72,8 @@ export async function runParallelCommand(flags: ParallelFlags): Promise<number> 
   }
 }
 
-function printSummary(summary: ParallelSummary, options: { quiet: boolean; outputs: boolean }): void {
+function printSummary(summary: ParallelSummary, options: { quiet: boolean; outputs: boolean; paint: Paint }): void {
+  const { paint } = options;
   const out = (text: string) => process.stdout.write(text);
   if (!options.quiet && options.outputs) {
     for (const result of summary.results) {
@@ -79,7 +92,9 @@ function printSummary(summary: ParallelSummary, options: { quiet: boolean; outpu
       `${r.duration_seconds.toFixed(2)}s`,
       truncate(r.task_name ?? r.task_id ?? "", 35),
     ]);
-    out(`Results:\n${table(["#", "BACKEND", "STATUS", "DURATION", "TASK"], rows)}`);
+    out(
+      `Results:\n${table(["#", "BACKEND", "STATUS", "DURATION", "TASK"], rows, (cell, column) => (column === 2 ? paintStatus(paint, cell) : cell))}`,
+    );
     for (const r of summary.results)
       if (r.error && r.status !== "cancelled") out(`  [${r.index + 1}] Error: ${r.error}\n`);
   }

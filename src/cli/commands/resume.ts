@@ -18,6 +18,7 @@ export interface ResumeFlags extends RunFlags {
   here?: boolean;
   backend?: string;
   interactive?: boolean;
+  ephemeral?: boolean;
   config?: string;
 }
 
@@ -51,14 +52,24 @@ export async function runResumeCommand(args: string[], flags: ResumeFlags): Prom
     );
   }
 
-  const argument = promptWords.join(" ").trim() || undefined;
+  let argument = promptWords.join(" ").trim() || undefined;
   const piped = stdinIsPiped() ? await readPipedStdin({ optional: argument !== undefined }) : undefined;
+  if (argument === undefined && piped === undefined && process.stdin.isTTY && process.stderr.isTTY) {
+    // No prompt given, on a terminal: ask for it, as the Go clinvoker's pass-through stdin would have.
+    const { askLine } = await import("../ask.js");
+    argument = await askLine(`Prompt for session ${session.id.slice(0, 8)} (${session.backend}): `);
+    if (argument === undefined) throw new ClinvkError("cancelled", "no prompt given; nothing was sent");
+  }
   const format = outputFormatOf(flags, config);
-  const request = sessionRequest(session, {
+  const resumed = sessionRequest(session, {
     ...runFlagsToRequest(flags, format),
     prompt: combinePrompt(argument, piped),
   });
-  process.stderr.write(`clinvk: resuming session ${session.id.slice(0, 8)} (${session.backend})\n`);
+  // An ephemeral turn is a side question: the CLI does not save it, and the session stays as it was.
+  const request = flags.ephemeral ? { ...resumed, sessionId: undefined, ephemeral: true } : resumed;
+  process.stderr.write(
+    `clinvk: resuming session ${session.id.slice(0, 8)} (${session.backend})${flags.ephemeral ? "; this turn is not saved" : ""}\n`,
+  );
   return executeRun(engine, request, format, config, flags.outputFormat !== undefined && format === "json");
 }
 

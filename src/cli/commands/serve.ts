@@ -1,4 +1,6 @@
 /** `clinvk serve`: the HTTP server, secure by default, following config changes as it runs. */
+
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { LiveConfig } from "../../config/live.js";
 import { loadConfig } from "../../config/load.js";
@@ -13,6 +15,7 @@ import { RunRegistry } from "../../process/run-registry.js";
 import { startSupervisor } from "../../process/supervisor.js";
 import { isLoopback, keysForAddress } from "../../server/plugins/api-keys.js";
 import { retentionCutoff } from "../../sessions/age.js";
+import { colorEnabled } from "../color.js";
 import { openStore } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
 import { parseCount } from "../options.js";
@@ -23,6 +26,29 @@ export interface ServeFlags {
   insecureNoAuth?: boolean;
   logLevel?: string;
   config?: string;
+}
+
+/** Readable lines on a terminal (pino-pretty, loaded only then); one JSON object per line otherwise. */
+async function terminalLogStream(): Promise<{ stream?: NodeJS.WritableStream }> {
+  if (!process.stdout.isTTY) return {};
+  const { default: pretty } = await import("pino-pretty");
+  return {
+    stream: pretty({
+      colorize: colorEnabled(process.stdout),
+      sync: true,
+      singleLine: true,
+      // One line per request: "request completed GET /health 200 1.2ms"; ids stay in the JSON logs.
+      ignore: "pid,hostname,reqId,trace_id,span_id,req,res,responseTime",
+      messageFormat:
+        "{msg}{if req.method} {req.method} {req.url}{end}{if res.statusCode} {res.statusCode}{end}{if responseTime} {responseTime}ms{end}",
+    }),
+  };
+}
+
+/** The address the socket is bound to (0.0.0.0 stays 0.0.0.0), as a URL. */
+function boundAddress(bound: AddressInfo | string | null): string {
+  if (bound === null || typeof bound === "string") return String(bound);
+  return `http://${bound.family === "IPv6" ? `[${bound.address}]` : bound.address}:${bound.port}`;
 }
 
 const LISTEN_ERRORS: Record<string, [string, string]> = {
@@ -41,7 +67,17 @@ function listenError(error: unknown, host: string, port: number): ClinvkError {
   );
 }
 
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
 export async function runServeCommand(flags: ServeFlags): Promise<number> {
+  const logLevel = flags.logLevel ?? "info";
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ClinvkError(
+      "invalid_request",
+      `invalid --log-level "${logLevel}"`,
+      `use one of: ${LOG_LEVELS.join(", ")}`,
+    );
+  }
   const port = parseCount("--port", flags.port);
   if (port !== undefined && port > 65535) throw new ClinvkError("invalid_request", `invalid --port ${port}`);
   const withFlags = (config: Config): Config => ({
@@ -75,7 +111,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     store,
     config: live,
     insecureNoAuth: flags.insecureNoAuth === true,
-    logger: { level: flags.logLevel ?? "info" },
+    logger: { level: logLevel, ...(await terminalLogStream()) },
   });
   if (orphans.length > 0) {
     app.log.warn(
@@ -93,15 +129,15 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     onError: (error) => app.log.error({ err: error }, "configuration not reloaded; the last good one stays"),
   });
 
-  let address: string;
   try {
-    address = await app.listen({ host, port: live.current.server.port });
+    await app.listen({ host, port: live.current.server.port });
   } catch (error) {
     // Nothing may keep a server that cannot serve alive: a supervisor must see it fail.
     watcher.close();
     await app.close().catch(() => undefined);
     throw listenError(error, host, live.current.server.port);
   }
+  const address = boundAddress(app.server.address());
   process.stderr.write(
     `clinvk ${app.clinvk.version} serving on ${address}\n  native API  ${address}/api/v1\n  OpenAI      ${address}/openai/v1\n  Anthropic   ${address}/anthropic/v1\n  MCP         ${address}/mcp\n  docs        ${address}/docs  (${address}/openapi.json)\n  health      ${address}/health\n`,
   );

@@ -1,6 +1,7 @@
 /** `clinvk sessions list|show|delete|clean|tag|fork|repair`. */
 import { resolve } from "node:path";
 import { isBackendName } from "../../core/events.js";
+import { sessionRequest } from "../../engine/session-requests.js";
 import { parseAge, relativeAge, retentionCutoff } from "../../sessions/age.js";
 import {
   displayName,
@@ -10,9 +11,12 @@ import {
   type SessionStatus,
 } from "../../sessions/session.js";
 import { cliContext } from "../context.js";
+import { executeRun } from "../execute.js";
 import { ExitCode } from "../exit-codes.js";
 import { usageError } from "../fail.js";
 import { parseCount } from "../options.js";
+import { outputFormatOf, type RunFlags, runFlagsToRequest } from "../run-options.js";
+import { combinePrompt, readPipedStdin, stdinIsPiped } from "../stdin.js";
 import { table, truncate } from "../table.js";
 
 interface Common {
@@ -57,7 +61,8 @@ export async function runSessionsList(flags: ListFlags): Promise<number> {
   const page = await store.list(filterFrom(flags));
   for (const problem of store.problems()) process.stderr.write(`clinvk: warning: ${problem}\n`);
   if (flags.json) {
-    json({ sessions: page.sessions, total: page.total });
+    // An array, as the Go clinvoker documents it (its jq recipes read `.[]`); --limit and --offset page it.
+    json(page.sessions);
     return ExitCode.ok;
   }
   if (page.total === 0) {
@@ -173,10 +178,38 @@ export async function runSessionsTag(
   return ExitCode.ok;
 }
 
-export async function runSessionsFork(id: string, flags: Common): Promise<number> {
-  const { store } = cliContext(flags.config);
+/**
+ * A new session that goes on from where another one is, in a conversation of its own: the CLI forks it
+ * at the first turn (claude's --fork-session). With a prompt, that first turn runs now.
+ */
+export async function runSessionsFork(id: string, words: string[], flags: Common & RunFlags): Promise<number> {
+  const { config, store, engine } = cliContext(flags.config);
   const parent = await store.getByPrefix(id);
-  const fork: Session = await store.fork(parent.id);
+  if (!engine.registry.get(parent.backend).canFork) {
+    throw usageError(
+      `${parent.backend} cannot fork a conversation: its resume always continues the one conversation, so a fork would share it`,
+      `only claude sessions fork; go on with the original (clinvk resume ${parent.id.slice(0, 8)} "...") or start a new session`,
+    );
+  }
+  const argument = words.join(" ").trim() || undefined;
+  const piped = stdinIsPiped() ? await readPipedStdin({ optional: argument !== undefined }) : undefined;
+  const prompt = combinePrompt(argument, piped);
+  const format = outputFormatOf(flags, config);
+  // A dry run writes nothing: it shows the first turn's command as the fork would run it.
+  const fork: Session = flags.dryRun ? { ...parent, parent_id: parent.id, turn_count: 0 } : await store.fork(parent.id);
+  if (prompt) {
+    if (!flags.dryRun) {
+      process.stderr.write(
+        `clinvk: forked ${parent.id.slice(0, 8)} as ${fork.id.slice(0, 8)}; running its first turn\n`,
+      );
+    }
+    const request = sessionRequest(fork, { ...runFlagsToRequest(flags, format), prompt });
+    return executeRun(engine, request, format, config, flags.outputFormat !== undefined && format === "json");
+  }
+  if (flags.dryRun) {
+    write(`Would fork ${parent.id.slice(0, 8)} (${parent.backend})\n`);
+    return ExitCode.ok;
+  }
   if (flags.json) json(fork);
   else
     write(

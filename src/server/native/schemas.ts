@@ -64,7 +64,9 @@ const TokenUsage = Type.Object({
 });
 
 export const PromptResponse = Type.Object({
-  session_id: Type.Optional(Type.String({ description: "clinvoker's session (absent when ephemeral)." })),
+  session_id: Type.Union([Type.String(), Type.Null()], {
+    description: "clinvoker's session; null for a dry run or an ephemeral run (always present, as in the Go API).",
+  }),
   backend: Backend,
   status: Type.Enum(["success", "error"]),
   exit_code: Type.Integer(),

@@ -43,8 +43,8 @@ export function promptResponse(result: RunResult): PromptResponse {
     exit_code: result.exit_code,
     duration_ms: result.duration_ms,
     token_usage: result.usage,
+    session_id: result.session_id ?? null,
   };
-  if (result.session_id) response.session_id = result.session_id;
   if (result.text) response.output = result.text;
   if (result.error) {
     response.error = result.error.message;
