@@ -28,7 +28,9 @@ async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.unknownOption") {
+      // The hint is for prompts; a subcommand's unknown option is just that (its help follows the error).
+      const subcommand = program.commands.some((c) => argv.slice(2).includes(c.name()));
+      if (error.code === "commander.unknownOption" && !subcommand) {
         process.stderr.write('  hint: a prompt that begins with - goes after --, as in: clinvk -- "-v is verbose?"\n');
       }
       // Help and version exit 0; every other commander error is a usage error.

@@ -127,6 +127,7 @@ describe("global flags work before and after every subcommand that takes them", 
     const run = await world().run("sessions", "list", "--no-such-flag");
     expect(run.code).toBe(3);
     expect(run.stderr).toContain("unknown option '--no-such-flag'");
+    expect(run.stderr).not.toContain("a prompt that begins with -");
   });
 });
 
