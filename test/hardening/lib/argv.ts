@@ -93,7 +93,8 @@ export function argvProblems(backend: BackendName, args: readonly string[], prom
     }
   }
   if (backend === "gemini") {
-    const last = args[end] ?? "";
+    // gemini has no system-prompt option: a system prompt heads the prompt, in <system> tags.
+    const last = (args[end] ?? "").replace(/^--prompt=<system>\n[\s\S]*\n<\/system>\n\n/, "--prompt=");
     if (prompt === undefined ? !last.startsWith("--prompt=") : last !== `--prompt=${prompt}`)
       problems.push(`the last token is not --prompt=<the prompt>: ${JSON.stringify(args[end])}`);
   } else {
