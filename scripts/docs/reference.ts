@@ -125,9 +125,10 @@ interface Operation {
 
 /** Every route, from the OpenAPI document of a server with every surface (the one `clinvk serve` builds). */
 export async function apiReference(): Promise<string> {
-  const { mkdtempSync } = await import("node:fs");
+  const { mkdtempSync, rmSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
+  const home = mkdtempSync(join(tmpdir(), "clinvk-docs-"));
   const { defaults } = await import("../../src/config/keys.js");
   const { LiveConfig } = await import("../../src/config/live.js");
   const { Engine } = await import("../../src/engine/engine.js");
@@ -136,12 +137,13 @@ export async function apiReference(): Promise<string> {
   const config = new LiveConfig(defaults() as never);
   const app = await buildServer({
     engine: new Engine(),
-    store: new FileSessionStore(mkdtempSync(join(tmpdir(), "clinvk-docs-"))),
+    store: new FileSessionStore(home),
     config,
   });
   await app.ready();
   const spec = app.swagger() as { paths: Record<string, Record<string, Operation>> };
   await app.close();
+  rmSync(home, { recursive: true, force: true });
   const sections = Object.entries(spec.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => {
       const lines = [`## \`${method.toUpperCase()} ${path}\``, ""];

@@ -9,11 +9,9 @@ import type { Config } from "../../config/schema.js";
 import { watchConfig } from "../../config/watch.js";
 import { ClinvkError } from "../../core/errors.js";
 import { admissionLimitsFromConfig, composeEngine } from "../../engine/from-config.js";
-import { settleInterrupted } from "../../engine/session-hooks.js";
-import { useRunRegistry } from "../../process/process-group.js";
-import { RunRegistry } from "../../process/run-registry.js";
-import { startSupervisor } from "../../process/supervisor.js";
-import { isLoopback, keysForAddress } from "../../server/plugins/api-keys.js";
+import { superviseRuns } from "../../engine/run-supervision.js";
+import { keysForAddress } from "../../server/plugins/api-keys.js";
+import { isLoopbackName } from "../../server/policy/loopback.js";
 import { retentionCutoff } from "../../sessions/age.js";
 import { colorEnabled } from "../color.js";
 import { openStore } from "../context.js";
@@ -90,16 +88,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   keysForAddress(live.current, flags.insecureNoAuth === true); // refused before anything starts
 
   const store = openStore();
-  // CLIs left by a server that died without its exit hook are killed, and their sessions settled.
-  const registry = new RunRegistry(join(clinvkHome(), "runs"));
-  const orphans = registry.reapOrphans();
-  const interrupted = await settleInterrupted(
-    store,
-    orphans.flatMap((run) => (run.tag ? [run.tag] : [])),
-    "interrupted: the clinvk serve that ran it stopped",
-  );
-  useRunRegistry(registry);
-  startSupervisor(registry);
+  const { orphans, interrupted } = await superviseRuns(store, join(clinvkHome(), "runs"));
   // The gate is kept, so that a saved config's new caps reach it.
   const { engine, gate } = composeEngine(live.current, { store, breakers: true });
   const retention = live.current.session.retention_days;
@@ -113,9 +102,9 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     insecureNoAuth: flags.insecureNoAuth === true,
     logger: { level: logLevel, ...(await terminalLogStream()) },
   });
-  if (orphans.length > 0) {
+  if (orphans > 0) {
     app.log.warn(
-      { runs: orphans.length, sessions: interrupted },
+      { runs: orphans, sessions: interrupted },
       "killed the CLIs left by a clinvk serve that died; their sessions are marked interrupted",
     );
   }
@@ -141,7 +130,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   process.stderr.write(
     `clinvk ${app.clinvk.version} serving on ${address}\n  native API  ${address}/api/v1\n  OpenAI      ${address}/openai/v1\n  Anthropic   ${address}/anthropic/v1\n  MCP         ${address}/mcp\n  docs        ${address}/docs  (${address}/openapi.json)\n  health      ${address}/health\n`,
   );
-  if (!isLoopback(host) && flags.insecureNoAuth)
+  if (!isLoopbackName(host) && flags.insecureNoAuth)
     process.stderr.write("clinvk: warning: no API keys on a network address\n");
 
   return new Promise<number>((resolve) => {

@@ -4,10 +4,10 @@
  * under the prefix.
  */
 import type { FastifyInstance } from "fastify";
-import { runTurn, streamTurn } from "../compat/drive.js";
+import { serveTurn } from "../compat/drive.js";
 import { modelRoutes, registerSurfaceErrors, sessionHeader } from "../compat/http.js";
 import { catalogOf, routeModel } from "../compat/models.js";
-import { estimateConversation, tokenCounts } from "../compat/tokens.js";
+import { estimateConversation } from "../compat/tokens.js";
 import { planTurn } from "../compat/turn.js";
 import type { RouteFile, ServerContext } from "../context.js";
 import { renderAnthropicError } from "./errors.js";
@@ -47,12 +47,12 @@ function routes(app: FastifyInstance, context: ServerContext, options: Required<
         sessionId: sessionHeader(request),
       });
       const meta = { id: messageId(), model: body.model };
-      if (body.stream) {
-        const streamOptions = { promptTokens: plan.promptTokens };
-        return streamTurn(context, reply, plan, (sink) => messagesStream(sink, meta, streamOptions), options.pingMs);
-      }
-      const { result, text } = await runTurn(context, reply, plan);
-      return message(meta, text, tokenCounts(result.usage, plan.promptTokens, text));
+      return serveTurn(context, reply, plan, {
+        stream: body.stream === true,
+        writer: (sink) => messagesStream(sink, meta, { promptTokens: plan.promptTokens }),
+        json: ({ text, counts }) => message(meta, text, counts),
+        pingMs: options.pingMs,
+      });
     },
   );
 

@@ -12,6 +12,7 @@ import type { RunResult } from "../../core/request.js";
 import type { ServerContext } from "../context.js";
 import { type ServeOptions, type StreamFormat, type StreamSink, serveResult, serveStream } from "../http/serve-run.js";
 import { type Failure, failureOf } from "./errors.js";
+import { type TokenCounts, tokenCounts } from "./tokens.js";
 import { type PlannedTurn, SESSION_HEADER } from "./turn.js";
 
 /** A surface's translation of one streamed turn into its own events. */
@@ -35,6 +36,8 @@ export interface TurnOutcome {
   result: RunResult;
   /** The answer as the client receives it. */
   text: string;
+  /** Its token counts, for the surface's `usage`: counted once, here. */
+  counts: TokenCounts;
 }
 
 /** Waiting for a slot; the CLI started (the response may begin); a piece of the answer. */
@@ -83,7 +86,7 @@ function turnEvents(context: ServerContext, plan: PlannedTurn, streamed: boolean
       const text = streamed ? answer.value || result.text : result.text || answer.value;
       await plan.complete(text);
       recorded = true;
-      return { result, text };
+      return { result, text, counts: tokenCounts(result.usage, plan.promptTokens, text) };
     } finally {
       if (!recorded) await plan.abandon();
     }
@@ -104,8 +107,27 @@ function turnOptions(reply: FastifyReply, plan: PlannedTurn): ServeOptions<TurnE
   };
 }
 
+/** How a surface answers a turn: streamed through its writer, or as one JSON body made from the outcome. */
+export interface TurnAnswer {
+  stream: boolean;
+  writer: (sink: StreamSink) => SurfaceStream;
+  json: (outcome: TurnOutcome) => unknown;
+  pingMs?: number;
+}
+
+/** Serves a planned turn as the request asked: streamed, or run to the end and answered in one body. */
+export async function serveTurn(
+  context: ServerContext,
+  reply: FastifyReply,
+  plan: PlannedTurn,
+  answer: TurnAnswer,
+): Promise<unknown> {
+  if (answer.stream) return streamTurn(context, reply, plan, answer.writer, answer.pingMs);
+  return answer.json(await runTurn(context, reply, plan));
+}
+
 /** Runs to the end. A failed run throws its error, for the surface's error handler to answer. */
-export function runTurn(context: ServerContext, reply: FastifyReply, plan: PlannedTurn): Promise<TurnOutcome> {
+function runTurn(context: ServerContext, reply: FastifyReply, plan: PlannedTurn): Promise<TurnOutcome> {
   return serveResult(context, reply, turnEvents(context, plan, false), turnOptions(reply, plan));
 }
 
@@ -146,7 +168,7 @@ function surfaceFormat(
 }
 
 /** Streams the turn as SSE. Refusals before the first event (a full queue...) are still HTTP errors. */
-export function streamTurn(
+function streamTurn(
   context: ServerContext,
   reply: FastifyReply,
   plan: PlannedTurn,

@@ -3,11 +3,10 @@
  * the CLIs through real sessions, with OpenAI's error format on everything under the prefix.
  */
 import type { FastifyInstance } from "fastify";
-import { runTurn, streamTurn } from "../compat/drive.js";
+import { serveTurn } from "../compat/drive.js";
 import { CompatError } from "../compat/errors.js";
 import { modelRoutes, registerSurfaceErrors, sessionHeader } from "../compat/http.js";
 import { type CatalogEntry, catalogOf, OWNERS, routeModel } from "../compat/models.js";
-import { tokenCounts } from "../compat/tokens.js";
 import { planTurn } from "../compat/turn.js";
 import type { RouteFile, ServerContext } from "../context.js";
 import { chatCompletion, chatConversation, completionId, wantsUsage } from "./chat.js";
@@ -62,12 +61,12 @@ function routes(app: FastifyInstance, context: ServerContext): void {
         sessionId: sessionHeader(request),
       });
       const meta = { id: completionId(), created: now(), model: body.model };
-      if (body.stream) {
-        const options = { includeUsage: wantsUsage(body), promptTokens: plan.promptTokens };
-        return streamTurn(context, reply, plan, (sink) => chatStream(sink, meta, options));
-      }
-      const { result, text } = await runTurn(context, reply, plan);
-      return chatCompletion(meta, text, tokenCounts(result.usage, plan.promptTokens, text));
+      const options = { includeUsage: wantsUsage(body), promptTokens: plan.promptTokens };
+      return serveTurn(context, reply, plan, {
+        stream: body.stream === true,
+        writer: (sink) => chatStream(sink, meta, options),
+        json: ({ text, counts }) => chatCompletion(meta, text, counts),
+      });
     },
   );
 
@@ -104,16 +103,15 @@ function routes(app: FastifyInstance, context: ServerContext): void {
       });
       const model = body.model ?? (plan.run.model ? `${plan.run.backend}/${plan.run.model}` : String(plan.run.backend));
       const meta = { id: plan.responseId as string, createdAt: now(), model, body, stored: Boolean(plan.sessionId) };
-      if (body.stream) {
-        const options = { promptTokens: plan.promptTokens };
-        return streamTurn(context, reply, plan, (sink) => responsesStream(sink, meta, options));
-      }
-      const { result, text } = await runTurn(context, reply, plan);
-      const usage = responseUsage(tokenCounts(result.usage, plan.promptTokens, text));
-      return responseObject(meta, {
-        status: "completed",
-        output: [outputMessage(messageId(), text, "completed")],
-        usage,
+      return serveTurn(context, reply, plan, {
+        stream: body.stream === true,
+        writer: (sink) => responsesStream(sink, meta, { promptTokens: plan.promptTokens }),
+        json: ({ text, counts }) =>
+          responseObject(meta, {
+            status: "completed",
+            output: [outputMessage(messageId(), text, "completed")],
+            usage: responseUsage(counts),
+          }),
       });
     },
   );

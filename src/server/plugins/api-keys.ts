@@ -5,11 +5,11 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { isIP } from "node:net";
 import type { FastifyRequest } from "fastify";
 import type { LiveConfig } from "../../config/live.js";
 import type { Config } from "../../config/schema.js";
 import { ClinvkError } from "../../core/errors.js";
+import { isLoopbackName } from "../policy/loopback.js";
 
 const digest = (key: string) => createHash("sha256").update(key).digest();
 
@@ -34,12 +34,6 @@ export function loadApiKeys(config: Config): string[] {
   return [...new Set(keys.map((key) => key.trim()).filter(Boolean))];
 }
 
-export function isLoopback(host: string): boolean {
-  if (host === "localhost") return true;
-  if (isIP(host) === 4) return host.startsWith("127.");
-  return host === "::1";
-}
-
 /**
  * The rule of an address: a server that others can reach needs API keys (unless its admin said
  * the network is trusted). Startup and every reload enforce it; returns the keys.
@@ -47,7 +41,7 @@ export function isLoopback(host: string): boolean {
 export function keysForAddress(config: Config, insecureNoAuth: boolean): string[] {
   const keys = loadApiKeys(config);
   const { host } = config.server;
-  if (keys.length === 0 && !isLoopback(host) && !insecureNoAuth) {
+  if (keys.length === 0 && !isLoopbackName(host) && !insecureNoAuth) {
     throw new ClinvkError(
       "invalid_config",
       `refusing to listen on ${host} without API keys: anyone who can reach it could run coding agents on this machine`,

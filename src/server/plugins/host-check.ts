@@ -5,12 +5,12 @@
  * replaces them ("*" for any, ".example.com" for a domain and its subdomains). A server that
  * listens on every address (0.0.0.0, ::) answers any name unless the list is set: it needs API keys.
  */
-import { isIP } from "node:net";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { Config } from "../../config/schema.js";
 import type { ServerContext } from "../context.js";
 import { HostNotAllowed } from "../http/errors.js";
+import { isLoopbackName } from "../policy/loopback.js";
 
 const WILDCARD_ADDRESSES = new Set(["0.0.0.0", "::", "[::]", ""]);
 
@@ -21,11 +21,6 @@ export function hostName(header: string): string {
   const colon = value.indexOf(":");
   // More than one colon is a bare IPv6 address, which has no port.
   return colon !== -1 && value.indexOf(":", colon + 1) === -1 ? value.slice(0, colon) : value;
-}
-
-function isLoopbackName(name: string): boolean {
-  if (name === "localhost" || name.endsWith(".localhost") || name === "::1") return true;
-  return isIP(name) === 4 && name.startsWith("127.");
 }
 
 /** Whether a request naming `name` in its Host header is for this server. */
