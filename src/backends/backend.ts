@@ -29,6 +29,24 @@ export interface InvocationOptions {
   forkSession?: boolean;
   /** Large prompts go through stdin: argv has a per-argument size limit. */
   promptVia: "argv" | "stdin";
+  /** The caller's own tools, served to the CLI by a per-run MCP server (see core/tools.ts). */
+  clientTools?: ClientToolServer;
+}
+
+/** Where a run's client tools are served, and how the CLI is to use them. */
+export interface ClientToolServer {
+  /** The MCP server's name in the CLI's configuration. */
+  name: string;
+  /** Its Streamable HTTP endpoint (loopback, with the run's secret in the path). */
+  url: string;
+  /** The tools it offers. */
+  tools: string[];
+  /** Keep the CLI's built-in tools as well as these. */
+  keepBuiltins: boolean;
+  /** The bearer token the server wants: for owner-only files and the CLI's environment, never argv. */
+  token: string;
+  /** A private directory of this run for the CLI's configuration files (Invocation.files). */
+  configDir: string;
 }
 
 export interface Invocation {
@@ -37,6 +55,10 @@ export interface Invocation {
   stdin?: string;
   /** Options this backend cannot honour, said to the user rather than dropped silently. */
   warnings: string[];
+  /** Files the CLI reads, written (owner-only) before it starts: absolute paths in clientTools.configDir. */
+  files?: { path: string; content: string }[];
+  /** Environment this invocation needs besides the run's. */
+  env?: Record<string, string>;
 }
 
 /** What the parser knows when the CLI has exited. */

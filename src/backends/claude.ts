@@ -5,7 +5,16 @@
 
 import type { ErrorInfo } from "../core/errors.js";
 import type { EventBody, PermissionDenial, Usage } from "../core/events.js";
-import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
+import { join } from "node:path";
+import type {
+  Backend,
+  ClientToolServer,
+  Invocation,
+  InvocationOptions,
+  OutputParser,
+  ParsedOutcome,
+  ProcessOutcome,
+} from "./backend.js";
 import { classifyProviderError, int, num, obj, parseJsonObject, str } from "./classify.js";
 import { flag, granting } from "./extra-flags.js";
 import { failureWithoutResult } from "./outcome.js";
@@ -86,18 +95,38 @@ export const claude: Backend = {
     }
     if (options.maxTurns) args.push(`--max-turns=${options.maxTurns}`);
     if (options.systemPrompt) args.push(`--system-prompt=${options.systemPrompt}`);
-    if (options.allowedTools.length) args.push(`--allowedTools=${options.allowedTools.join(",")}`);
+    const tools = options.clientTools;
+    // Client tools are claude's MCP tools `mcp__<server>__<tool>`: allowed without asking, and alone
+    // unless the built-in tools are kept too.
+    const allowed = tools ? [...options.allowedTools, `mcp__${tools.name}`] : options.allowedTools;
+    if (allowed.length) args.push(`--allowedTools=${allowed.join(",")}`);
+    let files: Invocation["files"];
+    if (tools) {
+      const config = join(tools.configDir, "mcp.json");
+      files = [{ path: config, content: JSON.stringify(claudeMcpConfig(tools)) }];
+      args.push(`--mcp-config=${config}`);
+      if (!tools.keepBuiltins) args.push("--strict-mcp-config", "--tools=");
+    }
     for (const dir of options.allowedDirs) args.push(`--add-dir=${dir}`);
     if (options.ephemeral) args.push("--no-session-persistence");
     args.push(...options.extraFlags);
     // With -p and no prompt argument, claude reads the prompt from stdin.
-    if (options.promptVia === "stdin") return { args, stdin: options.prompt, warnings };
+    if (options.promptVia === "stdin") return { args, stdin: options.prompt, warnings, files };
     args.push("--", options.prompt);
-    return { args, warnings };
+    return { args, warnings, files };
   },
 
   createParser: () => new ClaudeParser(),
 };
+
+/** The run's client-tool server as claude's MCP configuration (a file, since it holds the token). */
+function claudeMcpConfig(tools: ClientToolServer) {
+  return {
+    mcpServers: {
+      [tools.name]: { type: "http", url: tools.url, headers: { Authorization: `Bearer ${tools.token}` } },
+    },
+  };
+}
 
 function claudeUsage(result: Record<string, unknown>): Usage {
   const usage = obj(result.usage) ?? {};

@@ -5,7 +5,15 @@
 
 import type { ErrorInfo } from "../core/errors.js";
 import type { EventBody, Usage } from "../core/events.js";
-import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
+import type {
+  Backend,
+  ClientToolServer,
+  Invocation,
+  InvocationOptions,
+  OutputParser,
+  ParsedOutcome,
+  ProcessOutcome,
+} from "./backend.js";
 import { classifyProviderError, int, obj, parseJsonObject, str } from "./classify.js";
 import { flag, granting } from "./extra-flags.js";
 import { failureWithoutResult } from "./outcome.js";
@@ -75,15 +83,36 @@ export const codex: Backend = {
     else if (options.allowedDirs.length)
       warnings.push("codex cannot add directories when resuming; allowed_dirs is not applied");
     if (options.ephemeral) args.push("--ephemeral");
+    const env = options.clientTools && codexClientTools(options.clientTools, args);
     args.push(...options.extraFlags);
     // `-` makes codex read the prompt from stdin; otherwise stdin is closed so codex does not wait on it.
-    if (options.promptVia === "stdin") return { args: [...args, "--", "-"], stdin: options.prompt, warnings };
+    if (options.promptVia === "stdin") return { args: [...args, "--", "-"], stdin: options.prompt, warnings, env };
     args.push("--", options.prompt);
-    return { args, warnings };
+    return { args, warnings, env };
   },
 
   createParser: () => new CodexParser(),
 };
+
+/** The variable through which codex sends the tool server's token (config keys are argv, which `ps` shows). */
+const TOOL_TOKEN_VARIABLE = "CLINVK_TOOL_TOKEN";
+
+/** The run's client-tool server as codex MCP configuration overrides; returns the environment it needs. */
+function codexClientTools(tools: ClientToolServer, args: string[]): Record<string, string> {
+  const key = `mcp_servers.${tools.name}`;
+  args.push(
+    "-c",
+    `${key}.url=${tomlString(tools.url)}`,
+    "-c",
+    `${key}.bearer_token_env_var=${tomlString(TOOL_TOKEN_VARIABLE)}`,
+    // A client takes its time to run a tool: the call waits for it (the run keeps its own limits).
+    "-c",
+    `${key}.tool_timeout_sec=86400`,
+    "-c",
+    `${key}.default_tools_approval_mode="approve"`,
+  );
+  return { [TOOL_TOKEN_VARIABLE]: tools.token };
+}
 
 function codexUsage(usage: Record<string, unknown>): Usage {
   const cached = int(usage.cached_input_tokens);

@@ -169,6 +169,15 @@ export const ConfigSchema = section(
             "When a streaming client goes away: cancel its run, or let it finish into its session (clinvoker).",
         }),
         tracing_enabled: bool(true, "Honour and propagate W3C traceparent headers (clinvoker)."),
+        client_tool_wait_secs: int(
+          300,
+          "How long a run that called a client's tool waits for the result; then it stops, and a late result goes on from its session (clinvoker).",
+          1,
+        ),
+        client_tools_keep_builtins: bool(
+          false,
+          "When a request brings its own tools, let the CLI's agent use its built-in tools too; they run on the server (clinvoker).",
+        ),
       },
       "`clinvk serve`.",
     ),

@@ -2,6 +2,7 @@
 
 import type { BackendName, ResultEvent } from "./events.js";
 import type { ApprovalMode, SandboxMode } from "./modes.js";
+import type { ClientTools } from "./tools.js";
 
 export type OutputFormat = "text" | "json" | "stream-json";
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["text", "json", "stream-json"];
@@ -52,6 +53,8 @@ export interface RunRequest {
   includeRaw?: boolean;
   /** Extra environment for this run's CLI. */
   env?: Record<string, string>;
+  /** Tools the caller defines and executes, offered to the CLI's agent for this run (see core/tools.ts). */
+  clientTools?: ClientTools;
 }
 
 /** Per-backend settings (from the config): defaults for requests and how to find the CLI. */

@@ -3,6 +3,9 @@
  * The CLI, the server and the SDK all run prompts through here and nowhere else.
  */
 
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { ProcessOutcome } from "../backends/backend.js";
 import { ClinvkError, type ErrorInfo, toClinvkError } from "../core/errors.js";
 import {
@@ -19,7 +22,9 @@ import { type ProcessExit, runProcess } from "../process/run-process.js";
 import { type BreakerRegistry, type BreakerState, countsAsBackendFailure } from "./circuit-breaker.js";
 import { permissionNotice } from "./permission-notice.js";
 import { type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from "./prepare.js";
+import { offeredTools } from "./client-tools.js";
 import { BackendRegistry } from "./registry.js";
+import { openToolBridge, type ToolBridgeRun } from "./tool-bridge.js";
 
 /** Lets sessions (and anything else) follow runs without the engine knowing about them. */
 export interface RunHooks {
@@ -123,8 +128,9 @@ export class Engine {
   }
 
   /** Validates the request and builds the command without running anything. */
-  prepare(request: RunRequest): PreparedRun {
+  prepare(request: RunRequest, toolBridge?: { url: string; token: string; configDir: string }): PreparedRun {
     return prepareRun(request, {
+      toolBridge,
       registry: this.registry,
       settings: this.options.backends ?? {},
       defaults: this.options.defaults ?? {},
@@ -150,7 +156,7 @@ export class Engine {
    * before anything is spawned. Breaking out of the loop or aborting the signal kills the CLI.
    */
   async *stream(request: RunRequest, control: RunControl = {}): AsyncGenerator<RunEvent, RunResult, undefined> {
-    const prepared = this.prepare(request);
+    let prepared = this.prepare(request);
     let sessionId = request.sessionId;
     let seq = 0;
     const stamp = (body: EventBody): RunEvent => {
@@ -194,15 +200,26 @@ export class Engine {
     let releaseSlot: (() => void) | undefined;
     let result: RunResult | undefined;
     let began = false;
+    let bridge: ToolBridgeRun | undefined;
+    let configDir: string | undefined;
     try {
       releaseSlot = yield* this.admit(prepared.backend.name, control.signal, stamp);
+      if (request.clientTools) {
+        // Opened once the run has its slot, and the command built again with its real address.
+        bridge = await openToolBridge(offeredTools(request.clientTools), request.clientTools.handler);
+        configDir = await mkdtemp(join(tmpdir(), "clinvk-tools-"));
+        prepared = this.prepare(request, { url: bridge.url, token: bridge.token, configDir });
+        for (const file of prepared.files ?? []) await writeFile(file.path, file.content, { mode: 0o600 });
+      }
       const hookResult = await this.options.hooks?.beforeRun?.(request, prepared);
       began = true;
       sessionId = hookResult?.sessionId ?? sessionId;
       yield startEvent();
-      result = yield* this.execute(request, prepared, control, stamp, sessionId);
+      result = yield* this.execute(request, prepared, control, stamp, sessionId, bridge);
       return result;
     } finally {
+      bridge?.close();
+      if (configDir) await rm(configDir, { recursive: true, force: true }).catch(() => undefined);
       releaseSlot?.();
       if (began && !result) await this.options.hooks?.afterAbandon?.(request, sessionId).catch(() => undefined);
       if (ticket) {
@@ -284,11 +301,14 @@ export class Engine {
     control: RunControl,
     stamp: (body: EventBody) => RunEvent,
     sessionId: string | undefined,
+    bridge?: ToolBridgeRun,
   ): AsyncGenerator<RunEvent, RunResult, undefined> {
     const parser = prepared.backend.createParser();
     const limits = {
       timeoutMs: prepared.timeoutMs,
       idleTimeoutMs: prepared.idleTimeoutMs,
+      // A CLI that waits for a client tool's result is not idle.
+      idlePaused: bridge && (() => bridge.waiting > 0),
       maxLineBytes: this.options.maxLineBytes,
       killGraceMs: this.options.killGraceMs,
     };

@@ -8,12 +8,15 @@ import type { Backend, InvocationOptions } from "../backends/backend.js";
 import { checkExtraFlags } from "../backends/extra-flags.js";
 import { SECRET_VARIABLES } from "../config/env.js";
 import { ClinvkError } from "../core/errors.js";
+import { CLIENT_TOOL_SERVER } from "../core/tools.js";
 import type { BackendName } from "../core/events.js";
 import { APPROVAL_MODES, type ApprovalMode, SANDBOX_MODES, type SandboxMode } from "../core/modes.js";
 import type { BackendSettings, RunRequest } from "../core/request.js";
 import { allowedEnv, BASE_CHILD_ENV } from "../process/child-env.js";
 import { shellJoin, shellQuote } from "../process/shell-quote.js";
+import { checkClientTools, offeredTools, toolChoiceInstruction } from "./client-tools.js";
 import type { BackendRegistry } from "./registry.js";
+import { PLACEHOLDER_BRIDGE } from "./tool-bridge.js";
 
 /** Prompts above this size go through stdin: Linux limits one argv string to 128 KiB. */
 const ARGV_PROMPT_LIMIT = 100_000;
@@ -46,6 +49,8 @@ export interface PreparedRun {
   idleTimeoutMs?: number;
   /** The command as a POSIX shell line that can be pasted. */
   commandLine: string;
+  /** Files to write (owner-only) before the CLI starts. */
+  files?: { path: string; content: string }[];
 }
 
 /**
@@ -72,6 +77,8 @@ export interface PrepareContext {
   defaults: RunDefaults;
   baseEnv: NodeJS.ProcessEnv;
   cwd: string;
+  /** The run's client-tool server once it is open, and its config directory (placeholders until then). */
+  toolBridge?: { url: string; token: string; configDir: string };
 }
 
 const invalid = (message: string, hint?: string) => new ClinvkError("invalid_request", message, hint);
@@ -158,9 +165,13 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
   }
   cwd = directory("workdir", cwd, context.cwd);
   const allowedDirs = (request.allowedDirs ?? []).map((dir) => directory("allowed dir", dir, cwd));
+  const clientTools = request.clientTools && checkClientTools(request.clientTools);
+  // A forced tool choice is said with the prompt it applies to (a system prompt would replace a CLI's own).
+  const choice = clientTools && toolChoiceInstruction(clientTools);
+  const asked = choice ? `${request.prompt}\n\n${choice}` : request.prompt;
   // A CLI without a system-prompt option gets the instructions at the head of the prompt, on every face.
   const inline = Boolean(systemPrompt) && !backend.capabilities.systemPrompt;
-  const prompt = inline ? promptWithSystem(request.prompt, systemPrompt as string) : request.prompt;
+  const prompt = inline ? promptWithSystem(asked, systemPrompt as string) : asked;
   const options: InvocationOptions = {
     prompt,
     model: resolveModel(backend, request.model || settings.model),
@@ -179,14 +190,24 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
     resume: resumeId,
     forkSession: request.resume?.fork === true,
     promptVia: Buffer.byteLength(prompt) > ARGV_PROMPT_LIMIT ? "stdin" : "argv",
+    ...(clientTools
+      ? {
+          clientTools: {
+            name: CLIENT_TOOL_SERVER,
+            ...(context.toolBridge ?? PLACEHOLDER_BRIDGE),
+            tools: offeredTools(clientTools).map((tool) => tool.name),
+            keepBuiltins: clientTools.keepBuiltinTools === true,
+          },
+        }
+      : {}),
   };
   for (const tool of options.allowedTools) {
     if (typeof tool !== "string" || tool.startsWith("-") || tool.includes("\0"))
       throw invalid(`invalid tool name "${tool}"`);
   }
-  const asked = nonNegativeInteger("timeout", request.timeoutMs ?? defaults.timeoutMs) || undefined;
+  const askedTimeout = nonNegativeInteger("timeout", request.timeoutMs ?? defaults.timeoutMs) || undefined;
   const cap = context.maxTimeoutMs || undefined;
-  const timeoutMs = asked && cap ? Math.min(asked, cap) : (asked ?? cap);
+  const timeoutMs = askedTimeout && cap ? Math.min(askedTimeout, cap) : (askedTimeout ?? cap);
   const idleTimeoutMs =
     nonNegativeInteger("idle timeout", request.idleTimeoutMs ?? defaults.idleTimeoutMs) || undefined;
   const dryRun = request.dryRun ?? defaults.dryRun ?? false;
@@ -200,7 +221,7 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
   const base = context.envAllowlist
     ? allowedEnv(context.baseEnv, [...BASE_CHILD_ENV, ...backend.environment, ...context.envAllowlist])
     : context.baseEnv;
-  const env = { ...base, ...settings.env, ...request.env };
+  const env = { ...base, ...settings.env, ...request.env, ...invocation.env };
   for (const name of SECRET_VARIABLES) delete env[name];
   return {
     backend,
@@ -215,6 +236,7 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
     dryRun,
     timeoutMs,
     idleTimeoutMs,
+    files: invocation.files,
     commandLine:
       invocation.stdin === undefined
         ? shellJoin([command, ...invocation.args])

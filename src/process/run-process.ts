@@ -24,6 +24,8 @@ export interface ProcessLimits {
   timeoutMs?: number;
   /** Limit on time without any output; 0 or undefined for none. */
   idleTimeoutMs?: number;
+  /** While this says so, silence is expected (the program waits on its caller) and is not idleness. */
+  idlePaused?: () => boolean;
   maxLineBytes?: number;
   /** Time between SIGTERM and SIGKILL. */
   killGraceMs?: number;
@@ -118,7 +120,11 @@ export async function* runProcess(
     if (!limits.idleTimeoutMs) return;
     if (idleTimer) idleTimer.refresh();
     else {
-      idleTimer = setTimeout(() => terminate("idle_timeout"), limits.idleTimeoutMs);
+      idleTimer = setTimeout(() => {
+        // A timer that has fired is armed again by refresh().
+        if (limits.idlePaused?.()) idleTimer?.refresh();
+        else terminate("idle_timeout");
+      }, limits.idleTimeoutMs);
       timers.push(idleTimer);
     }
   };

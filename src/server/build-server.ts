@@ -12,6 +12,7 @@ import type { Engine } from "../engine/engine.js";
 import type { SessionStore } from "../sessions/store.js";
 import { VERSION } from "../version.js";
 import { type AnthropicSurfaceOptions, anthropicSurface } from "./anthropic/routes.js";
+import { ToolRuns } from "./compat/tool-runs.js";
 import type { RouteFile, ServerContext } from "./context.js";
 import { registerErrorHandling } from "./http/error-handler.js";
 import { OneLinePerRequest } from "./http/request-log.js";
@@ -105,11 +106,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       options.insecureNoAuth,
     ),
     active: new Set(),
+    toolRuns: new ToolRuns(() => options.config.current.server.client_tool_wait_secs * 1000),
     startedAt: Date.now(),
     version: VERSION,
   };
 
   app.decorate("clinvk", context);
+  // Runs parked on their client's tool results are no request that closing would wait for.
+  app.addHook("onClose", async () => context.toolRuns.stopAll());
   app.removeContentTypeParser("text/plain"); // JSON only: anything else is a 415
   registerErrorHandling(app);
   app.addHook("onRequest", async (request, reply) => {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { LiveConfig } from "../config/live.js";
 import type { Engine } from "../engine/engine.js";
 import type { SessionStore } from "../sessions/store.js";
+import type { ToolRuns } from "./compat/tool-runs.js";
 import type { ApiKeyRing } from "./plugins/api-keys.js";
 
 export interface ServerContext {
@@ -12,6 +13,8 @@ export interface ServerContext {
   apiKeys: ApiKeyRing;
   /** Runs in flight, so that a shutdown past its deadline can stop them. */
   active: Set<AbortController>;
+  /** Turns of the compatible APIs that wait for their client's tool results. */
+  toolRuns: ToolRuns;
   startedAt: number;
   version: string;
 }

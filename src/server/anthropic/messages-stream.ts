@@ -1,14 +1,14 @@
 /**
  * A streamed message as Anthropic sends it: message_start (usage as known so far), a ping, one text
- * block (content_block_start, content_block_delta..., content_block_stop), message_delta with the
+ * block (content_block_start, content_block_delta..., content_block_stop), one tool_use block per
+ * call (its input as one input_json_delta), message_delta with the
  * stop_reason and the final usage, message_stop; pings while the CLI thinks or runs tools; an
  * `error` event if the run fails once the stream has begun.
  */
 import type { SurfaceStream } from "../compat/drive.js";
-import { tokenCounts } from "../compat/tokens.js";
 import type { StreamSink } from "../http/serve-run.js";
 import { anthropicErrorBody } from "./errors.js";
-import { type MessageMeta, messageUsage } from "./messages.js";
+import { type MessageMeta, messageUsage, toolUseBlock } from "./messages.js";
 
 export function messagesStream(
   sink: StreamSink,
@@ -50,12 +50,26 @@ export function messagesStream(
       emit("content_block_delta", { index: 0, delta: { type: "text_delta", text: delta } });
     },
     ping: () => emit("ping"),
-    finish(result, text) {
-      startBlock();
-      emit("content_block_stop", { index: 0 });
+    finish(outcome) {
+      const calls = outcome.calls;
+      let index = 0;
+      if (open || calls.length === 0) {
+        startBlock();
+        emit("content_block_stop", { index: index++ });
+      }
+      // Each call as Anthropic streams one: the block with empty input, its input as JSON, the stop.
+      for (const call of calls) {
+        const { input: _input, ...block } = toolUseBlock(call);
+        emit("content_block_start", { index, content_block: { ...block, input: {} } });
+        emit("content_block_delta", {
+          index,
+          delta: { type: "input_json_delta", partial_json: JSON.stringify(toolUseBlock(call).input) },
+        });
+        emit("content_block_stop", { index: index++ });
+      }
       emit("message_delta", {
-        delta: { stop_reason: "end_turn", stop_sequence: null },
-        usage: messageUsage(tokenCounts(result.usage, options.promptTokens, text)),
+        delta: { stop_reason: calls.length > 0 ? "tool_use" : "end_turn", stop_sequence: null },
+        usage: messageUsage(outcome.counts),
       });
       emit("message_stop");
     },

@@ -3,14 +3,25 @@
  * conversation of text turns, a run's answer into a Message.
  *
  * Parameters a CLI cannot honour. Accepted and ignored: temperature, top_p, top_k, stop_sequences,
- * metadata, service_tier, thinking, tools (the CLI's agent uses its own), max_tokens (required, as
- * by Anthropic, but a CLI takes no limit), cache_control and unknown fields; thinking blocks that
- * a client replays are skipped. Rejected with a 400: tool_choice any/tool (a forced tool call),
- * output_config.format (structured output), and content other than text (images, documents,
- * tool_use, tool_result): a CLI receives text only.
+ * metadata, service_tier, thinking, max_tokens (required, as by Anthropic, but a CLI takes no
+ * limit), disable_parallel_tool_use, cache_control and unknown fields; thinking blocks that a
+ * client replays are skipped. Client tools, tool_choice, tool_use and tool_result blocks are
+ * honoured (compat/client-tools.ts). Rejected with a 400: server tools (web search, code
+ * execution...), output_config.format (structured output), and content other than text and tools
+ * (images, documents).
  */
 import { randomBytes } from "node:crypto";
-import { type Conversation, conversationOf, endsWithUser, type Turn } from "../compat/conversation.js";
+import type { ClientToolChoice } from "../../core/tools.js";
+import { argumentsObject, clientTool, type RequestTools, requestTools } from "../compat/client-tools.js";
+import {
+  type Conversation,
+  conversationOf,
+  endsWithUser,
+  type ToolCallPart,
+  type ToolResultPart,
+  type Turn,
+} from "../compat/conversation.js";
+import type { TurnOutcome } from "../compat/drive.js";
 import { invalidValue, unsupported } from "../compat/errors.js";
 import type { TokenCounts } from "../compat/tokens.js";
 import type { CountTokensBody, MessageParam, MessagesBody } from "./schemas.js";
@@ -18,31 +29,89 @@ import type { CountTokensBody, MessageParam, MessagesBody } from "./schemas.js";
 /** Blocks that a client sends back from earlier answers and that mean nothing to a CLI. */
 const SKIPPED = new Set(["thinking", "redacted_thinking"]);
 
-function blocksText(content: MessageParam["content"], param: string): string {
-  if (typeof content === "string") return content;
+interface MessageParts {
+  text: string;
+  calls: ToolCallPart[];
+  results: ToolResultPart[];
+}
+
+function blocksOf(content: MessageParam["content"], param: string): MessageParts {
+  if (typeof content === "string") return { text: content, calls: [], results: [] };
   const texts: string[] = [];
+  const calls: ToolCallPart[] = [];
+  const results: ToolResultPart[] = [];
   content.forEach((block, index) => {
+    const at = `${param}.${index}`;
+    const loose = block as Record<string, unknown>;
     if (block.type === "text") {
-      if (typeof block.text !== "string") throw invalidValue(`${param}.${index}.text`, "a text block needs its text");
+      if (typeof block.text !== "string") throw invalidValue(`${at}.text`, "a text block needs its text");
       texts.push(block.text);
+    } else if (block.type === "tool_use") {
+      if (typeof loose.id !== "string" || typeof loose.name !== "string") {
+        throw invalidValue(at, "a tool_use block has an id and a name");
+      }
+      calls.push({ id: loose.id, name: loose.name, arguments: JSON.stringify(loose.input ?? {}) });
+    } else if (block.type === "tool_result") {
+      if (typeof loose.tool_use_id !== "string") throw invalidValue(`${at}.tool_use_id`, "tool_use_id is required");
+      results.push({
+        id: loose.tool_use_id,
+        content: resultText(loose.content, `${at}.content`),
+        ...(loose.is_error === true ? { isError: true } : {}),
+      });
     } else if (!SKIPPED.has(block.type)) {
-      throw invalidValue(
-        `${param}.${index}.type`,
-        `content blocks of type ${block.type} are not supported: only text reaches a CLI`,
-      );
+      throw invalidValue(`${at}.type`, `content blocks of type ${block.type} are not supported`);
     }
   });
-  return texts.join("\n");
+  return { text: texts.join("\n"), calls, results };
+}
+
+/** A tool_result's content: text, or text blocks. */
+function resultText(content: unknown, param: string): string {
+  if (content == null) return "";
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) throw invalidValue(param, "a tool result's content is text or a list of blocks");
+  return content
+    .map((block, index) => {
+      if (block?.type !== "text" || typeof block.text !== "string") {
+        throw invalidValue(`${param}.${index}`, "only text blocks can be a tool result that reaches a CLI");
+      }
+      return block.text as string;
+    })
+    .join("\n");
+}
+
+/** The request's custom tools and tool_choice as client tools; undefined when none are offered. */
+export function messagesTools(body: CountTokensBody): RequestTools | undefined {
+  const tools = (body.tools ?? []).map((tool, index) => {
+    const entry = tool as { type?: unknown; name?: unknown; description?: unknown; input_schema?: unknown };
+    if (entry.type !== undefined && entry.type !== "custom") {
+      throw unsupported(`tools.${index}.type`, `server tools (${String(entry.type)}) are not supported: only custom tools`);
+    }
+    return clientTool(`tools.${index}`, entry.name, entry.description, entry.input_schema);
+  });
+  return requestTools("tools", tools, messagesToolChoice(body.tool_choice));
+}
+
+function messagesToolChoice(choice: CountTokensBody["tool_choice"]): ClientToolChoice | "none" {
+  switch (choice?.type) {
+    case undefined:
+    case "auto":
+      return "auto";
+    case "none":
+      return "none";
+    case "any":
+      return "required";
+    case "tool": {
+      const name = (choice as { name?: unknown }).name;
+      if (typeof name === "string") return { name };
+      throw invalidValue("tool_choice.name", "a tool_choice of type tool names the tool");
+    }
+    default:
+      throw invalidValue("tool_choice.type", `unknown tool_choice type "${choice?.type}"`);
+  }
 }
 
 export function checkMessagesParams(body: CountTokensBody & { output_config?: unknown }): void {
-  const choice = body.tool_choice?.type;
-  if (choice && choice !== "auto" && choice !== "none") {
-    throw unsupported(
-      "tool_choice",
-      `tool_choice ${choice} is not supported: the CLI's agent runs its own tools and never returns tool_use blocks`,
-    );
-  }
   const output = body.output_config as { format?: unknown } | undefined;
   if (output?.format != null) {
     throw unsupported("output_config.format", "structured output is not supported: a CLI's answer is free text");
@@ -60,9 +129,18 @@ export function messagesConversation(body: CountTokensBody, options: { answer: b
   const turns: Turn[] = [];
   body.messages.forEach((message, index) => {
     const param = `messages.${index}`;
-    const text = blocksText(message.content, `${param}.content`);
-    if (message.role === "user" || message.role === "assistant") turns.push({ role: message.role, text });
-    else if (message.role === "system") {
+    const { text, calls, results } = blocksOf(message.content, `${param}.content`);
+    if (message.role === "user" || message.role === "assistant") {
+      if (message.role === "user" && calls.length) throw invalidValue(param, "tool_use blocks belong to the assistant");
+      if (message.role === "assistant" && results.length) throw invalidValue(param, "tool_result blocks belong to the user");
+      // Tool results come first in a user message: the CLI reads them, then the user's text.
+      turns.push({
+        role: message.role,
+        text,
+        ...(calls.length ? { calls } : {}),
+        ...(results.length ? { results } : {}),
+      });
+    } else if (message.role === "system") {
       if (text.trim()) system.push(text.trim());
     } else throw invalidValue(`${param}.role`, `unexpected role "${message.role}"; use "user" or "assistant"`);
   });
@@ -93,16 +171,26 @@ export interface MessageMeta {
   model: string;
 }
 
-export function message(meta: MessageMeta, text: string, counts: TokenCounts) {
+/** A call as a tool_use block. */
+export const toolUseBlock = (call: { id: string; name: string; arguments: string }) => ({
+  type: "tool_use" as const,
+  id: call.id,
+  name: call.name,
+  input: argumentsObject(call.arguments),
+});
+
+export function message(meta: MessageMeta, outcome: TurnOutcome) {
+  const { text, calls } = outcome;
+  const textBlocks = text || calls.length === 0 ? [{ type: "text" as const, text, citations: null }] : [];
   return {
     id: meta.id,
     type: "message" as const,
     role: "assistant" as const,
     model: meta.model,
-    content: [{ type: "text" as const, text, citations: null }],
-    stop_reason: "end_turn" as const,
+    content: [...textBlocks, ...calls.map(toolUseBlock)],
+    stop_reason: calls.length > 0 ? ("tool_use" as const) : ("end_turn" as const),
     stop_sequence: null,
-    usage: messageUsage(counts),
+    usage: messageUsage(outcome.counts),
   };
 }
 

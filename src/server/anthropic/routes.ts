@@ -4,14 +4,14 @@
  * under the prefix.
  */
 import type { FastifyInstance } from "fastify";
-import { serveTurn } from "../compat/drive.js";
+import { toolOwner } from "../compat/drive.js";
 import { modelRoutes, registerSurfaceErrors, sessionHeader } from "../compat/http.js";
 import { catalogOf, routeModel } from "../compat/models.js";
 import { estimateConversation } from "../compat/tokens.js";
-import { planTurn } from "../compat/turn.js";
+import { respond } from "../compat/respond.js";
 import type { RouteFile, ServerContext } from "../context.js";
 import { renderAnthropicError } from "./errors.js";
-import { checkMessagesParams, message, messageId, messagesConversation } from "./messages.js";
+import { checkMessagesParams, message, messageId, messagesConversation, messagesTools } from "./messages.js";
 import { messagesStream } from "./messages-stream.js";
 import { anthropicModelById, anthropicModelList } from "./models.js";
 import { CountTokensBody, MessagesBody } from "./schemas.js";
@@ -40,19 +40,25 @@ function routes(app: FastifyInstance, context: ServerContext, options: Required<
       const body = request.body as MessagesBody;
       checkMessagesParams(body);
       const conversation = messagesConversation(body, { answer: true });
-      const plan = await planTurn(context, {
-        surface: "anthropic",
-        conversation,
-        route: routeModel(body.model),
-        sessionId: sessionHeader(request),
-      });
       const meta = { id: messageId(), model: body.model };
-      return serveTurn(context, reply, plan, {
-        stream: body.stream === true,
-        writer: (sink) => messagesStream(sink, meta, { promptTokens: plan.promptTokens }),
-        json: ({ text, counts }) => message(meta, text, counts),
-        pingMs: options.pingMs,
-      });
+      return respond(
+        context,
+        reply,
+        {
+          surface: "anthropic",
+          conversation,
+          route: routeModel(body.model),
+          sessionId: sessionHeader(request),
+          tools: messagesTools(body),
+        },
+        (plan) => ({
+          stream: body.stream === true,
+          writer: (sink) => messagesStream(sink, meta, { promptTokens: plan.promptTokens }),
+          json: (outcome) => message(meta, outcome),
+          pingMs: options.pingMs,
+        }),
+        toolOwner(context, request, "anthropic"),
+      );
     },
   );
 

@@ -5,13 +5,14 @@
  * The session records the answer before the client sees the end of it, so that a client's next
  * request already finds the conversation; a turn that fails, or is cut short, gives it back.
  */
-import type { FastifyBaseLogger, FastifyReply } from "fastify";
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import { ClinvkError } from "../../core/errors.js";
-import type { RunEvent } from "../../core/events.js";
 import type { RunResult } from "../../core/request.js";
 import type { ServerContext } from "../context.js";
 import { type ServeOptions, type StreamFormat, type StreamSink, serveResult, serveStream } from "../http/serve-run.js";
-import { type Failure, failureOf } from "./errors.js";
+import type { ToolResultPart } from "./conversation.js";
+import { CompatError, type Failure, failureOf } from "./errors.js";
+import { LiveTurn, type PendingCall, type TurnEvent } from "./live-turn.js";
 import { type TokenCounts, tokenCounts } from "./tokens.js";
 import { type PlannedTurn, SESSION_HEADER } from "./turn.js";
 
@@ -25,7 +26,8 @@ export interface SurfaceStream {
    * Without it, the stream's own SSE keep-alive comments are all (enough for OpenAI's clients).
    */
   ping?(): void;
-  finish(result: RunResult, text: string): void;
+  /** The response's end: the run's answer, or the client-tool calls it waits on. */
+  finish(outcome: TurnOutcome): void;
   /** The run failed after the response had begun. */
   fail(failure: Failure): void;
   /** Written after finish (OpenAI's `data: [DONE]`). */
@@ -33,64 +35,72 @@ export interface SurfaceStream {
 }
 
 export interface TurnOutcome {
-  result: RunResult;
-  /** The answer as the client receives it. */
+  /** The run's result; absent when the response ends with tool calls (the run goes on). */
+  result?: RunResult;
+  /** This response's text, as the client receives it. */
   text: string;
+  /** Client-tool calls that wait for the client's results. */
+  calls: PendingCall[];
   /** Its token counts, for the surface's `usage`: counted once, here. */
   counts: TokenCounts;
 }
 
-/** Waiting for a slot; the CLI started (the response may begin); a piece of the answer. */
-type TurnEvent = { type: "queued" } | { type: "started" } | { type: "text"; delta: string };
-
-/** Joins the text of a run; separate assistant messages (between tool calls) get a blank line. */
-export class AnswerText {
-  private parts: string[] = [];
-  private message: string | undefined;
-
-  /** Adds a text event; returns the delta to send, separator included. */
-  add(event: Extract<RunEvent, { type: "text" }>): string {
-    const separator =
-      this.parts.length > 0 && event.message_id !== undefined && event.message_id !== this.message ? "\n\n" : "";
-    if (event.message_id !== undefined) this.message = event.message_id;
-    const delta = separator + event.text;
-    this.parts.push(delta);
-    return delta;
-  }
-
-  get value(): string {
-    return this.parts.join("");
-  }
-}
+/** Who may bring the results of a turn's calls: the same surface and API key (or address). */
+export const toolOwner = (context: ServerContext, request: FastifyRequest, surface: string) =>
+  `${surface}:${context.apiKeys.validKeyId(request) ?? `ip:${request.ip}`}`;
 
 /**
- * The turn's run as text deltas; its value is the outcome, recorded in the session first. The answer
- * is what the client receives: a stream's client has the deltas (separators included), another
- * the CLI's final answer (the deltas when it gives none apart).
+ * One response's share of a turn's run, as text deltas; its value is the outcome. A run that ends
+ * is recorded in the session first; one that waits on client tools is parked until their results
+ * come; one that fails, or whose response is cut short, is stopped and gives its session back. The
+ * answer is what the client receives: a stream's client has the deltas (separators included),
+ * another the CLI's final answer (the deltas when it gives none apart).
  */
-function turnEvents(context: ServerContext, plan: PlannedTurn, streamed: boolean) {
+function turnEvents(context: ServerContext, live: LiveTurn, streamed: boolean, owner: string) {
   return async function* (signal: AbortSignal): AsyncGenerator<TurnEvent, TurnOutcome, undefined> {
-    let recorded = false;
+    let settled = false;
     try {
-      const events = context.engine.stream(plan.run, { signal });
-      const answer = new AnswerText();
-      let step = await events.next();
+      const steps = live.drive(signal);
+      let text = "";
+      let step = await steps.next();
       while (!step.done) {
-        if (step.value.type === "queued") yield { type: "queued" };
-        else if (step.value.type === "start") yield { type: "started" };
-        else if (step.value.type === "text") yield { type: "text", delta: answer.add(step.value) };
-        step = await events.next();
+        if (step.value.type === "text") text += step.value.delta;
+        yield step.value;
+        step = await steps.next();
       }
-      const result = step.value;
+      const end = step.value;
+      if (end.kind === "calls") {
+        context.toolRuns.park(live, end.calls, owner);
+        live.later.push({ role: "assistant", text, calls: end.calls.map(({ id, name, arguments: args }) => ({ id, name, arguments: args })) });
+        settled = true;
+        const output = text + end.calls.map((call) => call.name + call.arguments).join("");
+        return { text, calls: end.calls, counts: tokenCounts(undefined, live.plan.promptTokens, output) };
+      }
+      const { result } = end;
       if (result.error) throw ClinvkError.fromInfo(result.error);
-      const text = streamed ? answer.value || result.text : result.text || answer.value;
-      await plan.complete(text);
-      recorded = true;
-      return { result, text, counts: tokenCounts(result.usage, plan.promptTokens, text) };
+      const answer = streamed ? text || result.text : result.text || text;
+      checkToolChoice(live);
+      await live.complete(answer);
+      settled = true;
+      return { result, text: answer, calls: [], counts: tokenCounts(result.usage, live.plan.promptTokens, answer) };
     } finally {
-      if (!recorded) await plan.abandon();
+      if (!settled) {
+        live.abort();
+        await live.finish();
+      }
     }
   };
+}
+
+/** A forced tool choice that the run did not keep is reported, never passed off as an answer. */
+function checkToolChoice(live: LiveTurn): void {
+  const choice = live.plan.run.clientTools?.choice;
+  if (choice === undefined || choice === "auto") return;
+  if (live.later.some((turn) => turn.calls?.length)) return;
+  const what = choice === "required" ? "one of the tools" : `the tool ${choice.name}`;
+  throw new CompatError("upstream", `the tool choice asked for a call of ${what}, and the agent answered without one`, {
+    code: "tool_choice_not_followed",
+  });
 }
 
 /**
@@ -108,11 +118,16 @@ function turnOptions(reply: FastifyReply, plan: PlannedTurn): ServeOptions<TurnE
 }
 
 /** How a surface answers a turn: streamed through its writer, or as one JSON body made from the outcome. */
-export interface TurnAnswer {
+export interface SurfaceAnswer {
   stream: boolean;
   writer: (sink: StreamSink) => SurfaceStream;
   json: (outcome: TurnOutcome) => unknown;
   pingMs?: number;
+}
+
+export interface TurnAnswer extends SurfaceAnswer {
+  /** Who may continue the turn with tool results (toolOwner). */
+  owner: string;
 }
 
 /** Serves a planned turn as the request asked: streamed, or run to the end and answered in one body. */
@@ -122,13 +137,44 @@ export async function serveTurn(
   plan: PlannedTurn,
   answer: TurnAnswer,
 ): Promise<unknown> {
-  if (answer.stream) return streamTurn(context, reply, plan, answer.writer, answer.pingMs);
-  return answer.json(await runTurn(context, reply, plan));
+  const live = new LiveTurn(context.engine, plan, plan.callId);
+  return serveLive(context, reply, live, answer);
 }
 
-/** Runs to the end. A failed run throws its error, for the surface's error handler to answer. */
-function runTurn(context: ServerContext, reply: FastifyReply, plan: PlannedTurn): Promise<TurnOutcome> {
-  return serveResult(context, reply, turnEvents(context, plan, false), turnOptions(reply, plan));
+/**
+ * Serves the next share of a turn that waited on client tools: the results answer its held calls,
+ * and the run goes on into this response.
+ */
+export async function serveContinuation(
+  context: ServerContext,
+  reply: FastifyReply,
+  claimed: { turn: LiveTurn; calls: PendingCall[] },
+  results: readonly ToolResultPart[],
+  answer: TurnAnswer,
+): Promise<unknown> {
+  const { turn, calls } = claimed;
+  turn.later.push({ role: "user", text: "", results: [...results] });
+  for (const call of calls) {
+    const result = results.find((candidate) => candidate.id === call.id) as ToolResultPart;
+    call.answer({ content: result.content, isError: result.isError === true });
+  }
+  return serveLive(context, reply, turn, answer);
+}
+
+function serveLive(context: ServerContext, reply: FastifyReply, live: LiveTurn, answer: TurnAnswer): Promise<unknown> {
+  const plan = live.plan;
+  if (answer.stream) {
+    return serveStream(
+      context,
+      reply,
+      turnEvents(context, live, true, answer.owner),
+      surfaceFormat(answer.writer, reply.log, answer.pingMs),
+      turnOptions(reply, plan),
+    );
+  }
+  return serveResult(context, reply, turnEvents(context, live, false, answer.owner), turnOptions(reply, plan)).then(
+    answer.json,
+  );
 }
 
 /** The surface's writer as a stream format: text as it comes, a failure in the surface's shape. */
@@ -150,10 +196,10 @@ function surfaceFormat(
           streamed ||= event.delta !== "";
           writer.text(event.delta);
         },
-        finish({ result, text }) {
+        finish(outcome) {
           // A CLI that gives its answer only at the end (no deltas) still streams it.
-          if (!streamed && text) writer.text(text);
-          writer.finish(result, text);
+          if (!streamed && outcome.text) writer.text(outcome.text);
+          writer.finish(outcome);
         },
         fail(error) {
           const { failure, unexpected } = failureOf(error);
@@ -165,21 +211,4 @@ function surfaceFormat(
       };
     },
   };
-}
-
-/** Streams the turn as SSE. Refusals before the first event (a full queue...) are still HTTP errors. */
-function streamTurn(
-  context: ServerContext,
-  reply: FastifyReply,
-  plan: PlannedTurn,
-  surface: (sink: StreamSink) => SurfaceStream,
-  pingMs?: number,
-): Promise<FastifyReply> {
-  return serveStream(
-    context,
-    reply,
-    turnEvents(context, plan, true),
-    surfaceFormat(surface, reply.log, pingMs),
-    turnOptions(reply, plan),
-  );
 }

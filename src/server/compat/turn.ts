@@ -23,6 +23,8 @@ import {
   titleOf,
 } from "./conversation.js";
 import { CompatError } from "./errors.js";
+import type { RequestTools } from "./client-tools.js";
+import { toolCallIds } from "./live-turn.js";
 import type { ModelRoute } from "./models.js";
 import { estimateConversation } from "./tokens.js";
 
@@ -40,18 +42,25 @@ export interface TurnRequest {
   ephemeral?: boolean;
   /** Names the response to this turn (Responses API), remembered as the conversation's latest. */
   responseIdFor?: (sessionId: string | undefined) => string;
+  /** The request's own tools, offered to the CLI's agent; the client runs them. */
+  tools?: RequestTools;
 }
 
 export interface PlannedTurn {
   run: RunRequest;
   /** The clinvoker session, for the X-Clinvk-Session header; undefined when ephemeral. */
   sessionId?: string;
-  /** The id of this turn's response, when the request asked for one (responseIdFor). */
+  /** The id of this turn's response, when the request asked for one (responseIdFor); a continuation's replaces it. */
   responseId?: string;
   /** Estimated tokens of the conversation, for usage when the CLI reports none. */
   promptTokens: number;
-  /** The turn succeeded with this answer: the session now holds the conversation with it. */
-  complete(answer: string): Promise<void>;
+  /**
+   * The turn succeeded with this answer (after `later` turns: the assistant's tool calls and the
+   * client's results, when the run called client tools): the session now holds the conversation.
+   */
+  complete(answer: string, later?: Turn[]): Promise<void>;
+  /** A new id for a client-tool call, as the surface names them. */
+  callId: () => string;
   /** The turn failed or never ran: the session is given back as it was (a new, empty one removed). */
   abandon(): Promise<void>;
 }
@@ -124,6 +133,18 @@ export async function planTurn(context: ServerContext, request: TurnRequest): Pr
   }
 }
 
+/** The request's tools on its run, answered by the LiveTurn that drives it (its handler replaces this one). */
+function withTools(context: ServerContext, run: RunRequest, tools: RequestTools | undefined): RunRequest {
+  if (!tools) return run;
+  run.clientTools = {
+    tools: tools.tools,
+    choice: tools.choice,
+    keepBuiltinTools: context.config.current.server.client_tools_keep_builtins,
+    handler: async () => ({ content: "no client is connected to this run", isError: true }),
+  };
+  return run;
+}
+
 /** The turn as the next one of a session's CLI conversation: the CLI gets only what is new. */
 function continueSession(
   context: ServerContext,
@@ -132,46 +153,63 @@ function continueSession(
 ): PlannedTurn {
   const { session } = found.taken;
   checkBackend(session, request.route);
-  const run = sessionRequest(session, {
-    model: request.route?.model || undefined,
-    prompt: promptFor(found.newTurns),
-    // A CLI without a system-prompt option got it in its first prompt: it is in its history already.
-    systemPrompt: BACKENDS[session.backend].capabilities.systemPrompt ? request.conversation.system : undefined,
-  });
+  const run = withTools(
+    context,
+    sessionRequest(session, {
+      model: request.route?.model || undefined,
+      prompt: promptFor(found.newTurns),
+      // A CLI without a system-prompt option got it in its first prompt: it is in its history already.
+      systemPrompt: BACKENDS[session.backend].capabilities.systemPrompt ? request.conversation.system : undefined,
+    }),
+    request.tools,
+  );
   context.engine.prepare(run);
   // The fingerprint of the whole conversation: extended from the stored one when only new turns came.
-  const answered = (answer: string) =>
+  const answered = (answer: string, later: Turn[] = []) =>
     found.base !== undefined
-      ? fingerprint(mergeTurns([...found.newTurns, { role: "assistant", text: answer }]), found.base)
-      : fingerprint(mergeTurns([...request.conversation.turns, { role: "assistant", text: answer }]));
-  const responseId = request.responseIdFor?.(session.id);
-  return {
+      ? fingerprint(mergeTurns([...found.newTurns, ...later, { role: "assistant", text: answer }]), found.base)
+      : fingerprint(mergeTurns([...request.conversation.turns, ...later, { role: "assistant", text: answer }]));
+  const planned: PlannedTurn = {
     run,
     sessionId: session.id,
-    responseId,
+    responseId: request.responseIdFor?.(session.id),
     promptTokens: estimateConversation(request.conversation),
-    complete: (answer) => record(context.store, session.id, { fingerprint: answered(answer), responseId }),
+    complete: (answer, later) =>
+      record(context.store, session.id, { fingerprint: answered(answer, later), responseId: planned.responseId }),
+    callId: toolCallIds[request.surface],
     abandon: () => giveBack(context.store, found.taken).catch(() => undefined),
   };
+  return planned;
 }
 
 /** The turn as the first of a new session, with any earlier turns in its prompt. */
 async function startSession(context: ServerContext, request: TurnRequest): Promise<PlannedTurn> {
   const { system, turns } = request.conversation;
   const route = request.route as ModelRoute;
-  const run: RunRequest = {
-    model: route.model || undefined,
-    backend: route.backend,
-    prompt: promptFor(turns),
-    systemPrompt: system,
-    ephemeral: request.ephemeral === true,
-  };
+  const run: RunRequest = withTools(
+    context,
+    {
+      model: route.model || undefined,
+      backend: route.backend,
+      prompt: promptFor(turns),
+      systemPrompt: system,
+      ephemeral: request.ephemeral === true,
+    },
+    request.tools,
+  );
   // Invalid requests fail here, before anything runs.
   context.engine.prepare(run);
   const promptTokens = estimateConversation(request.conversation);
   if (run.ephemeral) {
     const responseId = request.responseIdFor?.(undefined);
-    return { run, responseId, promptTokens, complete: async () => {}, abandon: async () => {} };
+    return {
+      run,
+      responseId,
+      promptTokens,
+      complete: async () => {},
+      abandon: async () => {},
+      callId: toolCallIds[request.surface],
+    };
   }
   // Named now, so that its id can head even a streamed response; the engine's session hooks create it
   // when the run starts (a run refused before then leaves none).
@@ -182,21 +220,22 @@ async function startSession(context: ServerContext, request: TurnRequest): Promi
     tags: [request.surface],
     metadata: { [META.surface]: request.surface },
   });
-  const responseId = request.responseIdFor?.(sessionId);
-  return {
+  const planned: PlannedTurn = {
     run,
     sessionId,
-    responseId,
+    responseId: request.responseIdFor?.(sessionId),
     promptTokens,
-    complete: (answer) =>
+    complete: (answer, later = []) =>
       record(context.store, sessionId, {
-        fingerprint: fingerprint(mergeTurns([...turns, { role: "assistant", text: answer }])),
-        responseId,
+        fingerprint: fingerprint(mergeTurns([...turns, ...later, { role: "assistant", text: answer }])),
+        responseId: planned.responseId,
       }),
+    callId: toolCallIds[request.surface],
     abandon: async () => {
       // A session whose CLI never started a conversation cannot be continued: remove it.
       const current = await context.store.get(sessionId).catch(() => undefined);
       if (current && !current.backend_session_id) await context.store.delete(sessionId).catch(() => undefined);
     },
   };
+  return planned;
 }

@@ -1,19 +1,24 @@
 /**
  * A streamed response as the Responses API sends it: response.created and response.in_progress,
  * then one output message (output_item.added, content_part.added, output_text.delta..., and their
- * .done events), then response.completed with the whole response; or response.failed. Every event
+ * .done events), then each function call (output_item.added, function_call_arguments.delta and
+ * .done, output_item.done), then response.completed with the whole response; or response.failed. Every event
  * is named and carries a sequence_number, as the openai SDKs' stream accumulator expects.
  */
 import type { SurfaceStream } from "../compat/drive.js";
-import { tokenCounts } from "../compat/tokens.js";
 import type { StreamSink } from "../http/serve-run.js";
-import { messageId, outputMessage, outputText, type ResponseMeta, responseObject, responseUsage } from "./responses.js";
+import {
+  functionCallItem,
+  functionCallItemId,
+  messageId,
+  outputMessage,
+  outputText,
+  type ResponseMeta,
+  responseObject,
+  responseUsage,
+} from "./responses.js";
 
-export function responsesStream(
-  sink: StreamSink,
-  meta: ResponseMeta,
-  options: { promptTokens: number },
-): SurfaceStream {
+export function responsesStream(sink: StreamSink, meta: ResponseMeta): SurfaceStream {
   let sequence = 0;
   const emit = (type: string, fields: Record<string, unknown>) =>
     sink.send({ type, sequence_number: sequence++, ...fields }, type);
@@ -38,15 +43,38 @@ export function responsesStream(
       text += delta;
       emit("response.output_text.delta", { ...at, delta, logprobs: [] });
     },
-    finish(result, answer) {
-      start();
-      const final = answer || text;
-      emit("response.output_text.done", { ...at, text: final, logprobs: [] });
-      emit("response.content_part.done", { ...at, part: outputText(final) });
-      const item = outputMessage(itemId, final, "completed");
-      emit("response.output_item.done", { output_index: 0, item });
-      const usage = responseUsage(tokenCounts(result.usage, options.promptTokens, final));
-      emit("response.completed", { response: responseObject(meta, { status: "completed", output: [item], usage }) });
+    finish(outcome) {
+      const output: Parameters<typeof responseObject>[1] & { status: "completed" } = {
+        status: "completed",
+        output: [],
+        usage: responseUsage(outcome.counts),
+      };
+      // A message when there is text (or nothing else), then each call: added, its arguments, done.
+      if (started || outcome.calls.length === 0) {
+        start();
+        const final = outcome.text || text;
+        emit("response.output_text.done", { ...at, text: final, logprobs: [] });
+        emit("response.content_part.done", { ...at, part: outputText(final) });
+        const item = outputMessage(itemId, final, "completed");
+        emit("response.output_item.done", { output_index: 0, item });
+        output.output.push(item);
+      }
+      for (const call of outcome.calls) {
+        const index = output.output.length;
+        const id = functionCallItemId();
+        emit("response.output_item.added", { output_index: index, item: functionCallItem(call, id, "in_progress") });
+        emit("response.function_call_arguments.delta", { item_id: id, output_index: index, delta: call.arguments });
+        emit("response.function_call_arguments.done", {
+          item_id: id,
+          output_index: index,
+          name: call.name,
+          arguments: call.arguments,
+        });
+        const item = functionCallItem(call, id, "completed");
+        emit("response.output_item.done", { output_index: index, item });
+        output.output.push(item);
+      }
+      emit("response.completed", { response: responseObject(meta, output) });
     },
     fail(failure) {
       emit("response.failed", { response: responseObject(meta, { status: "failed", failure }) });

@@ -4,8 +4,12 @@
  * with; `input` then holds only the new turns, as with OpenAI.
  */
 import { randomBytes } from "node:crypto";
+import type { ClientToolChoice } from "../../core/tools.js";
+import { clientTool, type RequestTools, requestTools } from "../compat/client-tools.js";
 import { type Conversation, conversationOf, endsWithUser, type Turn } from "../compat/conversation.js";
-import { CompatError, type Failure, invalidValue } from "../compat/errors.js";
+import type { TurnOutcome } from "../compat/drive.js";
+import { CompatError, type Failure, invalidValue, unsupported } from "../compat/errors.js";
+import type { PendingCall } from "../compat/live-turn.js";
 import type { TokenCounts } from "../compat/tokens.js";
 import { contentText } from "./chat.js";
 import { openaiErrorBody } from "./errors.js";
@@ -45,11 +49,12 @@ export function responsesConversation(body: ResponsesBody): Conversation {
       const param = `input[${index}]`;
       const type = item.type ?? "message";
       if (type === "reasoning") return; // The model's own reasoning, replayed: nothing for a CLI.
+      if (type === "function_call" || type === "function_call_output") {
+        turns.push(functionItem(item as FunctionItem, param));
+        return;
+      }
       if (type !== "message") {
-        throw invalidValue(
-          `${param}.type`,
-          `input items of type ${type} are not supported: a CLI's agent runs its own tools`,
-        );
+        throw invalidValue(`${param}.type`, `input items of type ${type} are not supported`);
       }
       const text = contentText(item.content ?? "", `${param}.content`);
       switch (item.role) {
@@ -70,10 +75,75 @@ export function responsesConversation(body: ResponsesBody): Conversation {
   if (!endsWithUser(conversation)) {
     throw invalidValue(
       "input",
-      "the last input message must be the user's (with some text): a CLI answers a user message",
+      "the last input item must be the user's message or a function_call_output: a CLI answers a user message",
     );
   }
   return conversation;
+}
+
+interface FunctionItem {
+  type: "function_call" | "function_call_output";
+  call_id?: unknown;
+  name?: unknown;
+  arguments?: unknown;
+  output?: unknown;
+}
+
+/** A function call replayed from an earlier response, or the client's output for one. */
+function functionItem(item: FunctionItem, param: string): Turn {
+  if (typeof item.call_id !== "string" || !item.call_id) throw invalidValue(`${param}.call_id`, "call_id is required");
+  if (item.type === "function_call") {
+    if (typeof item.name !== "string") throw invalidValue(`${param}.name`, "a function_call names its function");
+    const args = typeof item.arguments === "string" ? item.arguments : JSON.stringify(item.arguments ?? {});
+    return { role: "assistant", text: "", calls: [{ id: item.call_id, name: item.name, arguments: args }] };
+  }
+  const output =
+    typeof item.output === "string"
+      ? item.output
+      : contentText((item.output ?? []) as Parameters<typeof contentText>[0], `${param}.output`);
+  return { role: "user", text: "", results: [{ id: item.call_id, content: output }] };
+}
+
+/** The request's function tools and tool_choice as client tools; undefined when none are offered. */
+export function responsesTools(body: ResponsesBody): RequestTools | undefined {
+  const tools = (body.tools ?? []).map((tool, index) => {
+    const entry = tool as { type?: unknown; name?: unknown; description?: unknown; parameters?: unknown };
+    if (entry?.type !== "function") {
+      throw unsupported(`tools[${index}].type`, `tools of type ${String(entry?.type)} are not supported: only function tools`);
+    }
+    return clientTool(`tools[${index}]`, entry.name, entry.description, entry.parameters);
+  });
+  return requestTools("tools", tools, responsesToolChoice(body.tool_choice));
+}
+
+function responsesToolChoice(choice: ResponsesBody["tool_choice"]): ClientToolChoice | "none" {
+  if (choice == null || choice === "auto") return "auto";
+  if (choice === "none" || choice === "required") return choice;
+  if (typeof choice === "object" && choice.type === "function") {
+    const name = (choice as { name?: unknown }).name;
+    if (typeof name === "string") return { name };
+  }
+  throw invalidValue("tool_choice", `tool_choice ${JSON.stringify(choice)} is not one of none, auto, required or a function`);
+}
+
+/** A call as a Responses output item. */
+export function functionCallItem(call: PendingCall, itemId: string, status: "in_progress" | "completed") {
+  return {
+    id: itemId,
+    type: "function_call" as const,
+    status,
+    call_id: call.id,
+    name: call.name,
+    arguments: status === "completed" ? call.arguments : "",
+  };
+}
+
+export const functionCallItemId = () => `fc_${randomBytes(16).toString("hex")}`;
+
+/** A response's output: its message (when it has text or no calls), then its function calls. */
+export function responseOutput(outcome: TurnOutcome) {
+  const message = outcome.text || outcome.calls.length === 0 ? [outputMessage(messageId(), outcome.text, "completed")] : [];
+  return [...message, ...outcome.calls.map((call) => functionCallItem(call, functionCallItemId(), "completed"))];
 }
 
 export interface ResponseMeta {
@@ -112,7 +182,11 @@ export function responseObject(
   meta: ResponseMeta,
   state:
     | { status: "in_progress" }
-    | { status: "completed"; output: ReturnType<typeof outputMessage>[]; usage: ReturnType<typeof responseUsage> }
+    | {
+        status: "completed";
+        output: (ReturnType<typeof outputMessage> | ReturnType<typeof functionCallItem>)[];
+        usage: ReturnType<typeof responseUsage>;
+      }
     | { status: "failed"; failure: Failure },
 ) {
   const { body } = meta;
@@ -138,8 +212,7 @@ export function responseObject(
     temperature: body.temperature ?? 1,
     text: { format: { type: "text" as const } },
     tool_choice: body.tool_choice ?? "auto",
-    // The client's tools are not offered to the CLI's agent: none are in effect.
-    tools: [],
+    tools: body.tool_choice === "none" ? [] : (body.tools ?? []),
     top_logprobs: 0,
     top_p: body.top_p ?? 1,
     truncation: body.truncation ?? "disabled",

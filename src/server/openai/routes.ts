@@ -3,24 +3,24 @@
  * the CLIs through real sessions, with OpenAI's error format on everything under the prefix.
  */
 import type { FastifyInstance } from "fastify";
-import { serveTurn } from "../compat/drive.js";
+import { toolOwner } from "../compat/drive.js";
 import { CompatError } from "../compat/errors.js";
 import { modelRoutes, registerSurfaceErrors, sessionHeader } from "../compat/http.js";
 import { type CatalogEntry, catalogOf, OWNERS, routeModel } from "../compat/models.js";
-import { planTurn } from "../compat/turn.js";
+import { respond } from "../compat/respond.js";
 import type { RouteFile, ServerContext } from "../context.js";
-import { chatCompletion, chatConversation, completionId, wantsUsage } from "./chat.js";
+import { chatCompletion, chatConversation, chatTools, completionId, wantsUsage } from "./chat.js";
 import { chatStream } from "./chat-stream.js";
 import { renderOpenAIError } from "./errors.js";
 import { openaiModelById, openaiModelList } from "./models.js";
 import { checkChatParams, checkResponsesParams } from "./params.js";
 import {
-  messageId,
-  outputMessage,
   previousOf,
   responseId,
   responseObject,
+  responseOutput,
   responsesConversation,
+  responsesTools,
   responseUsage,
 } from "./responses.js";
 import { responsesStream } from "./responses-stream.js";
@@ -54,19 +54,25 @@ function routes(app: FastifyInstance, context: ServerContext): void {
       const body = request.body as ChatBody;
       checkChatParams(body);
       const conversation = chatConversation(body.messages);
-      const plan = await planTurn(context, {
-        surface: "openai",
-        conversation,
-        route: routeModel(body.model),
-        sessionId: sessionHeader(request),
-      });
       const meta = { id: completionId(), created: now(), model: body.model };
-      const options = { includeUsage: wantsUsage(body), promptTokens: plan.promptTokens };
-      return serveTurn(context, reply, plan, {
-        stream: body.stream === true,
-        writer: (sink) => chatStream(sink, meta, options),
-        json: ({ text, counts }) => chatCompletion(meta, text, counts),
-      });
+      const options = { includeUsage: wantsUsage(body) };
+      return respond(
+        context,
+        reply,
+        {
+          surface: "openai",
+          conversation,
+          route: routeModel(body.model),
+          sessionId: sessionHeader(request),
+          tools: chatTools(body),
+        },
+        () => ({
+          stream: body.stream === true,
+          writer: (sink) => chatStream(sink, meta, options),
+          json: (outcome) => chatCompletion(meta, outcome),
+        }),
+        toolOwner(context, request, "openai"),
+      );
     },
   );
 
@@ -92,27 +98,33 @@ function routes(app: FastifyInstance, context: ServerContext): void {
         });
       }
       const stored = body.store !== false;
-      const plan = await planTurn(context, {
-        surface: "openai",
+      const turn = {
+        surface: "openai" as const,
         conversation,
         route: body.model ? routeModel(body.model) : undefined,
         sessionId: sessionHeader(request),
         previous,
         ephemeral: !stored,
         responseIdFor: responseId,
-      });
-      const model = body.model ?? (plan.run.model ? `${plan.run.backend}/${plan.run.model}` : String(plan.run.backend));
-      const meta = { id: plan.responseId as string, createdAt: now(), model, body, stored: Boolean(plan.sessionId) };
-      return serveTurn(context, reply, plan, {
-        stream: body.stream === true,
-        writer: (sink) => responsesStream(sink, meta, { promptTokens: plan.promptTokens }),
-        json: ({ text, counts }) =>
-          responseObject(meta, {
-            status: "completed",
-            output: [outputMessage(messageId(), text, "completed")],
-            usage: responseUsage(counts),
-          }),
-      });
+        tools: responsesTools(body),
+      };
+      return respond(
+        context,
+        reply,
+        turn,
+        (plan) => {
+          const model =
+            body.model ?? (plan.run.model ? `${plan.run.backend}/${plan.run.model}` : String(plan.run.backend));
+          const meta = { id: plan.responseId as string, createdAt: now(), model, body, stored: Boolean(plan.sessionId) };
+          return {
+            stream: body.stream === true,
+            writer: (sink) => responsesStream(sink, meta),
+            json: (outcome) =>
+              responseObject(meta, { status: "completed", output: responseOutput(outcome), usage: responseUsage(outcome.counts) }),
+          };
+        },
+        toolOwner(context, request, "openai"),
+      );
     },
   );
 }
