@@ -286,7 +286,7 @@ describe("codex: -c mcp_servers.client.url=…, default_tools_approval_mode=appr
     expect(main[1]?.toolResults[0]?.output).toContain("Sunny in Paris, 21C");
   });
 
-  it("a model without catalog metadata: get_weather is a function in namespace mcp__client; two calls", async () => {
+  it("default model with features.code_mode.direct_only_tool_namespaces: a direct function in namespace mcp__client", async () => {
     const sb = setup("codex");
     mcp.readOnlyHint = true;
     mcp.delayMs = 800;
@@ -297,7 +297,8 @@ describe("codex: -c mcp_servers.client.url=…, default_tools_approval_mode=appr
       },
       { provider: "openai", text: "Both sunny." },
     );
-    const r = await runCli(sb, "codex", args("weather?", ['model="gpt-5"']), { timeoutMs: RUN_TIMEOUT_MS });
+    const direct = `features.code_mode.direct_only_tool_namespaces=["mcp__${SERVER}"]`;
+    const r = await runCli(sb, "codex", args("weather?", [direct]), { timeoutMs: RUN_TIMEOUT_MS });
     expect(r.code, describeRun(r)).toBe(0);
     expect(mcp.calls.map((c) => c.city).sort()).toEqual(["Paris", "Rome"]);
     expect(overlapped(mcp.calls[0], mcp.calls[1])).toBe(true); // readOnlyHint lets codex run them together
@@ -305,19 +306,36 @@ describe("codex: -c mcp_servers.client.url=…, default_tools_approval_mode=appr
 
     const main = stub.mainRequests("openai");
     expect(main).toHaveLength(2);
+    const groups = main[0]?.body.input.find((i: any) => i.type === "additional_tools")?.tools ?? [];
+    expect(groups.find((g: any) => g.name === "mcp__client")).toMatchObject({
+      type: "namespace",
+      tools: [{ type: "function", name: "get_weather", parameters: { properties: { city: { type: "string" } } } }],
+    });
+    const exec = groups.flatMap((g: any) => g.tools ?? []).find((t: any) => t.name === "exec");
+    expect(exec.description).not.toMatch(/declare const tools: \{ exec_command\(/);
+    expect(main[1]?.toolResults.map((t) => t.output)).toEqual([
+      expect.stringContaining("Sunny in Paris, 21C"),
+      expect.stringContaining("Sunny in Rome, 21C"),
+    ]);
+  });
+
+  it("a model without catalog metadata (gpt-5): classic top-level tools, namespace mcp__client", async () => {
+    const sb = setup("codex");
+    stub.script(
+      { provider: "openai", toolCall: mcpToolCall("codex", SERVER, "get_weather", { city: "Paris" }) },
+      { provider: "openai", text: "Sunny." },
+    );
+    const r = await runCli(sb, "codex", args("weather?", ['model="gpt-5"']), { timeoutMs: RUN_TIMEOUT_MS });
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(mcp.calls.map((c) => c.city)).toEqual(["Paris"]);
+    const main = stub.mainRequests("openai");
     const tools = main[0]?.body.tools ?? [];
     const names = tools.map((t: any) => t.name);
     expect(names).not.toContain("exec_command");
     expect(names).not.toContain("exec");
     expect(names).not.toContain("apply_patch");
-    expect(tools.find((t: any) => t.name === "mcp__client")).toMatchObject({
-      type: "namespace",
-      tools: [{ type: "function", name: "get_weather", parameters: { properties: { city: { type: "string" } } } }],
-    });
-    expect(main[1]?.toolResults.map((t) => t.output)).toEqual([
-      expect.stringContaining("Sunny in Paris, 21C"),
-      expect.stringContaining("Sunny in Rome, 21C"),
-    ]);
+    expect(tools.find((t: any) => t.name === "mcp__client")?.tools?.map((t: any) => t.name)).toEqual(["get_weather"]);
+    expect(main[1]?.toolResults[0]?.output).toContain("Sunny in Paris, 21C");
   });
 
   it("code mode runs Promise.all of two MCP calls at once when the tool is readOnlyHint", async () => {
