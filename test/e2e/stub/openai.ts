@@ -82,9 +82,12 @@ function outputItems(plan: ReplyPlan): OutputItem[] {
       });
     } else {
       const args = typeof t.input === "string" ? t.input : JSON.stringify(t.input ?? {});
+      // A tool inside a `namespace` tool group (codex puts MCP servers' tools in one) is called with its
+      // namespace beside its bare name.
+      const ns = t.namespace ? { namespace: t.namespace } : {};
       items.push({
-        added: { id, type: "function_call", status: "in_progress", arguments: "", call_id: t.id, name: t.name },
-        done: { id, type: "function_call", status: "completed", arguments: args, call_id: t.id, name: t.name },
+        added: { id, type: "function_call", status: "in_progress", arguments: "", call_id: t.id, name: t.name, ...ns },
+        done: { id, type: "function_call", status: "completed", arguments: args, call_id: t.id, name: t.name, ...ns },
         deltas: [],
       });
     }

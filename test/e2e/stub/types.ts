@@ -27,6 +27,11 @@ export interface ToolCallSpec {
   input: unknown;
   /** Tool-call id; generated when omitted (toolu_…, call_…). */
   id?: string;
+  /**
+   * OpenAI only: the `namespace` of a `function_call` for a tool declared inside a `{type: "namespace"}` tool group
+   * (codex declares an MCP server's tools as namespace `mcp__<server>` with bare names, e.g. `get_weather`).
+   */
+  namespace?: string;
   /** OpenAI only: force `function_call` or `custom_tool_call` (default: string input → custom, else function). */
   kind?: "function" | "custom";
 }
