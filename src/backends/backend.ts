@@ -59,6 +59,24 @@ export interface Invocation {
   files?: { path: string; content: string }[];
   /** Environment this invocation needs besides the run's. */
   env?: Record<string, string>;
+  /** A private copy of the CLI's config folder for this run, made in clientTools.configDir. */
+  overlay?: ConfigOverlay;
+}
+
+/**
+ * A CLI's config folder as one run sees it: every entry of the user's linked (credentials, session
+ * files: what the CLI writes still lands in the user's folder), its settings file merged with these.
+ */
+export interface ConfigOverlay {
+  /** The variable that moves the CLI's home (its config folder is then found inside it). */
+  homeVariable: string;
+  /** The config folder inside the home (`.gemini`). */
+  folder: string;
+  /** The JSON settings file in it, merged over the user's one key deep. */
+  settingsFile: string;
+  settings: Record<string, unknown>;
+  /** Folders of the user's made first, so that the CLI's state goes through their links. */
+  ensure: string[];
 }
 
 /** What the parser knows when the CLI has exited. */

@@ -107,13 +107,15 @@ export const claude: Backend = {
       args.push(`--mcp-config=${config}`);
       if (!tools.keepBuiltins) args.push("--strict-mcp-config", "--tools=");
     }
+    // Nor does its watchdog give up on a call that the client is still running.
+    const env = tools ? { CLAUDE_CODE_MCP_TOOL_IDLE_TIMEOUT: "0" } : undefined;
     for (const dir of options.allowedDirs) args.push(`--add-dir=${dir}`);
     if (options.ephemeral) args.push("--no-session-persistence");
     args.push(...options.extraFlags);
     // With -p and no prompt argument, claude reads the prompt from stdin.
-    if (options.promptVia === "stdin") return { args, stdin: options.prompt, warnings, files };
+    if (options.promptVia === "stdin") return { args, stdin: options.prompt, warnings, files, env };
     args.push("--", options.prompt);
-    return { args, warnings, files };
+    return { args, warnings, files, env };
   },
 
   createParser: () => new ClaudeParser(),
@@ -123,7 +125,13 @@ export const claude: Backend = {
 function claudeMcpConfig(tools: ClientToolServer) {
   return {
     mcpServers: {
-      [tools.name]: { type: "http", url: tools.url, headers: { Authorization: `Bearer ${tools.token}` } },
+      [tools.name]: {
+        type: "http",
+        url: tools.url,
+        headers: { Authorization: `Bearer ${tools.token}` },
+        // A client takes its time to run a tool: an hour per call (the run keeps its own limits).
+        timeout: 3_600_000,
+      },
     },
   };
 }

@@ -97,20 +97,42 @@ export const codex: Backend = {
 /** The variable through which codex sends the tool server's token (config keys are argv, which `ps` shows). */
 const TOOL_TOKEN_VARIABLE = "CLINVK_TOOL_TOKEN";
 
+/** codex's own tools, each behind a feature (its `exec` and `wait` tools have none: the instruction says so). */
+const BUILTIN_FEATURES = [
+  "shell_tool",
+  "unified_exec",
+  "multi_agent",
+  "goals",
+  "view_image",
+  "image_generation",
+  "sleep_tool",
+  "apps",
+  "plugins",
+  "tool_suggest",
+  "browser_use",
+  "computer_use",
+  "skill_search",
+  "hooks",
+];
+
 /** The run's client-tool server as codex MCP configuration overrides; returns the environment it needs. */
 function codexClientTools(tools: ClientToolServer, args: string[]): Record<string, string> {
   const key = `mcp_servers.${tools.name}`;
-  args.push(
-    "-c",
-    `${key}.url=${tomlString(tools.url)}`,
-    "-c",
-    `${key}.bearer_token_env_var=${tomlString(TOOL_TOKEN_VARIABLE)}`,
-    // A client takes its time to run a tool: the call waits for it (the run keeps its own limits).
-    "-c",
-    `${key}.tool_timeout_sec=86400`,
-    "-c",
-    `${key}.default_tools_approval_mode="approve"`,
-  );
+  const set = (name: string, value: string) => args.push("-c", `${name}=${value}`);
+  set(`${key}.url`, tomlString(tools.url));
+  set(`${key}.bearer_token_env_var`, tomlString(TOOL_TOKEN_VARIABLE));
+  // The client is the one asked: codex must not ask again (with approval "never" it would refuse).
+  set(`${key}.default_tools_approval_mode`, tomlString("approve"));
+  // A client takes its time to run a tool: the call waits for it (the run keeps its own limits).
+  set(`${key}.tool_timeout_sec`, "86400");
+  // Models in code mode would reach the tools only from JavaScript, whose cells give up after 30 s:
+  // the client's tools are called directly instead.
+  set("features.code_mode.direct_only_tool_namespaces", `[${tomlString(`mcp__${tools.name}`)}]`);
+  set("features.code_mode.default_exec_yield_time_ms", "86400000");
+  if (!tools.keepBuiltins) {
+    for (const feature of BUILTIN_FEATURES) set(`features.${feature}`, "false");
+    set("web_search", tomlString("disabled"));
+  }
   return { [TOOL_TOKEN_VARIABLE]: tools.token };
 }
 

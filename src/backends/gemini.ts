@@ -5,7 +5,16 @@
 
 import type { ErrorInfo } from "../core/errors.js";
 import type { EventBody, PermissionDenial, Usage } from "../core/events.js";
-import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
+import type {
+  Backend,
+  ClientToolServer,
+  ConfigOverlay,
+  Invocation,
+  InvocationOptions,
+  OutputParser,
+  ParsedOutcome,
+  ProcessOutcome,
+} from "./backend.js";
 import { classifyProviderError, int, num, obj, parseJsonObject, str } from "./classify.js";
 import { flag, granting } from "./extra-flags.js";
 import { failureWithoutResult } from "./outcome.js";
@@ -73,16 +82,47 @@ export const gemini: Backend = {
     if (options.ephemeral) {
       warnings.push("gemini cannot skip saving its own session files; the run is ephemeral for clinvoker only");
     }
+    const overlay = options.clientTools && geminiClientTools(options.clientTools, args);
     args.push(...options.extraFlags);
     // Without --prompt, gemini reads the prompt from stdin. The `=` form keeps a prompt that
     // begins with "-" from being read as a flag (`-p -- text` does not work with gemini).
-    if (options.promptVia === "stdin") return { args, stdin: options.prompt, warnings };
+    if (options.promptVia === "stdin") return { args, stdin: options.prompt, warnings, overlay };
     args.push(`--prompt=${options.prompt}`);
-    return { args, warnings };
+    return { args, warnings, overlay };
   },
 
   createParser: () => new GeminiParser(),
 };
+
+/**
+ * The run's client-tool server in gemini's settings. gemini takes MCP servers from settings files
+ * only, and reads no per-run file but its home's (a system settings path must be root's), so the run
+ * gets a home of its own (GEMINI_CLI_HOME) whose config folder links the user's.
+ */
+function geminiClientTools(tools: ClientToolServer, args: string[]): ConfigOverlay {
+  // Only this server's tools, and not the user's own servers.
+  args.push(`--allowed-mcp-server-names=${tools.name}`);
+  const modelNames = tools.tools.map((tool) => `mcp_${tools.name}_${tool}`);
+  return {
+    homeVariable: "GEMINI_CLI_HOME",
+    folder: ".gemini",
+    settingsFile: "settings.json",
+    ensure: ["tmp", "history"],
+    settings: {
+      mcpServers: {
+        [tools.name]: {
+          httpUrl: tools.url,
+          headers: { Authorization: `Bearer ${tools.token}` },
+          trust: true,
+          // A client takes its time to run a tool: an hour per call (the run keeps its own limits).
+          timeout: 3_600_000,
+        },
+      },
+      // `core` lists the tools the model gets, MCP ones included: the built-ins go unless kept.
+      ...(tools.keepBuiltins ? {} : { tools: { core: modelNames } }),
+    },
+  };
+}
 
 function geminiUsage(stats: Record<string, unknown>): Usage {
   const input = int(stats.input_tokens);

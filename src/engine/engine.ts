@@ -23,6 +23,7 @@ import { type BreakerRegistry, type BreakerState, countsAsBackendFailure } from 
 import { permissionNotice } from "./permission-notice.js";
 import { type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from "./prepare.js";
 import { offeredTools } from "./client-tools.js";
+import { applyOverlay } from "./config-overlay.js";
 import { BackendRegistry } from "./registry.js";
 import { openToolBridge, type ToolBridgeRun } from "./tool-bridge.js";
 
@@ -210,6 +211,7 @@ export class Engine {
         configDir = await mkdtemp(join(tmpdir(), "clinvk-tools-"));
         prepared = this.prepare(request, { url: bridge.url, token: bridge.token, configDir });
         for (const file of prepared.files ?? []) await writeFile(file.path, file.content, { mode: 0o600 });
+        if (prepared.overlay) await applyOverlay(prepared.overlay, configDir, prepared.env);
       }
       const hookResult = await this.options.hooks?.beforeRun?.(request, prepared);
       began = true;

@@ -4,7 +4,7 @@
  */
 import { accessSync, constants, statSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Backend, InvocationOptions } from "../backends/backend.js";
+import type { Backend, ConfigOverlay, InvocationOptions } from "../backends/backend.js";
 import { checkExtraFlags } from "../backends/extra-flags.js";
 import { SECRET_VARIABLES } from "../config/env.js";
 import { ClinvkError } from "../core/errors.js";
@@ -51,6 +51,8 @@ export interface PreparedRun {
   commandLine: string;
   /** Files to write (owner-only) before the CLI starts. */
   files?: { path: string; content: string }[];
+  /** A private config folder to make before the CLI starts. */
+  overlay?: ConfigOverlay;
 }
 
 /**
@@ -237,6 +239,7 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
     timeoutMs,
     idleTimeoutMs,
     files: invocation.files,
+    overlay: invocation.overlay,
     commandLine:
       invocation.stdin === undefined
         ? shellJoin([command, ...invocation.args])

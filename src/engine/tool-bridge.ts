@@ -83,7 +83,7 @@ function mcpServerFor(route: Route): Server {
     }
     route.waiting++;
     try {
-      const result = await route.handler({ name, arguments: args }, route.controller.signal);
+      const result = await route.handler({ name, arguments: ownArguments(route, name, args) }, route.controller.signal);
       return { content: [{ type: "text", text: result.content }], isError: result.isError === true };
     } catch (error) {
       return { content: [{ type: "text", text: `tool call failed: ${(error as Error).message}` }], isError: true };
@@ -92,6 +92,14 @@ function mcpServerFor(route: Route): Server {
     }
   });
   return server;
+}
+
+/** gemini adds `wait_for_previous` to every tool it offers; the client's tool never asked for it. */
+function ownArguments(route: Route, name: string, args: Record<string, unknown>): Record<string, unknown> {
+  const schema = route.tools.find((tool) => tool.name === name)?.inputSchema as { properties?: object } | undefined;
+  if (!("wait_for_previous" in args) || (schema?.properties && "wait_for_previous" in schema.properties)) return args;
+  const { wait_for_previous: _dropped, ...own } = args;
+  return own;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, port: number): Promise<void> {

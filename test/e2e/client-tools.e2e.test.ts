@@ -7,13 +7,13 @@ import { Engine } from "../../src/engine/engine.js";
 import { CLI_NAMES, type CliName, type CliSandbox, prepareCliSandbox } from "./cli-env.js";
 import { runDir } from "./clinvk-bin.js";
 import { type ProviderStub, startProviderStub } from "./stub/index.js";
+import { mcpToolCall } from "./stub/mcp-tool-calls.js";
 
-/** The tool's name as each CLI's model sees it. */
-export const MODEL_TOOL_NAME: Record<CliName, (tool: string) => string> = {
-  claude: (tool) => `mcp__clinvk__${tool}`,
-  codex: (tool) => `mcp__clinvk__${tool}`,
-  gemini: (tool) => tool,
-};
+/** A scripted call of a client tool, as each CLI's model makes it. */
+const callOf = (cli: CliName, tool: string, input: object) => mcpToolCall(cli, "clinvk", tool, input);
+
+/** Tools of each CLI's own that must not be offered when the client brings its tools. */
+const BUILTIN: Record<CliName, string> = { claude: '"Bash"', codex: '"exec_command"', gemini: '"run_shell_command"' };
 
 const WEATHER = {
   name: "get_weather",
@@ -38,7 +38,7 @@ describe.each(CLI_NAMES)("client tools on %s", (cli) => {
     const dir = runDir(sb);
     const engine = new Engine({ env: sb.env, cwd: dir, backends: { [cli]: { binary: sb.commands[cli] } } });
     stub.script(
-      { toolCall: { name: MODEL_TOOL_NAME[cli]("get_weather"), input: { city: "Oslo" } } },
+      { toolCall: callOf(cli, "get_weather", { city: "Oslo" }) },
       { text: "It is sunny in Oslo." },
     );
     const calls: ClientToolCall[] = [];
@@ -58,8 +58,9 @@ describe.each(CLI_NAMES)("client tools on %s", (cli) => {
     expect(calls).toEqual([{ name: "get_weather", arguments: { city: "Oslo" } }]);
     expect(result.text).toContain("It is sunny in Oslo.");
     const requests = stub.mainRequests();
-    const offered = JSON.stringify((requests[0]?.body as any)?.tools ?? (requests[0]?.body as any));
+    const offered = JSON.stringify(requests[0]?.body);
     expect(offered).toContain("get_weather");
+    expect(offered).not.toContain(BUILTIN[cli]);
     expect(JSON.stringify(requests.at(-1)?.toolResults)).toContain("sunny, 21 C");
   });
 });
