@@ -3,9 +3,9 @@
  * --include-partial-messages`, so text arrives as deltas while the agent writes it.
  */
 
+import { join } from "node:path";
 import type { ErrorInfo } from "../core/errors.js";
 import type { EventBody, PermissionDenial, Usage } from "../core/events.js";
-import { join } from "node:path";
 import type {
   Backend,
   ClientToolServer,

@@ -20,10 +20,10 @@ import type { BackendSettings, RunRequest, RunResult } from "../core/request.js"
 import type { AdmissionGate, AdmissionStats } from "../process/admission.js";
 import { type ProcessExit, runProcess } from "../process/run-process.js";
 import { type BreakerRegistry, type BreakerState, countsAsBackendFailure } from "./circuit-breaker.js";
-import { permissionNotice } from "./permission-notice.js";
-import { type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from "./prepare.js";
 import { offeredTools } from "./client-tools.js";
 import { applyOverlay } from "./config-overlay.js";
+import { permissionNotice } from "./permission-notice.js";
+import { type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from "./prepare.js";
 import { BackendRegistry } from "./registry.js";
 import { openToolBridge, type ToolBridgeRun } from "./tool-bridge.js";
 

@@ -8,10 +8,10 @@ import type { Backend, ConfigOverlay, InvocationOptions } from "../backends/back
 import { checkExtraFlags } from "../backends/extra-flags.js";
 import { SECRET_VARIABLES } from "../config/env.js";
 import { ClinvkError } from "../core/errors.js";
-import { CLIENT_TOOL_SERVER } from "../core/tools.js";
 import type { BackendName } from "../core/events.js";
 import { APPROVAL_MODES, type ApprovalMode, SANDBOX_MODES, type SandboxMode } from "../core/modes.js";
 import type { BackendSettings, RunRequest } from "../core/request.js";
+import { CLIENT_TOOL_SERVER } from "../core/tools.js";
 import { allowedEnv, BASE_CHILD_ENV } from "../process/child-env.js";
 import { shellJoin, shellQuote } from "../process/shell-quote.js";
 import { checkClientTools, offeredTools, toolChoiceInstruction } from "./client-tools.js";

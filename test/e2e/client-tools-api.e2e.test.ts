@@ -10,7 +10,11 @@ import type { Provider } from "./stub/index.js";
 import { mcpToolCall } from "./stub/mcp-tool-calls.js";
 
 const PROVIDER: Record<CliName, Provider> = { claude: "anthropic", codex: "openai", gemini: "gemini" };
-const MODEL: Record<CliName, string> = { claude: "claude/sonnet", codex: "codex/gpt-5", gemini: "gemini/gemini-2.5-pro" };
+const MODEL: Record<CliName, string> = {
+  claude: "claude/sonnet",
+  codex: "codex/gpt-5",
+  gemini: "gemini/gemini-2.5-pro",
+};
 const e2e = realCliSuite();
 
 const parameters = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
@@ -73,7 +77,12 @@ describe.each(CLI_NAMES)("function calling on %s", (cli) => {
     const call = choice.message.tool_calls[0];
     expect(JSON.parse(call.function.arguments)).toEqual({ city: "Rome" });
     messages.push(choice.message, { role: "tool", tool_call_id: call.id, content: "STREAM-RESULT: rainy" });
-    const stream = await client.chat.completions.create({ model: MODEL[cli], messages, tools: [chatTool], stream: true });
+    const stream = await client.chat.completions.create({
+      model: MODEL[cli],
+      messages,
+      tools: [chatTool],
+      stream: true,
+    });
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
     expect(text).toContain("FINAL: the weather in Rome is fine.");
@@ -83,7 +92,9 @@ describe.each(CLI_NAMES)("function calling on %s", (cli) => {
   it("Responses: a function_call item, then function_call_output with previous_response_id", async () => {
     const client = await openai();
     scriptToolLoop(cli, "Lima");
-    const tools = [{ type: "function" as const, name: "get_weather", description: "Weather", parameters, strict: false }];
+    const tools = [
+      { type: "function" as const, name: "get_weather", description: "Weather", parameters, strict: false },
+    ];
     const first = await client.responses.create({ model: MODEL[cli], input: "Weather in Lima?", tools });
     const call = first.output.find((item) => item.type === "function_call") as any;
     expect(call).toMatchObject({ name: "get_weather" });
@@ -104,9 +115,7 @@ describe.each(CLI_NAMES)("function calling on %s", (cli) => {
     scriptToolLoop(cli, "Cairo");
     const tools = [{ name: "get_weather", description: "Weather", input_schema: parameters as any }];
     const messages: any[] = [{ role: "user", content: "Weather in Cairo?" }];
-    const first = await client.messages
-      .stream({ model: MODEL[cli], max_tokens: 1000, messages, tools })
-      .finalMessage();
+    const first = await client.messages.stream({ model: MODEL[cli], max_tokens: 1000, messages, tools }).finalMessage();
     expect(first.stop_reason).toBe("tool_use");
     const use = first.content.find((block) => block.type === "tool_use") as any;
     expect(use).toMatchObject({ name: "get_weather", input: { city: "Cairo" } });

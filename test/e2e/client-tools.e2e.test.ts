@@ -37,10 +37,7 @@ describe.each(CLI_NAMES)("client tools on %s", (cli) => {
   it("the CLI calls the caller's tool and answers with its result", async () => {
     const dir = runDir(sb);
     const engine = new Engine({ env: sb.env, cwd: dir, backends: { [cli]: { binary: sb.commands[cli] } } });
-    stub.script(
-      { toolCall: callOf(cli, "get_weather", { city: "Oslo" }) },
-      { text: "It is sunny in Oslo." },
-    );
+    stub.script({ toolCall: callOf(cli, "get_weather", { city: "Oslo" }) }, { text: "It is sunny in Oslo." });
     const calls: ClientToolCall[] = [];
     const result = await engine.run({
       backend: cli,

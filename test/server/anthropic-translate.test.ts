@@ -5,7 +5,18 @@ import { checkMessagesParams, message, messagesConversation } from "../../src/se
 import { messagesStream } from "../../src/server/anthropic/messages-stream.js";
 import { anthropicModelById, anthropicModelList } from "../../src/server/anthropic/models.js";
 import type { CountTokensBody } from "../../src/server/anthropic/schemas.js";
+import type { TurnOutcome } from "../../src/server/compat/drive.js";
+import { type TokenCounts, tokenCounts } from "../../src/server/compat/tokens.js";
 import type { StreamSink } from "../../src/server/http/serve-run.js";
+
+/** A response's outcome as the runner hands it to a writer: the run's result, its text, no calls. */
+const outcomeOf = (result: RunResult, text: string, promptTokens = 3): TurnOutcome => ({
+  result,
+  text,
+  calls: [],
+  counts: tokenCounts(result.usage, promptTokens, text),
+});
+const countsOutcome = (text: string, counts: TokenCounts): TurnOutcome => ({ text, calls: [], counts });
 
 const body = (fields: Record<string, unknown>) => ({ model: "claude", messages: [], ...fields }) as CountTokensBody;
 
@@ -85,8 +96,12 @@ describe("messages", () => {
       "messages.0.content.0.type",
     ],
     [
-      [{ role: "user", content: [{ type: "tool_result", tool_use_id: "t", content: "1" }] }],
+      [{ role: "user", content: [{ type: "document", source: { type: "text", data: "x" } }] }],
       "messages.0.content.0.type",
+    ],
+    [
+      [{ role: "user", content: [{ type: "tool_result", content: "1" }] }],
+      "messages.0.content.0.tool_use_id",
     ],
     [[{ role: "robot", content: "x" }], "messages.0.role"],
   ])("%j is a 400 naming %s", (messages, param) => {
@@ -103,7 +118,7 @@ describe("messages", () => {
     expect(conversation.turns).toEqual([{ role: "assistant", text: "x" }]);
   });
 
-  it("tool_choice any/tool and structured output are refused; the rest is ignored", () => {
+  it("structured output is refused; the rest is ignored or honoured", () => {
     expect(() =>
       checkMessagesParams(
         body({
@@ -113,12 +128,7 @@ describe("messages", () => {
         }),
       ),
     ).not.toThrow();
-    expect(thrown(() => checkMessagesParams(body({ tool_choice: { type: "any" } })))).toMatchObject({
-      param: "tool_choice",
-    });
-    expect(thrown(() => checkMessagesParams(body({ tool_choice: { type: "tool", name: "t" } })))).toMatchObject({
-      param: "tool_choice",
-    });
+    expect(() => checkMessagesParams(body({ tool_choice: { type: "any" } }))).not.toThrow();
     expect(
       thrown(() =>
         checkMessagesParams({ ...body({}), output_config: { format: { type: "json_schema", schema: {} } } }),
@@ -128,13 +138,16 @@ describe("messages", () => {
 
   it("a Message counts cached input apart, as Anthropic does", () => {
     expect(
-      message({ id: "msg_1", model: "claude-sonnet-4-5" }, "Hi!", {
-        input: 1500,
-        output: 9,
-        cached: 1200,
-        reasoning: 0,
-        estimated: false,
-      }),
+      message(
+        { id: "msg_1", model: "claude-sonnet-4-5" },
+        countsOutcome("Hi!", {
+          input: 1500,
+          output: 9,
+          cached: 1200,
+          reasoning: 0,
+          estimated: false,
+        }),
+      ),
     ).toEqual({
       id: "msg_1",
       type: "message",
@@ -157,7 +170,7 @@ describe("messages stream", () => {
     stream.ping();
     stream.text("Hi");
     stream.text("!");
-    stream.finish(result, "Hi!");
+    stream.finish(outcomeOf(result, "Hi!"));
     expect(frames.map((frame) => frame.event)).toEqual([
       "message_start",
       "ping",
@@ -202,7 +215,7 @@ describe("messages stream", () => {
     const { sink, frames } = recorder();
     const stream = messagesStream(sink, { id: "msg_1", model: "sonnet" }, { promptTokens: 4 });
     stream.open();
-    stream.finish(result, "");
+    stream.finish(outcomeOf(result, ""));
     expect(frames.map((frame) => frame.event)).toContain("content_block_start");
     const failed = recorder();
     const other = messagesStream(failed.sink, { id: "msg_2", model: "sonnet" }, { promptTokens: 4 });

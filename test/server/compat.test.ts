@@ -11,8 +11,8 @@ import {
   type Turn,
   titleOf,
 } from "../../src/server/compat/conversation.js";
-import { AnswerText } from "../../src/server/compat/drive.js";
 import { CompatError, failureOf, failureOfInfo, paramOf } from "../../src/server/compat/errors.js";
+import { AnswerText } from "../../src/server/compat/live-turn.js";
 import { modelCatalog, routeModel } from "../../src/server/compat/models.js";
 import { estimateConversation, estimateTokens, tokenCounts } from "../../src/server/compat/tokens.js";
 

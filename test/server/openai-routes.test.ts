@@ -210,7 +210,7 @@ describe("POST /openai/v1/chat/completions", () => {
     [{ model: "claude", messages: [user("x")], temperature: "hot" }, 400, "temperature"],
     [{ model: "claude", messages: [user("x")], stream: "yes" }, 400, "stream"],
     [{ model: "claude", messages: [user("x")], n: 3 }, 400, "n"],
-    [{ model: "claude", messages: [{ role: "tool", content: "1", tool_call_id: "c" }] }, 400, "messages[0].role"],
+    [{ model: "claude", messages: [{ role: "function", content: "1", name: "f" }] }, 400, "messages[0].role"],
     [{ model: "llama-3-70b", messages: [user("x")] }, 404, "model"],
   ])("%j → %i naming %s, in OpenAI's format", async (payload, status, param) => {
     const { app, store } = await server();

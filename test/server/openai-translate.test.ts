@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { RunResult } from "../../src/core/request.js";
+import type { TurnOutcome } from "../../src/server/compat/drive.js";
 import { CompatError } from "../../src/server/compat/errors.js";
+import { type TokenCounts, tokenCounts } from "../../src/server/compat/tokens.js";
 import type { StreamSink } from "../../src/server/http/serve-run.js";
 import { chatCompletion, chatConversation } from "../../src/server/openai/chat.js";
 import { chatStream } from "../../src/server/openai/chat-stream.js";
@@ -10,6 +12,15 @@ import { checkChatParams, checkResponsesParams } from "../../src/server/openai/p
 import { previousOf, responseId, responseObject, responsesConversation } from "../../src/server/openai/responses.js";
 import { responsesStream } from "../../src/server/openai/responses-stream.js";
 import type { ChatBody, ResponsesBody } from "../../src/server/openai/schemas.js";
+
+/** A response's outcome as the runner hands it to a writer: the run's result, its text, no calls. */
+const outcomeOf = (result: RunResult, text: string, promptTokens = 3): TurnOutcome => ({
+  result,
+  text,
+  calls: [],
+  counts: tokenCounts(result.usage, promptTokens, text),
+});
+const countsOutcome = (text: string, counts: TokenCounts): TurnOutcome => ({ text, calls: [], counts });
 
 const result = (usage = { input_tokens: 12, output_tokens: 4, cached_tokens: 8, reasoning_tokens: 1 }): RunResult => ({
   backend: "codex",
@@ -72,7 +83,8 @@ describe("chat messages", () => {
   it.each([
     [[{ role: "assistant", content: "prefill" }], "messages"],
     [[{ role: "user", content: "" }], "messages"],
-    [[{ role: "tool", content: "42", tool_call_id: "c1" }], "messages[0].role"],
+    [[{ role: "function", content: "42", name: "f" }], "messages[0].role"],
+    [[{ role: "tool", content: "42" }], "messages[0].tool_call_id"],
     [[{ role: "wizard", content: "x" }], "messages[0].role"],
     [[{ role: "user", content: [{ type: "image_url", image_url: { url: "x" } }] }], "messages[0].content[0].type"],
     [[{ role: "user", content: [{ type: "text" }] }], "messages[0].content[0].text"],
@@ -82,7 +94,7 @@ describe("chat messages", () => {
         { role: "assistant", content: null, tool_calls: [{ id: "c" }] },
         { role: "user", content: "y" },
       ],
-      "messages[1].tool_calls",
+      "messages[1].tool_calls[0]",
     ],
   ])("%j is a 400 naming %s", (messages, param) => {
     const error = thrown(() => chatConversation(messages as ChatBody["messages"]));
@@ -119,8 +131,6 @@ describe("chat messages", () => {
       ["n", 2],
       ["logprobs", true],
       ["top_logprobs", 3],
-      ["tool_choice", "required"],
-      ["tool_choice", { type: "function", function: { name: "f" } }],
       ["function_call", { name: "f" }],
       ["response_format", { type: "json_object" }],
       ["response_format", { type: "json_schema", json_schema: {} }],
@@ -133,13 +143,16 @@ describe("chat messages", () => {
   });
 
   it("a completion has OpenAI's fields, cached and reasoning tokens in the details", () => {
-    const body = chatCompletion({ id: "chatcmpl-1", created: 7, model: "codex/gpt-5" }, "Hello there", {
-      input: 12,
-      output: 4,
-      cached: 8,
-      reasoning: 1,
-      estimated: false,
-    });
+    const body = chatCompletion(
+      { id: "chatcmpl-1", created: 7, model: "codex/gpt-5" },
+      countsOutcome("Hello there", {
+        input: 12,
+        output: 4,
+        cached: 8,
+        reasoning: 1,
+        estimated: false,
+      }),
+    );
     expect(body).toEqual({
       id: "chatcmpl-1",
       object: "chat.completion",
@@ -170,12 +183,12 @@ describe("chat stream", () => {
 
   it("role chunk, text chunks, finish chunk, usage chunk with no choices, [DONE]", () => {
     const { sink, frames } = recorder();
-    const stream = chatStream(sink, meta, { includeUsage: true, promptTokens: 3 });
+    const stream = chatStream(sink, meta, { includeUsage: true });
     stream.open();
     stream.text("Hello");
     stream.text("");
     stream.text(" there");
-    stream.finish(result(), "Hello there");
+    stream.finish(outcomeOf(result(), "Hello there"));
     const chunks = frames.map((frame) => frame.data) as Record<string, unknown>[];
     expect(frames.every((frame) => frame.event === undefined)).toBe(true);
     expect(chunks).toHaveLength(5);
@@ -199,7 +212,7 @@ describe("chat stream", () => {
 
   it("without include_usage no chunk has a usage field; a failure is an error object", () => {
     const { sink, frames } = recorder();
-    const stream = chatStream(sink, meta, { includeUsage: false, promptTokens: 3 });
+    const stream = chatStream(sink, meta, { includeUsage: false });
     stream.open();
     stream.fail({ kind: "overloaded", message: "busy" });
     expect(frames[0]?.data).not.toHaveProperty("usage");
@@ -244,7 +257,8 @@ describe("responses", () => {
   it.each([
     [{}, "input"],
     [{ input: [] }, "input"],
-    [{ input: [{ type: "function_call_output", call_id: "c", output: "x" }] }, "input[0].type"],
+    [{ input: [{ type: "computer_call_output", call_id: "c", output: {} }] }, "input[0].type"],
+    [{ input: [{ type: "function_call_output", output: "x" }] }, "input[0].call_id"],
     [{ input: [{ role: "user", content: [{ type: "input_image", image_url: "x" }] }] }, "input[0].content[0].type"],
     [{ input: [{ role: "assistant", content: "prefill" }] }, "input"],
   ])("%j is a 400 naming %s", (body, param) => {
@@ -267,7 +281,6 @@ describe("responses", () => {
       ["background", true, "background"],
       ["conversation", "conv_1", "conversation"],
       ["prompt", { id: "p" }, "prompt"],
-      ["tool_choice", "required", "tool_choice"],
       ["text", { format: { type: "json_schema", name: "x", schema: {} } }, "text.format"],
       ["top_logprobs", 2, "top_logprobs"],
     ] as const) {
@@ -293,11 +306,11 @@ describe("responses", () => {
   it("streams the Responses events in order, numbered, with the final response", () => {
     const { sink, frames } = recorder();
     const meta = { id: "resp_x", createdAt: 7, model: "gpt-5", body: { input: "hi" } as ResponsesBody, stored: true };
-    const stream = responsesStream(sink, meta, { promptTokens: 2 });
+    const stream = responsesStream(sink, meta);
     stream.open();
     stream.text("Hel");
     stream.text("lo");
-    stream.finish(result(), "Hello");
+    stream.finish(outcomeOf(result(), "Hello"));
     expect(frames.map((frame) => frame.event)).toEqual([
       "response.created",
       "response.in_progress",
@@ -337,12 +350,12 @@ describe("responses", () => {
   it("an empty answer still has its message; a failure is response.failed", () => {
     const { sink, frames } = recorder();
     const meta = { id: "resp_x", createdAt: 7, model: "gpt-5", body: { input: "hi" } as ResponsesBody, stored: true };
-    const stream = responsesStream(sink, meta, { promptTokens: 2 });
+    const stream = responsesStream(sink, meta);
     stream.open();
-    stream.finish(result(), "");
+    stream.finish(outcomeOf(result(), ""));
     expect(frames.map((frame) => frame.event)).toContain("response.output_item.added");
     const failed = recorder();
-    const other = responsesStream(failed.sink, meta, { promptTokens: 2 });
+    const other = responsesStream(failed.sink, meta);
     other.open();
     other.fail({ kind: "rate_limit", message: "slow down" });
     expect(failed.frames.at(-1)).toMatchObject({

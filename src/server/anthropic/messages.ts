@@ -85,7 +85,10 @@ export function messagesTools(body: CountTokensBody): RequestTools | undefined {
   const tools = (body.tools ?? []).map((tool, index) => {
     const entry = tool as { type?: unknown; name?: unknown; description?: unknown; input_schema?: unknown };
     if (entry.type !== undefined && entry.type !== "custom") {
-      throw unsupported(`tools.${index}.type`, `server tools (${String(entry.type)}) are not supported: only custom tools`);
+      throw unsupported(
+        `tools.${index}.type`,
+        `server tools (${String(entry.type)}) are not supported: only custom tools`,
+      );
     }
     return clientTool(`tools.${index}`, entry.name, entry.description, entry.input_schema);
   });
@@ -132,7 +135,8 @@ export function messagesConversation(body: CountTokensBody, options: { answer: b
     const { text, calls, results } = blocksOf(message.content, `${param}.content`);
     if (message.role === "user" || message.role === "assistant") {
       if (message.role === "user" && calls.length) throw invalidValue(param, "tool_use blocks belong to the assistant");
-      if (message.role === "assistant" && results.length) throw invalidValue(param, "tool_result blocks belong to the user");
+      if (message.role === "assistant" && results.length)
+        throw invalidValue(param, "tool_result blocks belong to the user");
       // Tool results come first in a user message: the CLI reads them, then the user's text.
       turns.push({
         role: message.role,

@@ -14,12 +14,7 @@ export interface RequestTools {
 }
 
 /** Checks one tool of a request (the engine checks again; this names the surface's field). */
-export function clientTool(
-  param: string,
-  name: unknown,
-  description: unknown,
-  schema: unknown,
-): ClientTool {
+export function clientTool(param: string, name: unknown, description: unknown, schema: unknown): ClientTool {
   if (typeof name !== "string" || !CLIENT_TOOL_NAME.test(name)) {
     throw invalidValue(`${param}.name`, "tool names are 1 to 64 letters, digits, _ or -");
   }
@@ -40,7 +35,11 @@ export function clientTool(
 }
 
 /** The tools with the choice, or undefined when there are none to offer. */
-export function requestTools(param: string, tools: ClientTool[], choice: ClientToolChoice | "none"): RequestTools | undefined {
+export function requestTools(
+  param: string,
+  tools: ClientTool[],
+  choice: ClientToolChoice | "none",
+): RequestTools | undefined {
   if (tools.length > CLIENT_TOOL_LIMITS.tools) {
     throw invalidValue(param, `${tools.length} tools, over the limit of ${CLIENT_TOOL_LIMITS.tools}`);
   }

@@ -121,7 +121,9 @@ function turnText(turn: Turn): string {
     parts.push(`<tool_call id="${call.id}" name="${call.name}">${call.arguments}</tool_call>`);
   }
   for (const result of turn.results ?? []) {
-    parts.push(`<tool_result id="${result.id}"${result.isError ? ' error="true"' : ""}>${result.content}</tool_result>`);
+    parts.push(
+      `<tool_result id="${result.id}"${result.isError ? ' error="true"' : ""}>${result.content}</tool_result>`,
+    );
   }
   return parts.join("\n");
 }

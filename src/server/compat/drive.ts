@@ -12,7 +12,7 @@ import type { ServerContext } from "../context.js";
 import { type ServeOptions, type StreamFormat, type StreamSink, serveResult, serveStream } from "../http/serve-run.js";
 import type { ToolResultPart } from "./conversation.js";
 import { CompatError, type Failure, failureOf } from "./errors.js";
-import { LiveTurn, type PendingCall, type TurnEvent } from "./live-turn.js";
+import { type LivePlan, LiveTurn, type PendingCall, type TurnEvent } from "./live-turn.js";
 import { type TokenCounts, tokenCounts } from "./tokens.js";
 import { type PlannedTurn, SESSION_HEADER } from "./turn.js";
 
@@ -71,7 +71,11 @@ function turnEvents(context: ServerContext, live: LiveTurn, streamed: boolean, o
       const end = step.value;
       if (end.kind === "calls") {
         context.toolRuns.park(live, end.calls, owner);
-        live.later.push({ role: "assistant", text, calls: end.calls.map(({ id, name, arguments: args }) => ({ id, name, arguments: args })) });
+        live.later.push({
+          role: "assistant",
+          text,
+          calls: end.calls.map(({ id, name, arguments: args }) => ({ id, name, arguments: args })),
+        });
         settled = true;
         const output = text + end.calls.map((call) => call.name + call.arguments).join("");
         return { text, calls: end.calls, counts: tokenCounts(undefined, live.plan.promptTokens, output) };
@@ -108,7 +112,7 @@ function checkToolChoice(live: LiveTurn): void {
  * slot before it begins, so that a queue that times out is a 429 with Retry-After. Once admitted,
  * the session is named (a refused turn leaves no session to name).
  */
-function turnOptions(reply: FastifyReply, plan: PlannedTurn): ServeOptions<TurnEvent> {
+function turnOptions(reply: FastifyReply, plan: LivePlan): ServeOptions<TurnEvent> {
   return {
     holdWhile: (event) => event.type === "queued",
     onAdmitted: () => {
@@ -137,7 +141,7 @@ export async function serveTurn(
   plan: PlannedTurn,
   answer: TurnAnswer,
 ): Promise<unknown> {
-  const live = new LiveTurn(context.engine, plan, plan.callId);
+  const live = new LiveTurn(context.engine, plan);
   return serveLive(context, reply, live, answer);
 }
 

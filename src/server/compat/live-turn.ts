@@ -5,13 +5,23 @@
  * and drives the same run on into its own response. The run's text, events and final result are
  * read here only, so each response gets what came while it was being served.
  */
-import { randomBytes } from "node:crypto";
 import type { RunEvent } from "../../core/events.js";
-import type { RunResult } from "../../core/request.js";
+import type { RunRequest, RunResult } from "../../core/request.js";
 import type { ClientToolCall, ClientToolResult } from "../../core/tools.js";
 import type { Engine } from "../../engine/engine.js";
 import type { Turn } from "./conversation.js";
-import type { PlannedTurn } from "./turn.js";
+
+/** What a LiveTurn needs of its planned turn (turn.ts's PlannedTurn). */
+export interface LivePlan {
+  run: RunRequest;
+  sessionId?: string;
+  responseId?: string;
+  promptTokens: number;
+  complete(answer: string, later?: Turn[]): Promise<void>;
+  abandon(): Promise<void>;
+  /** A new id for a client-tool call, as the surface names them. */
+  callId: () => string;
+}
 
 /** A client-tool call that waits for the client's result. */
 export interface PendingCall {
@@ -53,7 +63,7 @@ export class AnswerText {
 }
 
 export class LiveTurn {
-  readonly plan: PlannedTurn;
+  readonly plan: LivePlan;
   /** Turns since the planned request's own: the assistant's calls and the client's results. */
   readonly later: Turn[] = [];
   private readonly controller = new AbortController();
@@ -63,11 +73,7 @@ export class LiveTurn {
   private wake: (() => void) | undefined;
   private ended = false;
 
-  constructor(
-    engine: Engine,
-    plan: PlannedTurn,
-    private readonly callId: () => string,
-  ) {
+  constructor(engine: Engine, plan: LivePlan) {
     this.plan = plan;
     if (plan.run.clientTools) plan.run.clientTools.handler = (call, signal) => this.onCall(call, signal);
     this.events = engine.stream(plan.run, { signal: this.controller.signal });
@@ -90,7 +96,7 @@ export class LiveTurn {
   /** After an abort: reads the run to its end (so that it releases what it holds) and gives the session back. */
   async finish(): Promise<void> {
     try {
-      if (this.next) await this.next.catch(() => undefined);
+      if (this.next !== undefined) await this.next.catch(() => undefined);
       if (!this.ended) while (!(await this.events.next()).done);
     } catch {
       // The run's failure is nobody's to report any more.
@@ -103,7 +109,7 @@ export class LiveTurn {
   private onCall(call: ClientToolCall, signal: AbortSignal): Promise<ClientToolResult> {
     return new Promise((resolve) => {
       const pending: PendingCall = {
-        id: this.callId(),
+        id: this.plan.callId(),
         name: call.name,
         arguments: JSON.stringify(call.arguments ?? {}),
         answer: resolve,
@@ -163,11 +169,3 @@ export class LiveTurn {
     });
   }
 }
-
-/** Ids of calls as each surface names them, recognizable as this server's. */
-export const toolCallIds = {
-  openai: () => `call_ck${randomBytes(12).toString("hex")}`,
-  anthropic: () => `toolu_ck${randomBytes(12).toString("hex")}`,
-} as const;
-
-export const isOwnCallId = (id: string) => /^(call|toolu)_ck[a-f0-9]{24}$/.test(id);

@@ -6,11 +6,12 @@
  */
 import type { FastifyReply } from "fastify";
 import type { ServerContext } from "../context.js";
+import { isOwnCallId } from "./call-ids.js";
 import type { Conversation } from "./conversation.js";
 import { type SurfaceAnswer, serveContinuation, serveTurn } from "./drive.js";
 import { CompatError } from "./errors.js";
-import { isOwnCallId } from "./live-turn.js";
-import { type PlannedTurn, planTurn, type TurnRequest } from "./turn.js";
+import type { LivePlan } from "./live-turn.js";
+import { planTurn, type TurnRequest } from "./turn.js";
 
 const callIds = (conversation: Conversation) =>
   conversation.turns.flatMap((turn) => (turn.calls ?? []).map((call) => call.id));
@@ -19,7 +20,7 @@ export async function respond(
   context: ServerContext,
   reply: FastifyReply,
   request: TurnRequest,
-  answerFor: (plan: PlannedTurn) => SurfaceAnswer,
+  answerFor: (plan: LivePlan) => SurfaceAnswer,
   owner: string,
 ): Promise<unknown> {
   const results = request.conversation.turns.at(-1)?.results ?? [];

@@ -39,7 +39,10 @@ export class ToolRuns {
    * The waiting run that these results answer, taken out of waiting; `missing` names its calls the
    * results leave unanswered (the caller refuses the request then, and the run keeps waiting).
    */
-  claim(ids: readonly string[], owner: string): { turn: LiveTurn; calls: PendingCall[]; missing: string[] } | undefined {
+  claim(
+    ids: readonly string[],
+    owner: string,
+  ): { turn: LiveTurn; calls: PendingCall[]; missing: string[] } | undefined {
     const waiting = ids.map((id) => this.byCall.get(id)).find((found) => found !== undefined);
     if (!waiting || waiting.owner !== owner) return undefined;
     const missing = waiting.calls.filter((call) => !ids.includes(call.id)).map((call) => call.id);

@@ -11,6 +11,8 @@ import { sessionRequest } from "../../engine/session-requests.js";
 import { giveBack, META, record, type Taken, take, takeByFingerprint } from "../../sessions/conversations.js";
 import { newSessionId, type Session } from "../../sessions/session.js";
 import type { ServerContext } from "../context.js";
+import { toolCallIds } from "./call-ids.js";
+import type { RequestTools } from "./client-tools.js";
 import {
   answeredPrefixes,
   type Conversation,
@@ -23,8 +25,6 @@ import {
   titleOf,
 } from "./conversation.js";
 import { CompatError } from "./errors.js";
-import type { RequestTools } from "./client-tools.js";
-import { toolCallIds } from "./live-turn.js";
 import type { ModelRoute } from "./models.js";
 import { estimateConversation } from "./tokens.js";
 

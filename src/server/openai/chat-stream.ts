@@ -23,7 +23,10 @@ export function chatStream(sink: StreamSink, meta: ChatMeta, options: { includeU
     finish(outcome) {
       // Each call as OpenAI streams it: its id and name first, then its arguments.
       outcome.calls.forEach((call, index) => {
-        send({ tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }] }, null);
+        send(
+          { tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }] },
+          null,
+        );
         send({ tool_calls: [{ index, function: { arguments: call.arguments } }] }, null);
       });
       send({}, outcome.calls.length > 0 ? "tool_calls" : "stop");

@@ -7,7 +7,13 @@
 import { randomBytes } from "node:crypto";
 import type { ClientToolChoice } from "../../core/tools.js";
 import { clientTool, type RequestTools, requestTools } from "../compat/client-tools.js";
-import { type Conversation, conversationOf, endsWithUser, type ToolCallPart, type Turn } from "../compat/conversation.js";
+import {
+  type Conversation,
+  conversationOf,
+  endsWithUser,
+  type ToolCallPart,
+  type Turn,
+} from "../compat/conversation.js";
 import type { TurnOutcome } from "../compat/drive.js";
 import { invalidValue, unsupported } from "../compat/errors.js";
 import type { TokenCounts } from "../compat/tokens.js";
@@ -57,7 +63,8 @@ export function chatConversation(messages: readonly ChatMessage[]): Conversation
       }
       case "tool": {
         const id = (message as { tool_call_id?: unknown }).tool_call_id;
-        if (typeof id !== "string" || !id) throw invalidValue(`${param}.tool_call_id`, "a tool message names its tool_call_id");
+        if (typeof id !== "string" || !id)
+          throw invalidValue(`${param}.tool_call_id`, "a tool message names its tool_call_id");
         turns.push({ role: "user", text: "", results: [{ id, content: text }] });
         return;
       }
@@ -96,7 +103,10 @@ export function chatTools(body: ChatBody): RequestTools | undefined {
   if (body.functions?.length) throw unsupported("functions", "legacy functions are not supported: use tools");
   const tools = (body.tools ?? []).map((tool, index) => {
     const param = `tools[${index}]`;
-    const entry = tool as { type?: unknown; function?: { name?: unknown; description?: unknown; parameters?: unknown } };
+    const entry = tool as {
+      type?: unknown;
+      function?: { name?: unknown; description?: unknown; parameters?: unknown };
+    };
     if (entry?.type !== "function" || !entry.function) {
       throw unsupported(`${param}.type`, `tools of type ${String(entry?.type)} are not supported: only function tools`);
     }
@@ -112,7 +122,10 @@ function chatToolChoice(choice: ChatBody["tool_choice"]): ClientToolChoice | "no
     const name = (choice as { function?: { name?: unknown } }).function?.name;
     if (typeof name === "string") return { name };
   }
-  throw invalidValue("tool_choice", `tool_choice ${JSON.stringify(choice)} is not one of none, auto, required or a function`);
+  throw invalidValue(
+    "tool_choice",
+    `tool_choice ${JSON.stringify(choice)} is not one of none, auto, required or a function`,
+  );
 }
 
 export const completionId = () => `chatcmpl-${randomBytes(12).toString("hex")}`;

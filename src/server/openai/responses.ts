@@ -109,7 +109,10 @@ export function responsesTools(body: ResponsesBody): RequestTools | undefined {
   const tools = (body.tools ?? []).map((tool, index) => {
     const entry = tool as { type?: unknown; name?: unknown; description?: unknown; parameters?: unknown };
     if (entry?.type !== "function") {
-      throw unsupported(`tools[${index}].type`, `tools of type ${String(entry?.type)} are not supported: only function tools`);
+      throw unsupported(
+        `tools[${index}].type`,
+        `tools of type ${String(entry?.type)} are not supported: only function tools`,
+      );
     }
     return clientTool(`tools[${index}]`, entry.name, entry.description, entry.parameters);
   });
@@ -123,7 +126,10 @@ function responsesToolChoice(choice: ResponsesBody["tool_choice"]): ClientToolCh
     const name = (choice as { name?: unknown }).name;
     if (typeof name === "string") return { name };
   }
-  throw invalidValue("tool_choice", `tool_choice ${JSON.stringify(choice)} is not one of none, auto, required or a function`);
+  throw invalidValue(
+    "tool_choice",
+    `tool_choice ${JSON.stringify(choice)} is not one of none, auto, required or a function`,
+  );
 }
 
 /** A call as a Responses output item. */
@@ -142,7 +148,8 @@ export const functionCallItemId = () => `fc_${randomBytes(16).toString("hex")}`;
 
 /** A response's output: its message (when it has text or no calls), then its function calls. */
 export function responseOutput(outcome: TurnOutcome) {
-  const message = outcome.text || outcome.calls.length === 0 ? [outputMessage(messageId(), outcome.text, "completed")] : [];
+  const message =
+    outcome.text || outcome.calls.length === 0 ? [outputMessage(messageId(), outcome.text, "completed")] : [];
   return [...message, ...outcome.calls.map((call) => functionCallItem(call, functionCallItemId(), "completed"))];
 }
 

@@ -115,12 +115,22 @@ function routes(app: FastifyInstance, context: ServerContext): void {
         (plan) => {
           const model =
             body.model ?? (plan.run.model ? `${plan.run.backend}/${plan.run.model}` : String(plan.run.backend));
-          const meta = { id: plan.responseId as string, createdAt: now(), model, body, stored: Boolean(plan.sessionId) };
+          const meta = {
+            id: plan.responseId as string,
+            createdAt: now(),
+            model,
+            body,
+            stored: Boolean(plan.sessionId),
+          };
           return {
             stream: body.stream === true,
             writer: (sink) => responsesStream(sink, meta),
             json: (outcome) =>
-              responseObject(meta, { status: "completed", output: responseOutput(outcome), usage: responseUsage(outcome.counts) }),
+              responseObject(meta, {
+                status: "completed",
+                output: responseOutput(outcome),
+                usage: responseUsage(outcome.counts),
+              }),
           };
         },
         toolOwner(context, request, "openai"),
