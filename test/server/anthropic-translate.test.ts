@@ -99,10 +99,7 @@ describe("messages", () => {
       [{ role: "user", content: [{ type: "document", source: { type: "text", data: "x" } }] }],
       "messages.0.content.0.type",
     ],
-    [
-      [{ role: "user", content: [{ type: "tool_result", content: "1" }] }],
-      "messages.0.content.0.tool_use_id",
-    ],
+    [[{ role: "user", content: [{ type: "tool_result", content: "1" }] }], "messages.0.content.0.tool_use_id"],
     [[{ role: "robot", content: "x" }], "messages.0.role"],
   ])("%j is a 400 naming %s", (messages, param) => {
     expect(thrown(() => messagesConversation(body({ messages }), { answer: true }))).toMatchObject({

@@ -114,7 +114,9 @@ export class LiveTurn {
         arguments: JSON.stringify(call.arguments ?? {}),
         answer: resolve,
       };
-      signal.addEventListener("abort", () => resolve({ content: "the run ended", isError: true }), { once: true });
+      const ended = () => resolve({ content: "the run ended", isError: true });
+      if (signal.aborted) return ended();
+      signal.addEventListener("abort", ended, { once: true });
       this.arrived.push(pending);
       this.wake?.();
     });
@@ -160,7 +162,10 @@ export class LiveTurn {
   private race(next: Promise<IteratorResult<RunEvent, RunResult>>) {
     let timer: NodeJS.Timeout | undefined;
     return new Promise<IteratorResult<RunEvent, RunResult> | "call" | "settled">((resolve, reject) => {
-      if (this.arrived.length > 0) timer = setTimeout(() => resolve("settled"), SETTLE_MS);
+      // A stopped run ends with its result; calls it made on the way are nobody's to answer.
+      if (this.arrived.length > 0 && !this.controller.signal.aborted) {
+        timer = setTimeout(() => resolve("settled"), SETTLE_MS);
+      }
       this.wake = () => resolve("call");
       next.then(resolve, reject);
     }).finally(() => {
