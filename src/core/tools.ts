@@ -48,4 +48,5 @@ export const CLIENT_TOOL_SERVER = "clinvk";
 export const CLIENT_TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Bounds on what a caller may offer. */
-export const CLIENT_TOOL_LIMITS = { tools: 128, schemaBytes: 64 * 1024, descriptionChars: 8192 } as const;
+// Claude Code as a client sends tools with descriptions of some 10 000 characters.
+export const CLIENT_TOOL_LIMITS = { tools: 128, schemaBytes: 64 * 1024, descriptionChars: 64 * 1024 } as const;
