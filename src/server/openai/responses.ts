@@ -48,7 +48,8 @@ export function responsesConversation(body: ResponsesBody): Conversation {
     input.forEach((item, index) => {
       const param = `input[${index}]`;
       const type = item.type ?? "message";
-      if (type === "reasoning") return; // The model's own reasoning, replayed: nothing for a CLI.
+      // The model's own reasoning, replayed, is nothing for a CLI; tools offered in the input are tools (responsesTools).
+      if (type === "reasoning" || type === "additional_tools") return;
       if (type === "function_call" || type === "function_call_output") {
         turns.push(functionItem(item as FunctionItem, param));
         return;
@@ -104,10 +105,23 @@ function functionItem(item: FunctionItem, param: string): Turn {
   return { role: "user", text: "", results: [{ id: item.call_id, content: output }] };
 }
 
-/** The request's function tools and tool_choice as client tools; undefined when none are offered. */
+interface FunctionTool {
+  type?: unknown;
+  name?: unknown;
+  description?: unknown;
+  parameters?: unknown;
+  tools?: FunctionTool[];
+}
+
+/**
+ * The request's function tools and tool_choice as client tools; undefined when none are offered.
+ * Besides `tools`, Codex offers tools in `additional_tools` input items, grouped in namespaces: a
+ * namespaced tool is offered as `<namespace>__<name>` and its calls name the namespace again. Codex's
+ * freeform (`custom`) tools have no JSON Schema an MCP tool could carry: they are not offered.
+ */
 export function responsesTools(body: ResponsesBody): RequestTools | undefined {
   const tools = (body.tools ?? []).map((tool, index) => {
-    const entry = tool as { type?: unknown; name?: unknown; description?: unknown; parameters?: unknown };
+    const entry = tool as FunctionTool;
     if (entry?.type !== "function") {
       throw unsupported(
         `tools[${index}].type`,
@@ -116,7 +130,26 @@ export function responsesTools(body: ResponsesBody): RequestTools | undefined {
     }
     return clientTool(`tools[${index}]`, entry.name, entry.description, entry.parameters);
   });
+  const input = Array.isArray(body.input) ? body.input : [];
+  input.forEach((item, index) => {
+    if (item.type !== "additional_tools") return;
+    const add = (entry: FunctionTool, param: string, namespace?: string) => {
+      if (entry?.type === "namespace" && Array.isArray(entry.tools)) {
+        entry.tools.forEach((inner, i) => add(inner, `${param}.tools[${i}]`, String(entry.name)));
+      } else if (entry?.type === "function" && typeof entry.name === "string") {
+        const name = namespace && namespace !== "functions" ? `${namespace}__${entry.name}` : entry.name;
+        tools.push(clientTool(param, name, entry.description, entry.parameters));
+      }
+    };
+    ((item as { tools?: FunctionTool[] }).tools ?? []).forEach((entry, i) => add(entry, `input[${index}].tools[${i}]`));
+  });
   return requestTools("tools", tools, responsesToolChoice(body.tool_choice));
+}
+
+/** A call's function as Responses names it: a tool offered as `<namespace>__<name>` names its namespace. */
+function functionName(name: string): { name: string; namespace?: string } {
+  const split = /^(.+?)__(.+)$/.exec(name);
+  return split ? { namespace: split[1] as string, name: split[2] as string } : { name };
 }
 
 function responsesToolChoice(choice: ResponsesBody["tool_choice"]): ClientToolChoice | "none" {
@@ -139,7 +172,7 @@ export function functionCallItem(call: PendingCall, itemId: string, status: "in_
     type: "function_call" as const,
     status,
     call_id: call.id,
-    name: call.name,
+    ...functionName(call.name),
     arguments: status === "completed" ? call.arguments : "",
   };
 }

@@ -104,7 +104,8 @@ function routes(app: FastifyInstance, context: ServerContext): void {
         route: body.model ? routeModel(body.model) : undefined,
         sessionId: sessionHeader(request),
         previous,
-        ephemeral: !stored,
+        // store: false keeps nothing OpenAI-side; here its session still holds the CLI conversation, so that a
+        // client that replays the history (Codex) goes on in one session (found by fingerprint).
         responseIdFor: responseId,
         tools: responsesTools(body),
       };
@@ -120,7 +121,7 @@ function routes(app: FastifyInstance, context: ServerContext): void {
             createdAt: now(),
             model,
             body,
-            stored: Boolean(plan.sessionId),
+            stored: stored && Boolean(plan.sessionId),
           };
           return {
             stream: body.stream === true,
