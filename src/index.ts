@@ -18,8 +18,16 @@ export {
 export type { ApprovalMode, SandboxMode } from "./core/modes.js";
 export { APPROVAL_MODES, SANDBOX_MODES } from "./core/modes.js";
 export type { OutputFormat, RunRequest, RunResult } from "./core/request.js";
+export type { ClientToolChoice } from "./core/tools.js";
 export type { BackendStatus } from "./engine/registry.js";
-export { type CallOptions, Clinvoker, type Query, type WorkflowCallOptions } from "./sdk/clinvoker.js";
+export {
+  type CallOptions,
+  Clinvoker,
+  type Query,
+  type Tool,
+  type ToolOutput,
+  type WorkflowCallOptions,
+} from "./sdk/clinvoker.js";
 export type { ClinvokerOptions, ConfigInput } from "./sdk/options.js";
 export { ClinvokerSession, type TurnOptions } from "./sdk/session.js";
 export type {

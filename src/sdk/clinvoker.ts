@@ -9,6 +9,7 @@ import type { Config } from "../config/schema.js";
 import { ClinvkError } from "../core/errors.js";
 import type { BackendName, RunEvent } from "../core/events.js";
 import type { RunRequest, RunResult } from "../core/request.js";
+import type { ClientToolChoice } from "../core/tools.js";
 import type { Engine } from "../engine/engine.js";
 import { composeEngine } from "../engine/from-config.js";
 import type { BackendStatus } from "../engine/registry.js";
@@ -22,8 +23,9 @@ import { type ParallelSummary, runParallel } from "../workflows/parallel.js";
 import type { ChainSpec, TaskSpec } from "../workflows/specs.js";
 import { type ClinvokerOptions, resolveConfig } from "./options.js";
 import { type CallOptions, ClinvokerSession, type SessionTurns, type TurnOptions } from "./session.js";
+import { clientToolsOf, type Tool, type ToolOutput } from "./tools.js";
 
-export type { CallOptions };
+export type { CallOptions, Tool, ToolOutput };
 
 export interface WorkflowCallOptions extends CallOptions {
   /** Live progress: queued, started, output and finished events of each task. */
@@ -31,7 +33,15 @@ export interface WorkflowCallOptions extends CallOptions {
 }
 
 /** A run request without the backend is sent to `default_backend`. */
-export type Query = Omit<RunRequest, "backend"> & { backend?: RunRequest["backend"] };
+export type Query = Omit<RunRequest, "backend" | "clientTools"> & {
+  backend?: RunRequest["backend"];
+  /** Tools of yours that the agent may call; each call runs the tool's `run` here. */
+  tools?: readonly Tool[];
+  /** Whether the agent must call one of them (`required`) or the named one; default `auto`. */
+  toolChoice?: ClientToolChoice;
+  /** With `tools`, keep the CLI's own tools too (default: only yours). */
+  keepBuiltinTools?: boolean;
+};
 
 export class Clinvoker {
   readonly config: Config;
@@ -57,7 +67,12 @@ export class Clinvoker {
    * kills the CLI. Invalid queries throw before anything is spawned.
    */
   async *stream(query: Query, options: CallOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
-    const request: RunRequest = { ...query, backend: query.backend ?? this.config.default_backend };
+    const { tools, toolChoice, keepBuiltinTools, ...rest } = query;
+    const request: RunRequest = {
+      ...rest,
+      backend: query.backend ?? this.config.default_backend,
+      ...(tools?.length ? { clientTools: clientToolsOf(tools, { choice: toolChoice, keepBuiltinTools }) } : {}),
+    };
     for await (const event of this.engine.stream(request, { signal: options.signal })) {
       if (event.type === "result" && event.error?.code === "cancelled" && options.signal?.aborted) {
         throw new ClinvkError("cancelled", event.error.message);

@@ -61,3 +61,37 @@ describe.each(CLI_NAMES)("client tools on %s", (cli) => {
     expect(JSON.stringify(requests.at(-1)?.toolResults)).toContain("sunny, 21 C");
   });
 });
+
+describe("the SDK's tools", () => {
+  it("a tool's run answers in the caller's process, and the CLI answers with its output", async () => {
+    const { Clinvoker } = await import("../../src/sdk/clinvoker.js");
+    const dir = runDir(sb);
+    const clinvoker = new Clinvoker({
+      store: false,
+      env: { ...sb.env, PWD: dir },
+      binaries: { codex: sb.commands.codex },
+    });
+    stub.script({ toolCall: callOf("codex", "lookup_order", { id: 42 }) }, { text: "Order 42 has shipped." });
+    const seen: unknown[] = [];
+    const result = await clinvoker.run({
+      backend: "codex",
+      prompt: "Where is order 42?",
+      workdir: dir,
+      tools: [
+        {
+          name: "lookup_order",
+          description: "An order's state",
+          inputSchema: { type: "object", properties: { id: { type: "number" } } },
+          run: async (input) => {
+            seen.push(input);
+            return "SDK-TOOL: shipped yesterday";
+          },
+        },
+      ],
+    });
+    expect(result.error, JSON.stringify(result)).toBeUndefined();
+    expect(seen).toEqual([{ id: 42 }]);
+    expect(result.text).toContain("Order 42 has shipped.");
+    expect(JSON.stringify(stub.mainRequests().at(-1)?.toolResults)).toContain("SDK-TOOL: shipped yesterday");
+  });
+});
