@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Config } from "../../src/config/schema.js";
 import { claudeFailure, claudeStreaming, post, promptOf, recorder, replay, resumeOf } from "./compat-helpers.js";
@@ -72,6 +75,27 @@ describe("POST /openai/v1/chat/completions", () => {
     expect(session.tags).toContain("openai");
     expect(session.metadata.surface).toBe("openai");
     expect(session.working_dir).toBe(process.cwd());
+  });
+
+  it("X-Clinvk-Workdir names where the agent works, judged by the workdir policy", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clinvk-workdir-"));
+    const { app, store } = await server((c) => {
+      c.server.allowed_workdir_prefixes = [dir];
+    });
+    const ok = await app.inject(chat({ model: "codex/gpt-5", messages: [user("hello")] }, { "x-clinvk-workdir": dir }));
+    expect(ok.statusCode).toBe(200);
+    expect((await store.get(ok.headers["x-clinvk-session"] as string)).working_dir).toBe(dir);
+    const outside = await app.inject(
+      chat({ model: "codex/gpt-5", messages: [user("hello")] }, { "x-clinvk-workdir": "/etc" }),
+    );
+    expect(outside.statusCode).toBe(400);
+    expect(outside.json().error.message).toMatch(/\/etc/);
+    const relative = await app.inject(
+      chat({ model: "codex/gpt-5", messages: [user("hello")] }, { "x-clinvk-workdir": "src" }),
+    );
+    expect(relative.statusCode).toBe(400);
+    expect(relative.json().error.param).toBe("x-clinvk-workdir");
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("a client replaying the whole history continues ONE session, sending only what is new", async () => {

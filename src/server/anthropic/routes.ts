@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { toolOwner } from "../compat/drive.js";
-import { modelRoutes, registerSurfaceErrors, sessionHeader } from "../compat/http.js";
+import { modelRoutes, registerSurfaceErrors, sessionHeader, workdirHeader } from "../compat/http.js";
 import { catalogOf, routeModel } from "../compat/models.js";
 import { respond } from "../compat/respond.js";
 import { estimateConversation } from "../compat/tokens.js";
@@ -49,6 +49,7 @@ function routes(app: FastifyInstance, context: ServerContext, options: Required<
           conversation,
           route: routeModel(body.model),
           sessionId: sessionHeader(request),
+          workdir: workdirHeader(request),
           tools: messagesTools(body),
         },
         (plan) => ({

@@ -3,9 +3,10 @@
  * unknown routes, the API-key check, rate limits, runs that failed) comes out in its format, with
  * the status its SDK acts on and the retry headers that SDKs honour.
  */
+import { isAbsolute } from "node:path";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import Type from "typebox";
-import { type Failure, failureOf } from "./errors.js";
+import { CompatError, type Failure, failureOf } from "./errors.js";
 import { SESSION_HEADER } from "./turn.js";
 
 export interface RenderedError {
@@ -37,6 +38,22 @@ export function registerSurfaceErrors(scope: FastifyInstance, render: ErrorRende
     });
     return reply.status(status).send(body);
   });
+}
+
+export const WORKDIR_HEADER = "x-clinvk-workdir";
+
+/** The X-Clinvk-Workdir a client sent: where the agent's own tools work (an absolute path; the workdir policy judges it). */
+export function workdirHeader(request: FastifyRequest): string | undefined {
+  const value = request.headers[WORKDIR_HEADER];
+  if (typeof value !== "string" || !value.trim()) return undefined;
+  const dir = value.trim();
+  if (!isAbsolute(dir) || dir.includes("\0")) {
+    throw new CompatError("invalid_request", `${WORKDIR_HEADER} must be an absolute path, not ${JSON.stringify(dir)}`, {
+      param: WORKDIR_HEADER,
+      code: "invalid_value",
+    });
+  }
+  return dir;
 }
 
 /** The X-Clinvk-Session a client sent, if any. */

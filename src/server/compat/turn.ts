@@ -3,7 +3,8 @@
  * session already holds continues that session (named by X-Clinvk-Session or previous_response_id,
  * or found by its fingerprint), and the CLI is sent only what is new; any other starts a session
  * whose first prompt carries the earlier turns as a transcript. The server's policies apply as for
- * the native API, and the workdir is always the server's own (or the continued session's).
+ * the native API; the workdir is the one X-Clinvk-Workdir names (judged by the workdir policy), else the
+ * server's own, or the continued session's.
  */
 import { BACKENDS } from "../../backends/index.js";
 import type { RunRequest } from "../../core/request.js";
@@ -44,6 +45,8 @@ export interface TurnRequest {
   responseIdFor?: (sessionId: string | undefined) => string;
   /** The request's own tools, offered to the CLI's agent; the client runs them. */
   tools?: RequestTools;
+  /** Where a new session's agent works (X-Clinvk-Workdir); a continued session keeps its own. */
+  workdir?: string;
 }
 
 export interface PlannedTurn {
@@ -194,6 +197,7 @@ async function startSession(context: ServerContext, request: TurnRequest): Promi
       prompt: promptFor(turns),
       systemPrompt: system,
       ephemeral: request.ephemeral === true,
+      ...(request.workdir ? { workdir: request.workdir } : {}),
     },
     request.tools,
   );

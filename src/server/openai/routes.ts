@@ -5,7 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import { toolOwner } from "../compat/drive.js";
 import { CompatError } from "../compat/errors.js";
-import { modelRoutes, registerSurfaceErrors, sessionHeader } from "../compat/http.js";
+import { modelRoutes, registerSurfaceErrors, sessionHeader, workdirHeader } from "../compat/http.js";
 import { type CatalogEntry, catalogOf, OWNERS, routeModel } from "../compat/models.js";
 import { respond } from "../compat/respond.js";
 import type { RouteFile, ServerContext } from "../context.js";
@@ -64,6 +64,7 @@ function routes(app: FastifyInstance, context: ServerContext): void {
           conversation,
           route: routeModel(body.model),
           sessionId: sessionHeader(request),
+          workdir: workdirHeader(request),
           tools: chatTools(body),
         },
         () => ({
@@ -103,6 +104,7 @@ function routes(app: FastifyInstance, context: ServerContext): void {
         conversation,
         route: body.model ? routeModel(body.model) : undefined,
         sessionId: sessionHeader(request),
+        workdir: workdirHeader(request),
         previous,
         // store: false keeps nothing OpenAI-side; here its session still holds the CLI conversation, so that a
         // client that replays the history (Codex) goes on in one session (found by fingerprint).
