@@ -129,3 +129,54 @@ describe.each(CLI_NAMES)("function calling on %s", (cli) => {
     expectResultReachedProvider(cli, "ANTHROPIC-RESULT: hot");
   });
 });
+
+describe("agent frameworks' tool loops", () => {
+  it("the Vercel AI SDK: generateText with tools runs the tool and ends with the answer (claude)", async () => {
+    const { createOpenAI } = await import("@ai-sdk/openai");
+    const { generateText, jsonSchema, stepCountIs, tool } = await import("ai");
+    const provider = createOpenAI({ baseURL: `${base}/openai/v1`, apiKey: "local" });
+    scriptToolLoop("claude", "Paris");
+    const executed: unknown[] = [];
+    const result = await generateText({
+      model: provider.chat("claude/sonnet"),
+      prompt: "Weather in Paris?",
+      maxRetries: 0,
+      stopWhen: stepCountIs(4),
+      tools: {
+        get_weather: tool({
+          description: "Weather",
+          inputSchema: jsonSchema<{ city: string }>(parameters as any),
+          execute: async (input) => {
+            executed.push(input);
+            return "VERCEL-RESULT: mild";
+          },
+        }),
+      },
+    });
+    expect(executed).toEqual([{ city: "Paris" }]);
+    expect(result.text).toContain("FINAL: the weather in Paris is fine.");
+    expectResultReachedProvider("claude", "VERCEL-RESULT: mild");
+  });
+
+  it("LangChain: bindTools, the AIMessage's tool_calls, a ToolMessage, the answer (gemini)", async () => {
+    const { ChatOpenAI } = await import("@langchain/openai");
+    const { HumanMessage, ToolMessage } = await import("@langchain/core/messages");
+    const chat = new ChatOpenAI({
+      model: MODEL.gemini,
+      apiKey: "local",
+      maxRetries: 0,
+      configuration: { baseURL: `${base}/openai/v1` },
+    }).bindTools([chatTool]);
+    scriptToolLoop("gemini", "Kyiv");
+    const history: any[] = [new HumanMessage("Weather in Kyiv?")];
+    const first = await chat.invoke(history);
+    expect(first.tool_calls).toEqual([expect.objectContaining({ name: "get_weather", args: { city: "Kyiv" } })]);
+    history.push(
+      first,
+      new ToolMessage({ tool_call_id: first.tool_calls?.[0]?.id as string, content: "LANGCHAIN-RESULT: snow" }),
+    );
+    const second = await chat.invoke(history);
+    expect(String(second.content)).toContain("FINAL: the weather in Kyiv is fine.");
+    expectResultReachedProvider("gemini", "LANGCHAIN-RESULT: snow");
+  });
+});
