@@ -83,7 +83,7 @@ function routes(app: FastifyInstance, context: ServerContext): void {
       schema: {
         summary: "Create a response (OpenAI Responses API)",
         description:
-          "Like chat completions; previous_response_id continues the CLI session of that response. store: false leaves no session behind.",
+          "Like chat completions; previous_response_id continues the CLI session of that response. With tools, a function_call output item ends the response and a function_call_output continues the same run. store: false stores no response, but the session stays (a client replaying its history goes on in it).",
         body: ResponsesBody,
       },
     },
