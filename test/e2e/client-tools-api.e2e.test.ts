@@ -180,3 +180,39 @@ describe("agent frameworks' tool loops", () => {
     expectResultReachedProvider("gemini", "LANGCHAIN-RESULT: snow");
   });
 });
+
+describe("the native API's tools", () => {
+  it("a prompt with tools answers requires_action; /tool-results goes on to the answer (codex)", async () => {
+    scriptToolLoop("codex", "Quito");
+    const post = (path: string, body: unknown) =>
+      fetch(`${base}/api/v1${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const first = await post("/prompt", {
+      backend: "codex",
+      model: "gpt-5",
+      prompt: "Weather in Quito?",
+      tools: [{ name: "get_weather", description: "Weather", input_schema: parameters }],
+    });
+    const waiting: any = await first.json();
+    expect(first.status, JSON.stringify(waiting)).toBe(200);
+    expect(waiting).toMatchObject({
+      status: "requires_action",
+      tool_calls: [{ name: "get_weather", arguments: { city: "Quito" } }],
+    });
+    const done = await post("/tool-results", {
+      results: [{ tool_call_id: waiting.tool_calls[0].id, output: "NATIVE-RESULT: cloudy" }],
+    });
+    const body: any = await done.json();
+    expect(done.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({
+      status: "success",
+      output: expect.stringContaining("FINAL: the weather in Quito is fine."),
+    });
+    expectResultReachedProvider("codex", "NATIVE-RESULT: cloudy");
+    const again = await post("/tool-results", { results: [{ tool_call_id: waiting.tool_calls[0].id, output: "x" }] });
+    expect(again.status).toBe(400);
+  });
+});

@@ -165,6 +165,11 @@ export async function serveContinuation(
   return serveLive(context, reply, turn, answer);
 }
 
+/** Runs a live turn's next share to its end (the run's end, or calls to make) and returns the outcome. */
+export function liveOutcome(context: ServerContext, reply: FastifyReply, live: LiveTurn, owner: string) {
+  return serveResult(context, reply, turnEvents(context, live, false, owner), turnOptions(reply, live.plan));
+}
+
 function serveLive(context: ServerContext, reply: FastifyReply, live: LiveTurn, answer: TurnAnswer): Promise<unknown> {
   const plan = live.plan;
   if (answer.stream) {
@@ -176,9 +181,7 @@ function serveLive(context: ServerContext, reply: FastifyReply, live: LiveTurn, 
       turnOptions(reply, plan),
     );
   }
-  return serveResult(context, reply, turnEvents(context, live, false, answer.owner), turnOptions(reply, plan)).then(
-    answer.json,
-  );
+  return liveOutcome(context, reply, live, answer.owner).then(answer.json);
 }
 
 /** The surface's writer as a stream format: text as it comes, a failure in the surface's shape. */

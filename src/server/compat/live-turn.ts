@@ -72,6 +72,8 @@ export class LiveTurn {
   private arrived: PendingCall[] = [];
   private wake: (() => void) | undefined;
   private ended = false;
+  /** The clinvoker session the run's events name, once they do. */
+  sessionId: string | undefined;
 
   constructor(engine: Engine, plan: LivePlan) {
     this.plan = plan;
@@ -143,6 +145,7 @@ export class LiveTurn {
           return { kind: "result", result: step.value };
         }
         const event = step.value;
+        this.sessionId ??= event.session_id;
         if (event.type === "queued") yield { type: "queued" };
         else if (event.type === "start") yield { type: "started" };
         else if (event.type === "text") yield { type: "text", delta: answer.add(event) };

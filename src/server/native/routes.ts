@@ -1,5 +1,6 @@
 /** The native REST API under /api/v1: prompts, workflows, backends and sessions. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ClinvkError } from "../../core/errors.js";
 import type { RunRequest } from "../../core/request.js";
 import { sessionRequest } from "../../engine/session-requests.js";
 import { checkSessionId } from "../../sessions/session.js";
@@ -22,7 +23,9 @@ import {
   ResumeBody,
   SessionIdParams,
   SessionsQuery,
+  ToolResultsBody,
 } from "./schemas.js";
+import { serveToolResults, serveToolRun, withNativeTools } from "./tool-runs.js";
 import { promptRequest, promptResponse, runOptions } from "./translate.js";
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
@@ -62,8 +65,29 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
         const session = await context.store.get(checkSessionId(body.session_id));
         run = sessionRequest(session, { ...run, workdir: undefined });
       }
-      return serveRun(reply, run, wantsStream(body, request.headers.accept));
+      const stream = wantsStream(body, request.headers.accept);
+      if (body.tools) {
+        if (stream) {
+          throw new ClinvkError("invalid_request", "a prompt with tools answers in JSON: ask for no stream");
+        }
+        return serveToolRun(context, request, reply, withNativeTools(run, body, context));
+      }
+      return serveRun(reply, run, stream);
     },
+  );
+
+  app.post(
+    "/tool-results",
+    {
+      schema: {
+        summary: "Continue a run with your tools' results",
+        description:
+          "The results of the tool_calls a prompt with tools answered with (status requires_action), all of them at once: the same run goes on, and the response is the prompt's again (its end, or more calls).",
+        body: ToolResultsBody,
+        response: { 200: PromptResponse, ...errors },
+      },
+    },
+    async (request, reply) => serveToolResults(context, request, reply, request.body as ToolResultsBody),
   );
 
   app.post(

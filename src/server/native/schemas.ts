@@ -32,6 +32,21 @@ const runOptions = {
   include_raw: Type.Optional(Type.Boolean({ description: "Attach each backend line to its event (stream-json)." })),
 };
 
+const ClientToolSchema = Type.Object(
+  {
+    name: Type.String({ description: "1 to 64 letters, digits, _ or -." }),
+    description: Type.Optional(Type.String()),
+    input_schema: Type.Record(Type.String(), Type.Unknown(), { description: "A JSON Schema of an object." }),
+  },
+  { additionalProperties: false },
+);
+
+export const ToolChoiceSchema = Type.Union([
+  Type.Literal("auto"),
+  Type.Literal("required"),
+  Type.Object({ name: Type.String() }, { additionalProperties: false }),
+]);
+
 export const PromptBody = Type.Object(
   {
     backend: Type.Optional(Backend),
@@ -43,6 +58,15 @@ export const PromptBody = Type.Object(
     session_id: Type.Optional(Type.String({ description: "Continue this clinvoker session." })),
     title: Type.Optional(Type.String()),
     metadata: Type.Optional(Type.Record(Type.String(), Type.String())),
+    tools: Type.Optional(
+      Type.Array(ClientToolSchema, {
+        minItems: 1,
+        maxItems: 128,
+        description:
+          "Your own tools: a call ends the response with status requires_action and tool_calls; POST /tool-results continues the run. JSON responses only.",
+      }),
+    ),
+    tool_choice: Type.Optional(ToolChoiceSchema),
     ...runOptions,
   },
   { additionalProperties: false },
@@ -68,7 +92,7 @@ export const PromptResponse = Type.Object({
     description: "clinvoker's session; null for a dry run or an ephemeral run (always present, as in the Go API).",
   }),
   backend: Backend,
-  status: Type.Enum(["success", "error"]),
+  status: Type.Enum(["success", "error", "requires_action"]),
   exit_code: Type.Integer(),
   duration_ms: Type.Integer(),
   output: Type.Optional(Type.String()),
@@ -79,8 +103,32 @@ export const PromptResponse = Type.Object({
   model: Type.Optional(Type.String()),
   token_usage: Type.Optional(TokenUsage),
   dry_run: Type.Optional(Type.Boolean()),
+  tool_calls: Type.Optional(
+    Type.Array(
+      Type.Object({ id: Type.String(), name: Type.String(), arguments: Type.Record(Type.String(), Type.Unknown()) }),
+      { description: "With status requires_action: the calls of your tools that wait for their results." },
+    ),
+  ),
 });
 export type PromptResponse = Static<typeof PromptResponse>;
+
+export const ToolResultsBody = Type.Object(
+  {
+    results: Type.Array(
+      Type.Object(
+        {
+          tool_call_id: Type.String({ minLength: 1, maxLength: 64 }),
+          output: Type.String({ maxLength: 1_048_576 }),
+          is_error: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 128 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ToolResultsBody = Static<typeof ToolResultsBody>;
 
 export const ParallelBody = Type.Object(
   {
