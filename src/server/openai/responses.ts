@@ -135,13 +135,15 @@ export function responsesTools(body: ResponsesBody): RequestTools | undefined {
     if (item.type !== "additional_tools") return;
     const add = (entry: FunctionTool, param: string, namespace?: string) => {
       if (entry?.type === "namespace" && Array.isArray(entry.tools)) {
-        entry.tools.forEach((inner, i) => add(inner, `${param}.tools[${i}]`, String(entry.name)));
+        for (const [i, inner] of entry.tools.entries()) add(inner, `${param}.tools[${i}]`, String(entry.name));
       } else if (entry?.type === "function" && typeof entry.name === "string") {
         const name = namespace && namespace !== "functions" ? `${namespace}__${entry.name}` : entry.name;
         tools.push(clientTool(param, name, entry.description, entry.parameters));
       }
     };
-    ((item as { tools?: FunctionTool[] }).tools ?? []).forEach((entry, i) => add(entry, `input[${index}].tools[${i}]`));
+    for (const [i, entry] of ((item as { tools?: FunctionTool[] }).tools ?? []).entries()) {
+      add(entry, `input[${index}].tools[${i}]`);
+    }
   });
   return requestTools("tools", tools, responsesToolChoice(body.tool_choice));
 }
