@@ -19,6 +19,7 @@ import { OneLinePerRequest } from "./http/request-log.js";
 import { mcpRoutes } from "./mcp/routes.js";
 import { apiRoutes } from "./native/routes.js";
 import { runsRoutes } from "./native/runs-routes.js";
+import { sessionEditRoutes } from "./native/session-edit-routes.js";
 import { openaiRoutes } from "./openai/routes.js";
 import { ApiKeyRing } from "./plugins/api-keys.js";
 import { authPlugin } from "./plugins/auth.js";
@@ -30,6 +31,7 @@ import { tracingPlugin } from "./plugins/tracing.js";
 import { networkRunGuard } from "./policy/run-policy.js";
 import { docsRoutes } from "./service/docs.js";
 import { healthRoutes } from "./service/health.js";
+import { uiRoutes } from "./service/ui.js";
 
 export interface ServerOptions {
   engine: Engine;
@@ -40,6 +42,8 @@ export interface ServerOptions {
   insecureNoAuth?: boolean;
   /** Settings of the Anthropic surface (its ping interval). */
   anthropic?: AnthropicSurfaceOptions;
+  /** The dashboard's built files (default: the package's dist/ui). */
+  uiDirectory?: string;
   /** Where every run is recorded for the runs API (default: this process's memory). */
   tracker?: RunTracker;
 }
@@ -149,8 +153,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(routes(docsRoutes, context));
   await app.register(routes(apiRoutes, context), { prefix: "/api/v1" });
   await app.register(routes(runsRoutes, context), { prefix: "/api/v1" });
+  await app.register(routes(sessionEditRoutes, context), { prefix: "/api/v1" });
   await app.register(routes(openaiRoutes, context));
   await app.register(routes(anthropicSurface(options.anthropic), context));
   await app.register(routes(mcpRoutes, context));
+  await app.register(routes(uiRoutes(options.uiDirectory), context));
   return app;
 }
