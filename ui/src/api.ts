@@ -42,14 +42,17 @@ async function fail(response: Response): Promise<never> {
   throw new ApiError(response.status, code, message);
 }
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}) {
+export async function api<T>(
+  path: string,
+  init: { method?: string; body?: unknown; signal?: AbortSignal; alsoOk?: number[] } = {},
+) {
   const response = await fetch(path, {
     method: init.method ?? "GET",
     headers: headers(init.body === undefined ? {} : { "content-type": "application/json" }),
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
     signal: init.signal,
   });
-  if (!response.ok) return fail(response);
+  if (!response.ok && !init.alsoOk?.includes(response.status)) return fail(response);
   return (await response.json()) as T;
 }
 

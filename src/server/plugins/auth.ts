@@ -16,7 +16,7 @@ export const authPlugin = fp(
       const path = request.url.split("?")[0] ?? "";
       if (context.config.current.server.auth_exempt_paths.includes(path)) return;
       // The dashboard's static files: the page asks for the key and sends it with each API call.
-      if (request.method === "GET" && isUiPath(path)) return;
+      if ((request.method === "GET" || request.method === "HEAD") && isUiPath(path)) return;
       const key = presentedKey(request);
       if (key && context.apiKeys.matches(key)) return;
       reply.header("www-authenticate", "Bearer");

@@ -36,14 +36,19 @@ const TYPES: Record<string, string> = {
   png: "image/png",
 };
 
-/** dist/ui of the package this file belongs to (src/ in development, dist/ once built). */
+/**
+ * The built dashboard: `ui/` beside the bundle (dist/ui next to dist/cli.js, whose server code may sit
+ * in dist/chunks/), else the package's dist/ui (running from src/ in development).
+ */
 export function defaultUiDirectory(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, "package.json"))) return join(dir, "dist", "ui");
-    dir = dirname(dir);
-  }
-  return join(dirname(fileURLToPath(import.meta.url)), "ui");
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, "ui"), join(dirname(here), "ui")];
+  for (let dir = here, i = 0; i < 6; i++, dir = dirname(dir))
+    if (existsSync(join(dir, "package.json"))) {
+      candidates.push(join(dir, "dist", "ui"));
+      break;
+    }
+  return candidates.find((dir) => existsSync(join(dir, "index.html"))) ?? (candidates.at(-1) as string);
 }
 
 function readUi(directory: string): Map<string, { body: Buffer; type: string }> {

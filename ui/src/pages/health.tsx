@@ -16,7 +16,8 @@ export function HealthPage() {
   const [error, setError] = useState("");
   useEffect(() => {
     const load = () =>
-      api<Health>("/health").then(
+      // An unhealthy server answers 503 with the same report.
+      api<Health>("/health", { alsoOk: [503] }).then(
         (h) => {
           setHealth(h);
           setError("");
