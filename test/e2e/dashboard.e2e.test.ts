@@ -90,6 +90,12 @@ describe("the dashboard", () => {
     await page.waitForSelector("#session-title");
     expect(await page.locator(".facts").textContent()).toContain("codex");
     expect(await page.locator(".prompt").first().textContent()).toContain("Name a tree.");
+    // Continue it from the prompt box: the real codex resumes its own session.
+    e2e.stub.script({ provider: "openai", text: "CODEX-RESUMED-OAK" });
+    await page.fill("#resume-prompt", "And another?");
+    await page.click("button:has-text('Send')");
+    await page.locator(".answer pre:has-text('CODEX-RESUMED-OAK')").waitFor();
+    await expect.poll(() => page.locator(".facts").textContent()).toContain("Turns2");
     await page.fill("#new-tag", "compared");
     await page.click("button:has-text('Add tag')");
     await page.locator(".tags li:has-text('compared')").waitFor();
@@ -101,6 +107,15 @@ describe("the dashboard", () => {
     await expect.poll(() => page.locator("li[data-session]").count(), { timeout: 10_000 }).toBe(1);
     await page.locator("select").first().selectOption("");
     await shot("dashboard-sessions");
+    // Delete asks first; "Keep it" keeps it, "Yes, delete" deletes it.
+    await page.locator("li[data-session] a").first().click();
+    await page.click("button:has-text('Delete…')");
+    await page.click("button:has-text('Keep it')");
+    await page.click("button:has-text('Delete…')");
+    await page.click("button:has-text('Yes, delete')");
+    await page.waitForSelector("#session-title", { state: "detached" });
+    await page.fill("input[type=search]", "Name a tree");
+    await expect.poll(() => page.locator("li[data-session]").count(), { timeout: 10_000 }).toBe(2);
   });
 
   it("cancels a slow run from the Runs page, and its CLI process is gone", async () => {

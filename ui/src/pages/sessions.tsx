@@ -336,8 +336,8 @@ export function SessionsPage() {
           {error}
         </p>
       )}
-      <p class="muted">
-        {shown.length} shown of {page?.total ?? 0}
+      <p class="muted" aria-live="polite">
+        {page ? `${shown.length} shown of ${page.total}` : "Loading sessions…"}
       </p>
       <ul class="session-list">
         {shown.map((s) => (
