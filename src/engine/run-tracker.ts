@@ -91,6 +91,8 @@ export interface MemoryRunTrackerOptions {
   maxEvents?: number;
   /** Bytes of event JSON kept per run (the oldest go first). */
   maxEventBytes?: number;
+  /** Bytes of event JSON kept across all runs: past it, the oldest finished runs lose their events. */
+  maxTotalBytes?: number;
   now?: () => number;
 }
 
@@ -112,12 +114,14 @@ export class MemoryRunTracker implements RunTracker {
   private readonly maxFinished: number;
   private readonly maxEvents: number;
   private readonly maxEventBytes: number;
+  private readonly maxTotalBytes: number;
   private readonly now: () => number;
 
   constructor(options: MemoryRunTrackerOptions = {}) {
     this.maxFinished = options.maxFinished ?? 200;
     this.maxEvents = options.maxEvents ?? 2000;
     this.maxEventBytes = options.maxEventBytes ?? 2 * 1024 * 1024;
+    this.maxTotalBytes = options.maxTotalBytes ?? 64 * 1024 * 1024;
     this.now = options.now ?? Date.now;
   }
 
@@ -265,12 +269,23 @@ export class MemoryRunTracker implements RunTracker {
 
   private prune(): void {
     let finished = 0;
-    for (const entry of this.runs.values()) if (entry.ended !== undefined) finished++;
+    let bytes = 0;
+    for (const entry of this.runs.values()) {
+      if (entry.ended !== undefined) finished++;
+      bytes += entry.bytes;
+    }
     for (const [id, entry] of this.runs) {
-      if (finished <= this.maxFinished) break;
+      if (finished <= this.maxFinished && bytes <= this.maxTotalBytes) break;
       if (entry.ended === undefined) continue;
-      this.runs.delete(id);
-      finished--;
+      bytes -= entry.bytes;
+      if (finished > this.maxFinished) {
+        this.runs.delete(id);
+        finished--;
+      } else {
+        // Kept as a record, without its events.
+        entry.buffer = [];
+        entry.bytes = 0;
+      }
     }
   }
 }

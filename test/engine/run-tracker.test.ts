@@ -111,4 +111,20 @@ describe("MemoryRunTracker", () => {
     expect(tracker.list({ backend: "claude" }).map((r) => r.id)).toEqual([live.id]);
     expect(tracker.list({ state: "succeeded", limit: 1 }).map((r) => r.id)).toEqual([ids[2]]);
   });
+
+  it("keeps a total budget of event bytes: past it, the oldest finished runs keep their record, not their events", () => {
+    const tracker = new MemoryRunTracker({ maxTotalBytes: 5000 });
+    const runs = [0, 1, 2].map(() => {
+      const run = tracker.begin(start);
+      for (let i = 0; i < 2; i++) run.event(ev(i, { type: "text", text: "y".repeat(1000) }));
+      return run;
+    });
+    const live = tracker.begin(start);
+    for (let i = 0; i < 2; i++) live.event(ev(i, { type: "text", text: "z".repeat(1000) }));
+    for (const run of runs) run.finish(result());
+    expect(tracker.events(runs[0]?.id as string)).toEqual([]);
+    expect(tracker.get(runs[0]?.id as string)?.state).toBe("succeeded");
+    expect(tracker.events(runs[2]?.id as string)).toHaveLength(2);
+    expect(tracker.events(live.id)).toHaveLength(2);
+  });
 });
