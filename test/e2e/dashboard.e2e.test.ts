@@ -163,9 +163,17 @@ describe("the dashboard", () => {
     const background = await page.evaluate("getComputedStyle(document.body).backgroundColor");
     expect(background).toBe("rgb(18, 18, 22)");
     await shot("dashboard-phone-dark");
-    // Keyboard: Tab reaches the navigation, Enter follows it.
-    await page.keyboard.press("Tab");
-    await page.keyboard.press("Tab");
+    // Keyboard: Escape closes an opened run; Tab reaches the navigation, Enter follows it.
+    await page.locator("tr[data-run] button").first().click();
+    await page.waitForSelector("#run-title");
+    await page.keyboard.press("Escape");
+    await page.waitForSelector("#run-title", { state: "detached" });
+    let focused = "";
+    for (let presses = 0; presses < 40 && focused !== "Sessions"; presses++) {
+      await page.keyboard.press("Tab");
+      focused = await page.evaluate<string>('document.activeElement ? document.activeElement.textContent.trim() : ""');
+    }
+    expect(focused).toBe("Sessions");
     await page.keyboard.press("Enter");
     await page.waitForSelector("#sessions-title");
     await page.goto(`${base}/ui/#/health`);

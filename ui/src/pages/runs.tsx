@@ -43,6 +43,13 @@ function RunDetail({ run, onClose }: { run: Run; onClose: () => void }) {
   const [cancelling, setCancelling] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") onClose();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [onClose]);
+  useEffect(() => {
     heading.current?.focus();
     const controller = new AbortController();
     let last: string | undefined;
@@ -97,7 +104,7 @@ function RunDetail({ run, onClose }: { run: Run; onClose: () => void }) {
             Cancel run
           </button>
         )}
-        <button type="button" onClick={onClose}>
+        <button type="button" onClick={onClose} aria-keyshortcuts="Escape">
           Close
         </button>
       </div>
