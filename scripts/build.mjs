@@ -3,6 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, rmSync } from "node:fs";
 import { build } from "esbuild";
+import { buildUi } from "./build-ui.mjs";
 
 const banner = [
   'import { createRequire as __clinvkCreateRequire } from "node:module";',
@@ -33,6 +34,9 @@ await build({
 });
 // The file is new on every build: keep it executable for `npm link`, which set the bit only once.
 chmodSync("dist/cli.js", 0o755);
+
+// The dashboard (/ui on clinvk serve): static files in dist/ui, never imported by the CLI's code.
+if (!onlyCli) await buildUi();
 
 if (!onlyCli && existsSync("tsconfig.build.json")) {
   execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {

@@ -25,6 +25,7 @@ import { applyOverlay } from "./config-overlay.js";
 import { permissionNotice } from "./permission-notice.js";
 import { type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from "./prepare.js";
 import { BackendRegistry } from "./registry.js";
+import type { RunTracker } from "./run-tracker.js";
 import { openToolBridge, type ToolBridgeRun } from "./tool-bridge.js";
 
 /** Lets sessions (and anything else) follow runs without the engine knowing about them. */
@@ -63,6 +64,8 @@ export interface EngineOptions {
   envAllowlist?: () => readonly string[];
   /** A cap on every run's wall-clock limit in ms (see PrepareContext.maxTimeoutMs), read per run. */
   maxTimeoutMs?: () => number;
+  /** Records every run (state, usage, recent events) and lets it be cancelled by id. */
+  tracker?: RunTracker;
 }
 
 /** How a face that serves untrusted callers restricts runs: see Engine.forNetwork. */
@@ -114,6 +117,17 @@ export class Engine {
     return engine;
   }
 
+  /** The same engine with every run recorded by `tracker` (the server's runs API). */
+  withTracker(tracker: RunTracker): Engine {
+    const engine = new Engine({ ...this.options, registry: this.registry, tracker });
+    engine.observers = this.observers;
+    return engine;
+  }
+
+  get tracker(): RunTracker | undefined {
+    return this.options.tracker;
+  }
+
   /** Follows finished runs; returns a function that stops following. */
   observe(observer: RunObserver): () => void {
     this.observers.add(observer);
@@ -157,7 +171,44 @@ export class Engine {
    * before anything is spawned. Breaking out of the loop or aborting the signal kills the CLI.
    */
   async *stream(request: RunRequest, control: RunControl = {}): AsyncGenerator<RunEvent, RunResult, undefined> {
-    let prepared = this.prepare(request);
+    const prepared = this.prepare(request);
+    const tracker = this.options.tracker;
+    if (!tracker) return yield* this.streamPrepared(request, prepared, control);
+    const tracked = tracker.begin({
+      backend: prepared.backend.name,
+      model: prepared.model,
+      workdir: prepared.cwd,
+      prompt: request.prompt,
+    });
+    const signal = control.signal ? AbortSignal.any([control.signal, tracked.signal]) : tracked.signal;
+    const events = this.streamPrepared(request, prepared, { ...control, signal });
+    let result: RunResult | undefined;
+    let failure: ErrorInfo | undefined;
+    try {
+      while (true) {
+        const step = await events.next();
+        if (step.done) {
+          result = step.value;
+          return result;
+        }
+        tracked.event(step.value);
+        yield step.value;
+      }
+    } catch (error) {
+      failure = toClinvkError(error).toInfo();
+      throw error;
+    } finally {
+      await events.return(undefined as never);
+      tracked.finish(result, failure);
+    }
+  }
+
+  private async *streamPrepared(
+    request: RunRequest,
+    validated: PreparedRun,
+    control: RunControl,
+  ): AsyncGenerator<RunEvent, RunResult, undefined> {
+    let prepared = validated;
     let sessionId = request.sessionId;
     let seq = 0;
     const stamp = (body: EventBody): RunEvent => {

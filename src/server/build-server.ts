@@ -9,6 +9,7 @@ import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { LiveConfig } from "../config/live.js";
 import type { Engine } from "../engine/engine.js";
+import { MemoryRunTracker, type RunTracker } from "../engine/run-tracker.js";
 import type { SessionStore } from "../sessions/store.js";
 import { VERSION } from "../version.js";
 import { type AnthropicSurfaceOptions, anthropicSurface } from "./anthropic/routes.js";
@@ -18,6 +19,8 @@ import { registerErrorHandling } from "./http/error-handler.js";
 import { OneLinePerRequest } from "./http/request-log.js";
 import { mcpRoutes } from "./mcp/routes.js";
 import { apiRoutes } from "./native/routes.js";
+import { runsRoutes } from "./native/runs-routes.js";
+import { sessionEditRoutes } from "./native/session-edit-routes.js";
 import { openaiRoutes } from "./openai/routes.js";
 import { ApiKeyRing } from "./plugins/api-keys.js";
 import { authPlugin } from "./plugins/auth.js";
@@ -29,6 +32,7 @@ import { tracingPlugin } from "./plugins/tracing.js";
 import { networkRunGuard } from "./policy/run-policy.js";
 import { docsRoutes } from "./service/docs.js";
 import { healthRoutes } from "./service/health.js";
+import { uiRoutes } from "./service/ui.js";
 
 export interface ServerOptions {
   engine: Engine;
@@ -39,6 +43,10 @@ export interface ServerOptions {
   insecureNoAuth?: boolean;
   /** Settings of the Anthropic surface (its ping interval). */
   anthropic?: AnthropicSurfaceOptions;
+  /** The dashboard's built files (default: the package's dist/ui). */
+  uiDirectory?: string;
+  /** Where every run is recorded for the runs API (default: this process's memory). */
+  tracker?: RunTracker;
 }
 
 const routes =
@@ -93,11 +101,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   const context: ServerContext = {
     // Every run a network client starts is judged by the server's policy, whichever route starts it.
-    engine: options.engine.forNetwork({
-      guard: networkRunGuard(() => options.config.current),
-      envAllowlist: () => options.config.current.server.child_env,
-      maxTimeoutMs: () => options.config.current.server.request_timeout_secs * 1000,
-    }),
+    engine: options.engine
+      .forNetwork({
+        guard: networkRunGuard(() => options.config.current),
+        envAllowlist: () => options.config.current.server.child_env,
+        maxTimeoutMs: () => options.config.current.server.request_timeout_secs * 1000,
+      })
+      .withTracker(options.tracker ?? new MemoryRunTracker()),
     store: options.store,
     config: options.config,
     apiKeys: new ApiKeyRing(
@@ -146,8 +156,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(routes(healthRoutes, context));
   await app.register(routes(docsRoutes, context));
   await app.register(routes(apiRoutes, context), { prefix: "/api/v1" });
+  await app.register(routes(runsRoutes, context), { prefix: "/api/v1" });
+  await app.register(routes(sessionEditRoutes, context), { prefix: "/api/v1" });
   await app.register(routes(openaiRoutes, context));
   await app.register(routes(anthropicSurface(options.anthropic), context));
   await app.register(routes(mcpRoutes, context));
+  await app.register(routes(uiRoutes(options.uiDirectory), context));
   return app;
 }

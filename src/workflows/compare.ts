@@ -14,6 +14,8 @@ export interface CompareOptions {
   workdir?: string;
   sequential?: boolean;
   dryRun?: boolean;
+  /** False keeps each backend's answer as a session (default: ephemeral, like every task). */
+  ephemeral?: boolean;
   signal?: AbortSignal;
 }
 
@@ -69,6 +71,7 @@ export async function* runCompare(
     model: options.model,
     workdir: options.workdir,
     name: backend,
+    ...(options.ephemeral === false ? { ephemeral: false } : {}),
   }));
   const summary = yield* runParallel(engine, tasks, {
     maxParallel: options.sequential ? 1 : tasks.length,

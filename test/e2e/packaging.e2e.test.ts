@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 describe("npm pack and npm install -g", () => {
-  it("the tarball holds only what runs: the bundle, the library with its types, the event schema", () => {
+  it("the tarball holds only what runs: the bundle, the library with its types, the dashboard, the event schema", () => {
     const paths = packed.files.map((file) => file.path);
     const outside = paths.filter((path) => !/^(dist\/|schema\/|package\.json$|README\.md$|LICENSE$)/.test(path));
     expect(outside).toEqual([]);
@@ -55,6 +55,9 @@ describe("npm pack and npm install -g", () => {
         "dist/cli.js",
         "dist/lib/index.js",
         "dist/lib/index.d.ts",
+        "dist/ui/index.html",
+        "dist/ui/app.js",
+        "dist/ui/app.css",
         "schema/run-event.schema.json",
       ]),
     );

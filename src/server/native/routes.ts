@@ -150,6 +150,7 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
           workdir: body.workdir,
           sequential: body.sequential,
           dryRun: body.dry_run,
+          ephemeral: body.ephemeral,
           signal,
         }),
       );

@@ -151,6 +151,9 @@ export const CompareBody = Type.Object(
     workdir: Type.Optional(Type.String()),
     sequential: Type.Optional(Type.Boolean()),
     dry_run: Type.Optional(Type.Boolean()),
+    ephemeral: Type.Optional(
+      Type.Boolean({ description: "Default true; false keeps each backend's answer as a session." }),
+    ),
   },
   { additionalProperties: false },
 );

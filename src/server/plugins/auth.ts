@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { ServerContext } from "../context.js";
 import { Unauthorized } from "../http/errors.js";
+import { isUiPath } from "../service/ui.js";
 import { presentedKey } from "./api-keys.js";
 
 export const authPlugin = fp(
@@ -14,6 +15,8 @@ export const authPlugin = fp(
       if (!context.apiKeys.required || request.method === "OPTIONS") return;
       const path = request.url.split("?")[0] ?? "";
       if (context.config.current.server.auth_exempt_paths.includes(path)) return;
+      // The dashboard's static files: the page asks for the key and sends it with each API call.
+      if ((request.method === "GET" || request.method === "HEAD") && isUiPath(path)) return;
       const key = presentedKey(request);
       if (key && context.apiKeys.matches(key)) return;
       reply.header("www-authenticate", "Bearer");

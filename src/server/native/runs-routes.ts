@@ -1,0 +1,161 @@
+/**
+ * The runs API under /api/v1: every run of this server, from any surface, while it runs and a while
+ * after (the engine's run tracker). A run's events stream as Server-Sent Events whose ids are the
+ * events' seq, so that a client that reconnects with Last-Event-ID gets what it missed from the
+ * run's bounded buffer; cancelling a run kills its CLI's process group.
+ */
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { BufferedEvent, RunRecord, RunTracker } from "../../engine/run-tracker.js";
+import type { ServerContext } from "../context.js";
+import { apiError } from "../http/errors.js";
+import {
+  CancelResponse,
+  RunEventsHeaders,
+  RunIdParams,
+  RunListResponse,
+  RunRecordSchema,
+  RunsQuery,
+} from "./runs-schemas.js";
+import { ErrorResponse } from "./schemas.js";
+
+const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
+const KEEPALIVE_MS = 15_000;
+/** A follower that lets this much pile up unread is dropped: it can reconnect with Last-Event-ID. */
+const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
+
+const noRun = (reply: FastifyReply, id: string) =>
+  reply.status(404).send(apiError("not_found", `no run ${id}: it never ran here or was forgotten`));
+
+export function runsRoutes(app: FastifyInstance, context: ServerContext): void {
+  const tracker = (): RunTracker => {
+    const found = context.engine.tracker;
+    if (!found) throw new Error("the server's engine has no run tracker");
+    return found;
+  };
+
+  app.get(
+    "/runs",
+    {
+      schema: {
+        summary: "Runs in flight and recently finished, newest first",
+        querystring: RunsQuery,
+        response: { 200: RunListResponse, 400: ErrorResponse },
+      },
+    },
+    async (request) => {
+      const { limit, ...filter } = request.query as RunsQuery;
+      return { runs: tracker().list({ ...filter, limit: Math.min(1000, Number(limit ?? 100)) }) };
+    },
+  );
+
+  app.get(
+    "/runs/:id",
+    { schema: { summary: "One run", params: RunIdParams, response: { 200: RunRecordSchema, ...errors } } },
+    async (request, reply) => {
+      const { id } = request.params as RunIdParams;
+      return tracker().get(id) ?? noRun(reply, id);
+    },
+  );
+
+  app.post(
+    "/runs/:id/cancel",
+    {
+      schema: {
+        summary: "Cancel a queued or running run",
+        description: "Stops the run: out of the queue, or its CLI's whole process group killed. 409 if it had ended.",
+        params: RunIdParams,
+        response: { 200: CancelResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as RunIdParams;
+      const cancelled = tracker().cancel(id);
+      if (cancelled === undefined) return noRun(reply, id);
+      if (!cancelled) return reply.status(409).send(apiError("run_finished", `run ${id} has already ended`));
+      return { cancelled, run: tracker().get(id) };
+    },
+  );
+
+  app.get(
+    "/runs/:id/events",
+    {
+      schema: {
+        summary: "A run's events as Server-Sent Events",
+        description:
+          "Replays the run's buffered events (after Last-Event-ID when given), then follows it live; ends with an `end` event carrying the run. Each event's id is its seq.",
+        params: RunIdParams,
+        headers: RunEventsHeaders,
+        response: errors,
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as RunIdParams;
+      const runs = tracker();
+      const after = Number((request.headers["last-event-id"] as string | undefined) ?? -1);
+      const replay = runs.events(id, after);
+      if (!replay) return noRun(reply, id);
+      followRun(reply, runs, id, replay);
+    },
+  );
+}
+
+function followRun(reply: FastifyReply, runs: RunTracker, id: string, replay: BufferedEvent[]): void {
+  const headers: Record<string, string | number | string[]> = {};
+  for (const [name, value] of Object.entries(reply.getHeaders()))
+    if (value !== undefined) headers[name] = value as string;
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    ...headers,
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    "x-accel-buffering": "no",
+    connection: "keep-alive",
+  });
+  let closed = false;
+  let last = replay.at(-1)?.id ?? -1;
+  const write = (frame: string) => {
+    if (closed) return;
+    raw.write(frame);
+    if (raw.writableLength > MAX_UNREAD_BYTES) close(true);
+  };
+  const sendEvent = (item: BufferedEvent) => {
+    if (item.id <= last) return;
+    last = item.id;
+    write(`id: ${item.id}\nevent: ${item.event.type}\ndata: ${JSON.stringify(item.event)}\n\n`);
+  };
+  const sendEnd = (run: RunRecord) => {
+    write(`event: end\ndata: ${JSON.stringify(run)}\n\n`);
+    close(false);
+  };
+  const keepalive = setInterval(() => write(": ping\n\n"), KEEPALIVE_MS);
+  keepalive.unref();
+  let unsubscribe: (() => void) | undefined;
+  const close = (destroy: boolean) => {
+    if (closed) return;
+    closed = true;
+    clearInterval(keepalive);
+    unsubscribe?.();
+    if (destroy) raw.destroy();
+    else raw.end();
+  };
+  raw.on("close", () => close(false));
+  for (const item of replay)
+    write(`id: ${item.id}\nevent: ${item.event.type}\ndata: ${JSON.stringify(item.event)}\n\n`);
+  const run = runs.get(id);
+  if (!run || !["queued", "running"].includes(run.state)) {
+    if (run) sendEnd(run);
+    else close(false);
+    return;
+  }
+  unsubscribe = runs.subscribe(id, (message) => {
+    if ("end" in message) sendEnd(message.end);
+    else sendEvent(message);
+  });
+  // Ended between the replay and the subscription.
+  const now = runs.get(id);
+  if (now && !["queued", "running"].includes(now.state)) {
+    for (const item of runs.events(id, last) ?? []) sendEvent(item);
+    sendEnd(now);
+  }
+}
