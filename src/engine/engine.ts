@@ -5,14 +5,8 @@
 
 import type { ProcessOutcome } from "../backends/backend.js";
 import { ClinvkError, type ErrorInfo, toClinvkError } from "../core/errors.js";
-import {
-  type BackendName,
-  EVENT_SCHEMA_VERSION,
-  type EventBody,
-  emptyUsage,
-  type ResultEvent,
-  type RunEvent,
-} from "../core/events.js";
+import { EVENT_SCHEMA_VERSION, emptyUsage } from "../core/event-values.js";
+import type { BackendName, EventBody, ResultEvent, RunEvent } from "../core/events.js";
 import type { BackendSettings, RunRequest, RunResult } from "../core/request.js";
 import type { AdmissionGate, AdmissionStats } from "../process/admission.js";
 import { type ProcessExit, runProcess } from "../process/run-process.js";
@@ -20,6 +14,7 @@ import { type BreakerRegistry, type BreakerState, countsAsBackendFailure } from 
 import { permissionNotice } from "./permission-notice.js";
 import { type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from "./prepare.js";
 import { BackendRegistry } from "./registry.js";
+import type { VersionCache } from "./version-cache.js";
 
 /** Lets sessions (and anything else) follow runs without the engine knowing about them. */
 export interface RunHooks {
@@ -35,6 +30,8 @@ export type { RunDefaults };
 
 export interface EngineOptions {
   registry?: BackendRegistry;
+  /** Versions of the CLIs probed by earlier processes (the CLI's doctor, the server's /health). */
+  versionCache?: VersionCache;
   /** Caps on runs at once, with a bounded queue (config `concurrency`). */
   gate?: AdmissionGate;
   /** One circuit breaker per backend (the server uses them). */
@@ -92,6 +89,7 @@ export class Engine {
           s?.enabled === false ? [name as BackendName] : [],
         ),
         env: options.env,
+        versionCache: options.versionCache,
         // The CLIs are looked up on the PATH they will run with.
         path: options.env?.PATH,
       });

@@ -31,7 +31,8 @@ export function useRunRegistry(next: RunRecorder | undefined): void {
   registry = next;
 }
 
-export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+/** Signals a process group (0: only asks whether it still exists); false when it is gone. */
+export function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(-pid, signal);
     return true;
