@@ -3,9 +3,9 @@
  * that a command whose inputs have not changed starts without YAML and TypeBox (about a third of
  * a run's own start-up: docs/performance.md). The key is a digest of everything loadConfig reads:
  * the build, the config file's path and text, and every `CLINVK_*` variable; any change is a miss,
- * which loads, validates and reports exactly as before. A configuration that holds a secret
- * (server.api_keys) is never written to the cache. Only the bundled CLI caches (it has a build id);
- * tests and the library load the configuration every time.
+ * which loads, validates and reports exactly as before. Nothing that was not on disk already goes
+ * to disk: a configuration with a value from a `CLINVK_*` variable, or with API keys, is never
+ * written. Only the bundled CLI caches (it has a build id); tests and the library load every time.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -47,8 +47,10 @@ export async function loadConfigCached(options: CachedLoadOptions = {}): Promise
   const hit = readCache(path, key);
   if (hit) return hit;
   const loaded = await load();
-  // Written only when the file is still the one the key was made of, and holds no secret.
-  if (readText(location.path) === text && !holdsSecret(loaded)) writeCache(path, key, loaded);
+  // Written only when the file is still the one the key was made of, and nothing came from the
+  // environment (a variable may hold a secret, e.g. a backend's env) or is a key of ours.
+  const fromEnv = [...loaded.sources.values()].some((source) => source.kind === "env");
+  if (readText(location.path) === text && !fromEnv && !holdsSecret(loaded)) writeCache(path, key, loaded);
   return loaded;
 }
 

@@ -42,6 +42,8 @@ describe("the CLI's configuration cache", () => {
     tamperCache(h.cache, 9999);
     const env = { ...h.env, CLINVK_SERVER_PORT: "9002" };
     expect((await loadConfigCached({ env, buildId: "b2" })).config.server.port).toBe(9002);
+    expect((await loadConfigCached({ env, buildId: "b2" })).config.server.port).toBe(9002);
+    expect(JSON.parse(readFileSync(h.cache, "utf8")).loaded.config.server.port).toBe(9999); // not written
     writeFileSync(join(h.dir, "config.yaml"), "server:\n  port: 9003\n");
     expect((await loadConfigCached({ env: h.env, buildId: "b2" })).config.server.port).toBe(9003);
   });
@@ -54,7 +56,12 @@ describe("the CLI's configuration cache", () => {
     expect(existsSync(h.cache)).toBe(false);
   });
 
-  it("never writes a configuration that holds API keys", async () => {
+  it("never writes what came from the environment, nor API keys", async () => {
+    const h0 = home();
+    const fromEnv = { ...h0.env, CLINVK_BACKENDS_CLAUDE_ENV: '{"ANTHROPIC_API_KEY":"sk-from-env"}' };
+    const loaded = await loadConfigCached({ env: fromEnv, buildId: "b1" });
+    expect(loaded.config.backends.claude.env).toEqual({ ANTHROPIC_API_KEY: "sk-from-env" });
+    expect(existsSync(h0.cache)).toBe(false);
     const h = home("server:\n  api_keys: [secret-key-1]\n");
     expect((await loadConfigCached({ env: h.env, buildId: "b1" })).config.server.api_keys).toEqual(["secret-key-1"]);
     expect(existsSync(h.cache)).toBe(false);
