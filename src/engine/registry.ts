@@ -48,6 +48,7 @@ export class BackendRegistry {
   private readonly ttlMs: number;
   private readonly located = new Map<BackendName, CacheEntry<string | undefined>>();
   private readonly versions = new Map<BackendName, CacheEntry<Promise<string | undefined>>>();
+  private all: CacheEntry<Promise<BackendStatus[]>> | undefined;
 
   constructor(private readonly options: RegistryOptions = {}) {
     this.ttlMs = options.ttlMs ?? 30_000;
@@ -133,8 +134,13 @@ export class BackendRegistry {
     }
   }
 
-  async statuses(): Promise<BackendStatus[]> {
-    return Promise.all(this.names().map((name) => this.status(name)));
+  /** Every backend's status; the list itself is kept as long as its parts are (a busy /health). */
+  statuses(): Promise<BackendStatus[]> {
+    const now = Date.now();
+    if (this.all && this.all.expires > now) return this.all.value;
+    const value = Promise.all(this.names().map((name) => this.status(name)));
+    this.all = { value, expires: now + this.ttlMs };
+    return value;
   }
 
   private version(name: BackendName, path: string): Promise<string | undefined> {
