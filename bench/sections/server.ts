@@ -1,7 +1,9 @@
 /**
- * 4. Server throughput and memory. Requests per second of `GET /health` from `clinvk serve` against a
- * bare Fastify app (autocannon, 50 connections, on this machine), with an empty session store and
- * with 10,000 sessions, and the server's CPU time per request; then 200 concurrent streaming runs
+ * 4. Server throughput and memory. Requests per second of a trivial authenticated route
+ * (`GET /api/v1/backends` with an API key: every per-request hook runs) and of `GET /health` (the
+ * deeper check) from `clinvk serve` against a bare Fastify app (autocannon, 50 connections, on this
+ * machine, the servers taking turns in the same rounds), with an empty session store and with 10,000
+ * sessions, and the server's CPU time per request; then 200 concurrent streaming runs
  * through the OpenAI-compatible route (or the native API's SSE while that route is missing), with the
  * admission gate capped at 16 running and 250 queued: completed runs, errors, the server's peak RSS,
  * and the most runs seen waiting in the queue. The streaming CLI is the shell fake (5 text deltas
