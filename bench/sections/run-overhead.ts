@@ -140,9 +140,9 @@ async function realOverhead(context: BenchContext): Promise<void> {
 }
 
 /**
- * When a CLI exits (and again after the kill grace period, and for every run still tracked when
- * clinvoker exits), src/process/process-group.ts looks for stragglers carrying the run's marker by
- * reading every /proc/<pid>/environ, synchronously. Its cost grows with the machine's process count.
+ * When a CLI exits (and, for a run that left something behind, again after the kill grace period
+ * and in the exit hook), src/process/process-group.ts looks for stragglers carrying the run's marker
+ * by reading every /proc/<pid>/environ, synchronously. Its cost grows with the machine's process count.
  */
 async function exitSweep(context: BenchContext): Promise<void> {
   const module = (await import("../../src/process/process-group.js").catch(() => undefined)) as
@@ -164,7 +164,7 @@ async function exitSweep(context: BenchContext): Promise<void> {
       name: `straggler sweep of /proc at a run's end (${processes} processes here)`,
       unit: "ms",
       samples,
-      note: "synchronous, on the event loop: twice per run (SIGTERM at exit, SIGKILL after the grace period), and once per still-tracked run when clinvk exits",
+      note: "synchronous, on the event loop: once per run, when its CLI exits; again (SIGKILL after the grace period, and in the exit hook) only for a run that left something behind",
     }),
   );
 }
