@@ -157,6 +157,7 @@ export async function sessionsSection(context: BenchContext, options: SessionsOp
       unit: "ms",
       samples: list,
       floor: { label: "node -e 0", samples: node },
+      target: targets.addedBelow(30, "ms"),
     });
   }
 

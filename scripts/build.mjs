@@ -1,6 +1,7 @@
 // Builds the `clinvk` binary as one fast-starting esbuild bundle (with code splitting so that each
 // subcommand's heavy modules load only when used) and the library as plain ESM with type declarations.
 import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { chmodSync, existsSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 import { buildUi } from "./build-ui.mjs";
@@ -31,6 +32,8 @@ await build({
   banner: { js: `#!/usr/bin/env node\n${banner}` },
   logLevel: "warning",
   legalComments: "none",
+  // New on every build: what the CLI caches in $CLINVK_HOME (cli/config-cache.ts) is keyed by it.
+  define: { __CLINVK_BUILD_ID__: JSON.stringify(randomUUID()) },
 });
 // The file is new on every build: keep it executable for `npm link`, which set the bit only once.
 chmodSync("dist/cli.js", 0o755);

@@ -65,6 +65,11 @@ export const targets = {
     text: `< ${limit} ${unit} added`,
     met: (f.added ?? Infinity) < limit,
   }),
+  /** At most `limit` added, where the limit is itself measured (e.g. Node's own start, same rounds). */
+  addedAtMost: (limit: number, text: string) => (f: Figure) => ({
+    text,
+    met: (f.added ?? Infinity) <= limit,
+  }),
   medianBelow: (limit: number, unit: string) => (f: Figure) => ({
     text: `< ${limit} ${unit}`,
     met: f.ours.median < limit,

@@ -1,10 +1,13 @@
 /** What every command that runs something needs: the config, the session store, an engine. */
-import { type LoadedConfig, loadConfig } from "../config/load.js";
+import { join } from "node:path";
+import type { LoadedConfig } from "../config/load.js";
 import { clinvkHome } from "../config/paths.js";
 import type { Config } from "../config/schema.js";
 import type { Engine } from "../engine/engine.js";
 import { composeEngine } from "../engine/from-config.js";
+import { fileVersionCache, type VersionCache } from "../engine/version-cache.js";
 import { FileSessionStore } from "../sessions/file-store.js";
+import { BUILD_ID, loadConfigCached } from "./config-cache.js";
 
 export interface CliContext {
   loaded: LoadedConfig;
@@ -13,8 +16,9 @@ export interface CliContext {
   engine: Engine;
 }
 
-export function loadCliConfig(configFile: string | undefined): LoadedConfig {
-  return loadConfig({ configFile });
+/** The configuration, from the cache of an earlier start when nothing it is made of has changed. */
+export function loadCliConfig(configFile: string | undefined): Promise<LoadedConfig> {
+  return loadConfigCached({ configFile, buildId: BUILD_ID });
 }
 
 /** The store lives in `$CLINVK_HOME/sessions`. */
@@ -26,8 +30,11 @@ export function openStore(): FileSessionStore {
  * The config, store and engine of one command. `capacity` raises the admission gate for a workflow
  * whose own cap the user chose (`--max-parallel`), so that it is not silently lowered.
  */
-export function cliContext(configFile: string | undefined, capacity?: { running: number; queued: number }): CliContext {
-  return contextFor(loadCliConfig(configFile), capacity);
+export async function cliContext(
+  configFile: string | undefined,
+  capacity?: { running: number; queued: number },
+): Promise<CliContext> {
+  return contextFor(await loadCliConfig(configFile), capacity);
 }
 
 /** cliContext for a config already loaded. */
@@ -41,7 +48,12 @@ export function contextFor(loaded: LoadedConfig, capacity?: { running: number; q
   return { loaded, config: loaded.config, store, engine: composeEngine(loaded.config, { store }).engine };
 }
 
-/** An engine without sessions, for commands that only inspect (doctor). */
+/** An engine without sessions, for commands that only inspect (doctor); CLI versions are cached. */
 export function engineFor(loaded: LoadedConfig): Engine {
-  return composeEngine(loaded.config).engine;
+  return composeEngine(loaded.config, { versionCache: versionCacheOf(clinvkHome()) }).engine;
+}
+
+/** `$CLINVK_HOME/cache/versions.json`: what each CLI's `--version` said, until its file changes. */
+export function versionCacheOf(home: string): VersionCache {
+  return fileVersionCache(join(home, "cache", "versions.json"));
 }

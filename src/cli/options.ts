@@ -1,8 +1,7 @@
 /** Parsing and checking of command-line option values, with errors that say what is allowed. */
 
-import { BACKEND_NAMES, type BackendName } from "../core/backend-names.js";
+import { BACKEND_NAMES, type BackendName, isBackendName } from "../core/backend-names.js";
 import { ClinvkError } from "../core/errors.js";
-import { isBackendName } from "../core/events.js";
 import { APPROVAL_MODES, type ApprovalMode, SANDBOX_MODES, type SandboxMode } from "../core/modes.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "../core/request.js";
 import { usageError } from "./fail.js";

@@ -8,7 +8,6 @@
 import { BACKEND_NAMES } from "../core/backend-names.js";
 import { closest } from "./closest.js";
 import { allKeys, type JsonSchema, sectionAt } from "./keys.js";
-import { SECRET_KEYS } from "./schema.js";
 
 /** Variables that are not config keys: where the config is, and test tooling. */
 const NOT_KEYS = new Set(["CLINVK_CONFIG", "CLINVK_HOME", "CLINVK_DEBUG"]);
@@ -24,11 +23,7 @@ const LEGACY: Record<string, string[]> = {
   ),
 };
 
-/** Variables that carry clinvoker's own secrets (its API keys): never passed to a CLI. */
-export const SECRET_VARIABLES: readonly string[] = [
-  ...Object.entries(LEGACY).flatMap(([name, path]) => (SECRET_KEYS.includes(path.join(".")) ? [name] : [])),
-  ...SECRET_KEYS.map((key) => `CLINVK_${key.replace(/\./g, "_").toUpperCase()}`),
-];
+export { SECRET_VARIABLES } from "./secrets.js";
 
 export interface EnvOverride {
   variable: string;

@@ -188,5 +188,4 @@ export const ConfigSchema = section(
 export type Config = Static<typeof ConfigSchema>;
 export type BackendConfig = Static<typeof BackendConfigSchema>;
 
-/** Keys whose values are secrets: masked in `config show`. */
-export const SECRET_KEYS: readonly string[] = ["server.api_keys"];
+export { SECRET_KEYS } from "./secrets.js";

@@ -4,12 +4,11 @@
  * A run yields events in order and always ends with exactly one `result` event.
  */
 import Type, { type Static } from "typebox";
-import { BACKEND_NAMES, type BackendName } from "./backend-names.js";
+import { BACKEND_NAMES, type BackendName, isBackendName } from "./backend-names.js";
 import { ERROR_CODES } from "./errors.js";
+import { EVENT_SCHEMA_VERSION, emptyUsage } from "./event-values.js";
 
-export const EVENT_SCHEMA_VERSION = 1;
-
-export { BACKEND_NAMES, type BackendName };
+export { BACKEND_NAMES, type BackendName, EVENT_SCHEMA_VERSION, emptyUsage, isBackendName };
 
 const Backend = Type.Enum(BACKEND_NAMES, { description: "The CLI backend that produced the event." });
 
@@ -194,11 +193,3 @@ export type PermissionDenial = Static<typeof PermissionDenialSchema>;
 type CommonKey = "v" | "seq" | "ts" | "backend" | "session_id";
 /** An event as a backend parser produces it: the engine stamps version, sequence, time and backend. */
 export type EventBody = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, CommonKey> : never) : never;
-
-export function emptyUsage(): Usage {
-  return { input_tokens: 0, output_tokens: 0, cached_tokens: 0, reasoning_tokens: 0 };
-}
-
-export function isBackendName(name: string): name is BackendName {
-  return (BACKEND_NAMES as readonly string[]).includes(name);
-}

@@ -8,14 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ProcessOutcome } from "../backends/backend.js";
 import { ClinvkError, type ErrorInfo, toClinvkError } from "../core/errors.js";
-import {
-  type BackendName,
-  EVENT_SCHEMA_VERSION,
-  type EventBody,
-  emptyUsage,
-  type ResultEvent,
-  type RunEvent,
-} from "../core/events.js";
+import { EVENT_SCHEMA_VERSION, emptyUsage } from "../core/event-values.js";
+import type { BackendName, EventBody, ResultEvent, RunEvent } from "../core/events.js";
 import type { BackendSettings, RunRequest, RunResult } from "../core/request.js";
 import type { AdmissionGate, AdmissionStats } from "../process/admission.js";
 import { type ProcessExit, runProcess } from "../process/run-process.js";
@@ -27,6 +21,7 @@ import { type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from ".
 import { BackendRegistry } from "./registry.js";
 import type { RunTracker } from "./run-tracker.js";
 import { openToolBridge, type ToolBridgeRun } from "./tool-bridge.js";
+import type { VersionCache } from "./version-cache.js";
 
 /** Lets sessions (and anything else) follow runs without the engine knowing about them. */
 export interface RunHooks {
@@ -42,6 +37,8 @@ export type { RunDefaults };
 
 export interface EngineOptions {
   registry?: BackendRegistry;
+  /** Versions of the CLIs probed by earlier processes (the CLI's doctor, the server's /health). */
+  versionCache?: VersionCache;
   /** Caps on runs at once, with a bounded queue (config `concurrency`). */
   gate?: AdmissionGate;
   /** One circuit breaker per backend (the server uses them). */
@@ -101,6 +98,7 @@ export class Engine {
           s?.enabled === false ? [name as BackendName] : [],
         ),
         env: options.env,
+        versionCache: options.versionCache,
         // The CLIs are looked up on the PATH they will run with.
         path: options.env?.PATH,
       });

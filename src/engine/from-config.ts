@@ -8,6 +8,7 @@ import type { SessionStore } from "../sessions/store.js";
 import { BreakerRegistry } from "./circuit-breaker.js";
 import { Engine, type EngineOptions, type RunDefaults } from "./engine.js";
 import { sessionHooks } from "./session-hooks.js";
+import type { VersionCache } from "./version-cache.js";
 
 export function backendSettingsFromConfig(config: Config): Record<BackendName, BackendSettings> {
   const settings = {} as Record<BackendName, BackendSettings>;
@@ -73,13 +74,14 @@ export function engineOptionsFromConfig(config: Config, store?: SessionStore): E
  */
 export function composeEngine(
   config: Config,
-  parts: { store?: SessionStore; env?: NodeJS.ProcessEnv; breakers?: boolean } = {},
+  parts: { store?: SessionStore; env?: NodeJS.ProcessEnv; breakers?: boolean; versionCache?: VersionCache } = {},
 ): { engine: Engine; gate: AdmissionGate } {
   const options = engineOptionsFromConfig(config, parts.store);
   const engine = new Engine({
     ...options,
     ...(parts.env ? { env: parts.env } : {}),
     ...(parts.breakers ? { breakers: new BreakerRegistry() } : {}),
+    ...(parts.versionCache ? { versionCache: parts.versionCache } : {}),
   });
   return { engine, gate: options.gate };
 }

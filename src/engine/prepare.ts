@@ -6,7 +6,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Backend, ConfigOverlay, InvocationOptions } from "../backends/backend.js";
 import { checkExtraFlags } from "../backends/extra-flags.js";
-import { SECRET_VARIABLES } from "../config/env.js";
+import { SECRET_VARIABLES } from "../config/secrets.js";
 import { ClinvkError } from "../core/errors.js";
 import type { BackendName } from "../core/events.js";
 import { APPROVAL_MODES, type ApprovalMode, SANDBOX_MODES, type SandboxMode } from "../core/modes.js";

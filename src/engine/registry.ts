@@ -4,10 +4,11 @@
  */
 import type { Backend } from "../backends/backend.js";
 import { BACKENDS } from "../backends/index.js";
+import { BACKEND_NAMES, type BackendName, isBackendName } from "../core/backend-names.js";
 import { ClinvkError } from "../core/errors.js";
-import { BACKEND_NAMES, type BackendName, isBackendName } from "../core/events.js";
 import { runProcess } from "../process/run-process.js";
 import { findExecutable, npmInstallDirs } from "../process/which.js";
+import type { VersionCache } from "./version-cache.js";
 
 export interface BackendStatus {
   name: BackendName;
@@ -31,6 +32,8 @@ export interface RegistryOptions {
   fallbackDirs?: readonly string[];
   /** Environment for `--version` probes. */
   env?: NodeJS.ProcessEnv;
+  /** Versions probed by earlier processes, by executable (version-cache.ts). */
+  versionCache?: VersionCache;
   ttlMs?: number;
 }
 
@@ -45,6 +48,7 @@ export class BackendRegistry {
   private readonly ttlMs: number;
   private readonly located = new Map<BackendName, CacheEntry<string | undefined>>();
   private readonly versions = new Map<BackendName, CacheEntry<Promise<string | undefined>>>();
+  private all: CacheEntry<Promise<BackendStatus[]>> | undefined;
 
   constructor(private readonly options: RegistryOptions = {}) {
     this.ttlMs = options.ttlMs ?? 30_000;
@@ -130,17 +134,30 @@ export class BackendRegistry {
     }
   }
 
-  async statuses(): Promise<BackendStatus[]> {
-    return Promise.all(this.names().map((name) => this.status(name)));
+  /** Every backend's status; the list itself is kept as long as its parts are (a busy /health). */
+  statuses(): Promise<BackendStatus[]> {
+    const now = Date.now();
+    if (this.all && this.all.expires > now) return this.all.value;
+    const value = Promise.all(this.names().map((name) => this.status(name)));
+    this.all = { value, expires: now + this.ttlMs };
+    return value;
   }
 
   private version(name: BackendName, path: string): Promise<string | undefined> {
     const now = Date.now();
     const cached = this.versions.get(name);
     if (cached && cached.expires > now) return cached.value;
-    const value = probeVersion(BACKENDS[name], path, this.options.env ?? process.env);
+    const value = this.probe(name, path);
     this.versions.set(name, { value, expires: now + this.ttlMs });
     return value;
+  }
+
+  private async probe(name: BackendName, path: string): Promise<string | undefined> {
+    const known = this.options.versionCache?.lookup(path);
+    if (known?.version) return known.version;
+    const version = await probeVersion(BACKENDS[name], path, this.options.env ?? process.env);
+    if (version) known?.keep(version);
+    return version;
   }
 }
 

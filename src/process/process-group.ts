@@ -4,7 +4,7 @@
  * carries a marker, and on Linux every process that inherited it is found in /proc and killed too.
  * Whatever is still alive when clinvoker exits is killed on the way out.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 
 /** The environment variable that marks every process of one run. */
 export const RUN_MARKER = "CLINVK_RUN_ID";
@@ -31,7 +31,8 @@ export function useRunRegistry(next: RunRecorder | undefined): void {
   registry = next;
 }
 
-export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+/** Signals a process group (0: only asks whether it still exists); false when it is gone. */
+export function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(-pid, signal);
     return true;
@@ -40,9 +41,35 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/** Reused by every sweep: most environments fit, and are searched as bytes, never decoded. */
+const environBuffer = Buffer.allocUnsafe(64 * 1024);
+
+/** The environment block of a process (open, read, close: no stat, no string), or undefined. */
+function environOf(pid: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/environ`, "r");
+  } catch {
+    return undefined; // Gone already, or not ours to read.
+  }
+  try {
+    let length = 0;
+    while (length < environBuffer.length) {
+      const read = readSync(fd, environBuffer, length, environBuffer.length - length, null);
+      if (read === 0) return environBuffer.subarray(0, length);
+      length += read;
+    }
+    return readFileSync(`/proc/${pid}/environ`); // a rare environment over 64 KiB: all of it
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Pids of the processes whose environment carries one of these runs' markers (Linux; elsewhere none). */
 export function markedProcesses(...markers: string[]): number[] {
-  const needles = markers.map((marker) => `${RUN_MARKER}=${marker}\0`);
+  const needles = markers.map((marker) => Buffer.from(`${RUN_MARKER}=${marker}\0`, "latin1"));
   let entries: string[];
   try {
     entries = readdirSync("/proc");
@@ -51,13 +78,11 @@ export function markedProcesses(...markers: string[]): number[] {
   }
   const found: number[] = [];
   for (const entry of entries) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const environ = readFileSync(`/proc/${entry}/environ`, "latin1");
-      if (needles.some((needle) => environ.includes(needle))) found.push(Number(entry));
-    } catch {
-      // Gone already, or not ours to read.
-    }
+    const first = entry.charCodeAt(0);
+    if (first < 48 || first > 57 || Number(entry) === process.pid) continue; // pids only
+    const environ = environOf(entry);
+    // The marker may begin the block, or follow another variable's NUL.
+    if (environ && needles.some((needle) => environ.indexOf(needle) !== -1)) found.push(Number(entry));
   }
   return found;
 }

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { LineSplitter } from "./line-splitter.js";
-import { RUN_MARKER, signalRun, trackRun, untrackRun } from "./process-group.js";
+import { RUN_MARKER, signalGroup, signalRun, trackRun, untrackRun } from "./process-group.js";
 
 export interface ProcessSpec {
   command: string;
@@ -165,14 +165,19 @@ export async function* runProcess(
   child.on("exit", (code, sig) => {
     exitCode = code;
     exitSignal = sig;
-    // Stragglers (background jobs of the agent) go with it; SIGKILL follows if needed.
+    // Stragglers (background jobs of the agent) go with it; SIGKILL follows if needed. When the
+    // group is gone and nothing carries the marker, nothing is left: forget the run now, so that
+    // neither the SIGKILL round nor the exit hook sweeps /proc for it again.
     if (run) {
       const marked = signalRun(run, "SIGTERM");
-      const kill = setTimeout(() => {
-        signalRun(run, "SIGKILL", marked);
-        untrackRun(run.pid);
-      }, killGraceMs);
-      kill.unref();
+      if (marked.length === 0 && !signalGroup(run.pid, 0)) untrackRun(run.pid);
+      else {
+        const kill = setTimeout(() => {
+          signalRun(run, "SIGKILL", marked);
+          untrackRun(run.pid);
+        }, killGraceMs);
+        kill.unref();
+      }
     }
     // If a straggler still holds our pipes, stop waiting for them.
     const drain = setTimeout(() => {

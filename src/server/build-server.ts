@@ -126,8 +126,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook("onClose", async () => context.toolRuns.stopAll());
   app.removeContentTypeParser("text/plain"); // JSON only: anything else is a 415
   registerErrorHandling(app);
-  app.addHook("onRequest", async (request, reply) => {
+  // The hooks that run on every request take a callback: an async hook costs a promise each time.
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done();
   });
   await app.register(swagger, {
     openapi: {

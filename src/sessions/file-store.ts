@@ -7,7 +7,6 @@
 import { mkdirSync, readdirSync } from "node:fs";
 import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import writeFileAtomic from "write-file-atomic";
 import { ClinvkError } from "../core/errors.js";
 import { StoreLock, storeWriteError } from "./lock.js";
 import {
@@ -193,6 +192,7 @@ export class FileSessionStore implements SessionStore {
 
   private async writeSession(session: Session): Promise<void> {
     const path = this.sessionPath(session.id);
+    const { default: writeFileAtomic } = await import("write-file-atomic"); // loaded by the first write only
     await writeFileAtomic(path, `${JSON.stringify(session, null, 2)}\n`, { mode: 0o600, fsync: true }).catch(
       (error: unknown) => {
         throw storeWriteError(error, path);

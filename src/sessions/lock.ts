@@ -3,7 +3,6 @@
  * stale-lock recovery) and within this process (a promise queue, since the file lock is not
  * re-entrant). Behind this small interface so that the library can be swapped.
  */
-import { lock as lockFile } from "proper-lockfile";
 import { ClinvkError } from "../core/errors.js";
 
 const STALE_MS = 10_000;
@@ -61,6 +60,9 @@ export class StoreLock {
         compromised = error;
       },
     };
+    // Loaded by the first write: a command that only reads (or an --ephemeral run) never needs it.
+    // (Its CommonJS exports, through the default: a bundled chunk has no named ones.)
+    const lockFile = (await import("proper-lockfile")).default.lock;
     // Only contention is waited out; a read-only or full disk fails at once, saying so.
     const deadline = Date.now() + WAIT_MS;
     for (let attempt = 0; ; attempt++) {

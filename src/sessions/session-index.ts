@@ -17,7 +17,6 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import writeFileAtomic from "write-file-atomic";
 import { isSessionId, isSessionSummary, type SessionSummary } from "./session.js";
 
 const VERSION = 1;
@@ -90,6 +89,7 @@ export class SessionIndex {
   /** Replaces the whole index (the caller holds the store lock). */
   async rewrite(sessions: Map<string, SessionSummary>): Promise<void> {
     const snapshot: Snapshot = { version: VERSION, sessions: Object.fromEntries(sessions) };
+    const { default: writeFileAtomic } = await import("write-file-atomic"); // loaded by the first write only
     await writeFileAtomic(this.snapshotPath, JSON.stringify(snapshot), { mode: 0o600, fsync: true });
     const fd = openSync(this.logPath, "a", 0o600);
     try {

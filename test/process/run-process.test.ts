@@ -137,6 +137,21 @@ describe("runProcess", () => {
     expect(exit.spawnError?.code).toBe("ENOENT");
   });
 
+  it("forgets a run that left nothing behind as soon as it exits (no second /proc sweep)", async () => {
+    // A kill grace of a minute: only the exit itself can have untracked it.
+    await collect(runProcess(fake("silent"), { killGraceMs: 60_000 }));
+    expect(liveGroupCount()).toBe(0);
+  });
+
+  it("keeps tracking a run whose grandchild outlives it, and kills the grandchild", async () => {
+    const { exit } = await collect(
+      runProcess(fake("family", { FAKE_CLI_DELAY_MS: "100", FAKE_CLI_GRANDCHILD_DETACHED: "1" }), { killGraceMs: 300 }),
+    );
+    expect(exit.exitCode).toBe(0);
+    expect(liveGroupCount()).toBe(1);
+    expect(await waitUntil(() => liveGroupCount() === 0, 2000)).toBe(true);
+  });
+
   it("forgets process groups once they are gone", async () => {
     await collect(runProcess(fake("silent"), { killGraceMs: 100 }));
     expect(await waitUntil(() => liveGroupCount() === 0, 2000)).toBe(true);

@@ -27,7 +27,7 @@ export interface ChainFlags {
 }
 
 export async function runChainCommand(flags: ChainFlags): Promise<number> {
-  const { config, engine } = cliContext(flags.config);
+  const { config, engine } = await cliContext(flags.config);
   const spec = parseSpec<ChainSpec>(await readSpecInput(flags.file ?? flags.input, "chain"), ChainSpecSchema, "steps");
   const quiet = flags.quiet || flags.json;
   const progress = quiet ? silentProgress : createProgress();

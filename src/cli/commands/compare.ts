@@ -23,7 +23,7 @@ export interface CompareFlags {
 }
 
 export async function runCompareCommand(words: string[], flags: CompareFlags): Promise<number> {
-  const { config, engine } = cliContext(flags.config);
+  const { config, engine } = await cliContext(flags.config);
   const argument = words.join(" ").trim() || undefined;
   const prompt = combinePrompt(
     argument,

@@ -8,7 +8,7 @@ import { ExitCode } from "../exit-codes.js";
 import { ignoredEnvLines } from "../ignored-env.js";
 
 export async function runDoctorCommand(flags: { json?: boolean; config?: string }): Promise<number> {
-  const loaded = loadCliConfig(flags.config);
+  const loaded = await loadCliConfig(flags.config);
   const statuses = await engineFor(loaded).registry.statuses();
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ backends: statuses, ignored_env: loaded.ignoredEnv }, null, 2)}\n`);

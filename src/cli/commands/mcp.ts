@@ -16,7 +16,7 @@ export interface McpFlags {
 }
 
 export async function runMcpCommand(flags: McpFlags): Promise<number> {
-  const { config, store, engine } = cliContext(flags.config);
+  const { config, store, engine } = await cliContext(flags.config);
   const server = createMcpServer({
     engine,
     store,

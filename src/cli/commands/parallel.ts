@@ -32,7 +32,7 @@ export interface ParallelFlags {
 
 export async function runParallelCommand(flags: ParallelFlags): Promise<number> {
   const spec = parseSpec<ParallelSpec>(await readSpecInput(flags.file, "parallel"), ParallelSpecSchema, "tasks");
-  const loaded = loadCliConfig(flags.config);
+  const loaded = await loadCliConfig(flags.config);
   const maxParallel =
     parseCount("--max-parallel", flags.maxParallel) || spec.max_parallel || loaded.config.parallel.max_workers;
   // The user's own cap wins over the admission gate's default.

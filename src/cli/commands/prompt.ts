@@ -1,6 +1,6 @@
 /** `clinvk [prompt]`: one prompt on one backend, continuing this directory's session if configured. */
 import { resolve } from "node:path";
-import { isBackendName } from "../../core/events.js";
+import { isBackendName } from "../../core/backend-names.js";
 import type { RunRequest } from "../../core/request.js";
 import { newestResumable, sessionRequest } from "../../engine/session-requests.js";
 import { relativeAge } from "../../sessions/age.js";
@@ -19,7 +19,7 @@ export interface PromptFlags extends RunFlags {
 }
 
 export async function runPromptCommand(words: string[], flags: PromptFlags): Promise<number> {
-  const { config, store, engine } = cliContext(flags.config);
+  const { config, store, engine } = await cliContext(flags.config);
   const format = outputFormatOf(flags, config);
   const argument = words.join(" ").trim() || undefined;
   const piped = stdinIsPiped() ? await readPipedStdin({ optional: argument !== undefined }) : undefined;

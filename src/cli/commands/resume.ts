@@ -1,7 +1,7 @@
 /** `clinvk resume [id] [prompt]`: send a prompt to an earlier session, picked by id, --last or -i. */
 
+import { isBackendName } from "../../core/backend-names.js";
 import { ClinvkError } from "../../core/errors.js";
-import { isBackendName } from "../../core/events.js";
 import { newestResumable, sessionRequest } from "../../engine/session-requests.js";
 import { relativeAge } from "../../sessions/age.js";
 import { displayName, type Session } from "../../sessions/session.js";
@@ -25,7 +25,7 @@ export interface ResumeFlags extends RunFlags {
 const PICKER_ROWS = 20;
 
 export async function runResumeCommand(args: string[], flags: ResumeFlags): Promise<number> {
-  const { config, store, engine } = cliContext(flags.config);
+  const { config, store, engine } = await cliContext(flags.config);
   const backend = flags.backend?.trim().toLowerCase();
   if (backend !== undefined && !isBackendName(backend)) {
     throw new ClinvkError("backend_unknown", `unknown backend "${backend}"`, "use one of: claude, codex, gemini");

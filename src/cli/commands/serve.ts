@@ -14,7 +14,7 @@ import { keysForAddress } from "../../server/plugins/api-keys.js";
 import { isLoopbackName } from "../../server/policy/loopback.js";
 import { retentionCutoff } from "../../sessions/age.js";
 import { colorEnabled } from "../color.js";
-import { openStore } from "../context.js";
+import { openStore, versionCacheOf } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
 import { parseCount } from "../options.js";
 
@@ -90,7 +90,11 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   const store = openStore();
   const { orphans, interrupted } = await superviseRuns(store, join(clinvkHome(), "runs"));
   // The gate is kept, so that a saved config's new caps reach it.
-  const { engine, gate } = composeEngine(live.current, { store, breakers: true });
+  const { engine, gate } = composeEngine(live.current, {
+    store,
+    breakers: true,
+    versionCache: versionCacheOf(clinvkHome()),
+  });
   const retention = live.current.session.retention_days;
   if (retention > 0) await store.clean(retentionCutoff(retention)).catch(() => undefined);
 

@@ -1,6 +1,6 @@
 /** `clinvk sessions list|show|delete|clean|tag|fork|repair`. */
 import { resolve } from "node:path";
-import { isBackendName } from "../../core/events.js";
+import { isBackendName } from "../../core/backend-names.js";
 import { sessionRequest } from "../../engine/session-requests.js";
 import { parseAge, relativeAge, retentionCutoff } from "../../sessions/age.js";
 import {
@@ -57,7 +57,7 @@ function filterFrom(flags: ListFlags): SessionFilter {
 }
 
 export async function runSessionsList(flags: ListFlags): Promise<number> {
-  const { store } = cliContext(flags.config);
+  const { store } = await cliContext(flags.config);
   const page = await store.list(filterFrom(flags));
   for (const problem of store.problems()) process.stderr.write(`clinvk: warning: ${problem}\n`);
   if (flags.json) {
@@ -86,7 +86,7 @@ export async function runSessionsList(flags: ListFlags): Promise<number> {
 }
 
 export async function runSessionsShow(id: string, flags: Common): Promise<number> {
-  const { store } = cliContext(flags.config);
+  const { store } = await cliContext(flags.config);
   const session = await store.getByPrefix(id);
   if (flags.json) {
     json(session);
@@ -121,7 +121,7 @@ export async function runSessionsShow(id: string, flags: Common): Promise<number
 }
 
 export async function runSessionsDelete(id: string, flags: Common): Promise<number> {
-  const { store } = cliContext(flags.config);
+  const { store } = await cliContext(flags.config);
   const session = await store.getByPrefix(id);
   await store.delete(session.id);
   write(`Session ${session.id} deleted.\n`);
@@ -129,7 +129,7 @@ export async function runSessionsDelete(id: string, flags: Common): Promise<numb
 }
 
 export async function runSessionsClean(flags: Common & { olderThan?: string; dryRun?: boolean }): Promise<number> {
-  const { store, config } = cliContext(flags.config);
+  const { store, config } = await cliContext(flags.config);
   let cutoff: Date;
   if (flags.olderThan !== undefined) {
     const parsed = parseAge(flags.olderThan);
@@ -163,7 +163,7 @@ export async function runSessionsTag(
   tags: string[],
   flags: Common & { remove?: boolean },
 ): Promise<number> {
-  const { store } = cliContext(flags.config);
+  const { store } = await cliContext(flags.config);
   const wanted = tags
     .flatMap((tag) => tag.split(","))
     .map((tag) => tag.trim())
@@ -183,7 +183,7 @@ export async function runSessionsTag(
  * at the first turn (claude's --fork-session). With a prompt, that first turn runs now.
  */
 export async function runSessionsFork(id: string, words: string[], flags: Common & RunFlags): Promise<number> {
-  const { config, store, engine } = cliContext(flags.config);
+  const { config, store, engine } = await cliContext(flags.config);
   const parent = await store.getByPrefix(id);
   if (!engine.registry.get(parent.backend).canFork) {
     throw usageError(
@@ -219,7 +219,7 @@ export async function runSessionsFork(id: string, words: string[], flags: Common
 }
 
 export async function runSessionsRepair(flags: Common): Promise<number> {
-  const { store } = cliContext(flags.config);
+  const { store } = await cliContext(flags.config);
   const sessions = await store.repair();
   const problems = store.problems();
   if (flags.json) write(`${JSON.stringify({ sessions, problems }, null, 2)}\n`);

@@ -11,16 +11,16 @@ import { presentedKey } from "./api-keys.js";
 
 export const authPlugin = fp(
   async (app: FastifyInstance, context: ServerContext) => {
-    app.addHook("onRequest", async (request, reply) => {
-      if (!context.apiKeys.required || request.method === "OPTIONS") return;
+    app.addHook("onRequest", (request, reply, done) => {
+      if (!context.apiKeys.required || request.method === "OPTIONS") return done();
       const path = request.url.split("?")[0] ?? "";
-      if (context.config.current.server.auth_exempt_paths.includes(path)) return;
+      if (context.config.current.server.auth_exempt_paths.includes(path)) return done();
       // The dashboard's static files: the page asks for the key and sends it with each API call.
-      if ((request.method === "GET" || request.method === "HEAD") && isUiPath(path)) return;
+      if ((request.method === "GET" || request.method === "HEAD") && isUiPath(path)) return done();
       const key = presentedKey(request);
-      if (key && context.apiKeys.matches(key)) return;
+      if (key && context.apiKeys.matches(key)) return done();
       reply.header("www-authenticate", "Bearer");
-      throw new Unauthorized(key ? "invalid API key" : "missing API key");
+      done(new Unauthorized(key ? "invalid API key" : "missing API key"));
     });
   },
   { name: "clinvk-auth", dependencies: ["clinvk-rate-limit"] },

@@ -40,12 +40,13 @@ export function hostAllowed(name: string, server: Config["server"]): boolean {
 
 export const hostCheckPlugin = fp(
   async (app: FastifyInstance, context: ServerContext) => {
-    app.addHook("onRequest", async (request) => {
+    app.addHook("onRequest", (request, _reply, done) => {
       const header = request.headers.host;
       const name = typeof header === "string" ? hostName(header) : "";
       if (!name || !hostAllowed(name, context.config.current.server)) {
-        throw new HostNotAllowed(`host ${name ? JSON.stringify(name) : "(none)"} is not allowed`);
+        return done(new HostNotAllowed(`host ${name ? JSON.stringify(name) : "(none)"} is not allowed`));
       }
+      done();
     });
   },
   { name: "clinvk-host-check" },

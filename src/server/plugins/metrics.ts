@@ -12,7 +12,15 @@ import { apiError } from "../http/errors.js";
 export const metricsPlugin = fp(
   async (app: FastifyInstance, context: ServerContext) => {
     const registry = new Registry();
-    collectDefaultMetrics({ register: registry, prefix: "clinvk_" });
+    // The process metrics watch every GC and the event loop: started only once metrics are on.
+    let collecting = false;
+    const collectIfEnabled = () => {
+      if (collecting || !context.config.current.server.metrics_enabled) return;
+      collecting = true;
+      collectDefaultMetrics({ register: registry, prefix: "clinvk_" });
+    };
+    collectIfEnabled();
+    const unfollow = context.config.onChange(collectIfEnabled);
     const requests = new Counter({
       name: "clinvk_http_requests_total",
       help: "HTTP requests by method, route and status.",
@@ -79,7 +87,10 @@ export const metricsPlugin = fp(
         if (count > 0) tokens.inc({ backend: result.backend, kind }, count);
       }
     });
-    app.addHook("onClose", async () => stop());
+    app.addHook("onClose", async () => {
+      stop();
+      unfollow();
+    });
 
     app.addHook("onResponse", async (request, reply) => {
       if (!context.config.current.server.metrics_enabled) return; // off by default: no cost per request

@@ -33,7 +33,12 @@ export const rateLimitPlugin = fp(
         ...apiError("rate_limit", `rate limit exceeded: retry in ${Math.ceil(info.ttl / 1000)} s`),
       }),
     });
-    app.addHook("onRequest", app.rateLimit());
+    // Off (the default), a request costs one flag check, not the plugin's async key and allow-list calls.
+    const limit = app.rateLimit();
+    app.addHook("onRequest", (request, reply, done) => {
+      if (!settings().rate_limit_enabled) return done();
+      limit.call(app, request, reply).then(() => done(), done);
+    });
   },
   { name: "clinvk-rate-limit" },
 );

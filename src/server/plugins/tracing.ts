@@ -49,8 +49,8 @@ function randomHex(bytes: number): string {
 
 export const tracingPlugin = fp(
   async (app: FastifyInstance, context: ServerContext) => {
-    app.addHook("onRequest", async (request, reply) => {
-      if (!context.config.current.server.tracing_enabled) return;
+    app.addHook("onRequest", (request, reply, done) => {
+      if (!context.config.current.server.tracing_enabled) return done();
       const header = request.headers.traceparent;
       const parent = parseTraceparent(typeof header === "string" ? header : undefined);
       const trace: TraceContext = {
@@ -60,10 +60,14 @@ export const tracingPlugin = fp(
         flags: parent?.flags ?? "01",
       };
       request.trace = trace;
-      request.log = request.log.child({ trace_id: trace.traceId, span_id: trace.spanId });
+      // The request's own child logger (Fastify makes one per request) takes the ids: a second
+      // child per request cost more than the rest of the hook. Without a logger there is none.
+      const log = request.log as typeof request.log & { setBindings?: (bindings: object) => void };
+      if (log !== app.log && log.setBindings) log.setBindings({ trace_id: trace.traceId, span_id: trace.spanId });
       reply.header("traceparent", formatTraceparent(trace));
       const state = request.headers.tracestate;
       if (parent && typeof state === "string" && state.length <= 512) reply.header("tracestate", state);
+      done();
     });
   },
   { name: "clinvk-tracing" },
