@@ -4,12 +4,13 @@ import { clinvkHome } from "../config/paths.js";
 import type { Config } from "../config/schema.js";
 import type { Engine } from "../engine/engine.js";
 import { composeEngine } from "../engine/from-config.js";
-import { FileSessionStore } from "../sessions/file-store.js";
+import { sessionStoreFromConfig } from "../engine/session-store.js";
+import type { SessionStore } from "../sessions/store.js";
 
 export interface CliContext {
   loaded: LoadedConfig;
   config: Config;
-  store: FileSessionStore;
+  store: SessionStore;
   engine: Engine;
 }
 
@@ -17,9 +18,9 @@ export function loadCliConfig(configFile: string | undefined): LoadedConfig {
   return loadConfig({ configFile });
 }
 
-/** The store lives in `$CLINVK_HOME/sessions`. */
-export function openStore(): FileSessionStore {
-  return new FileSessionStore(clinvkHome());
+/** The store of the config: PostgreSQL when `store.url` is set, else `$CLINVK_HOME/sessions`. */
+export function openStore(config: Config = loadCliConfig(undefined).config): SessionStore {
+  return sessionStoreFromConfig(config, clinvkHome());
 }
 
 /**
@@ -37,7 +38,7 @@ export function contextFor(loaded: LoadedConfig, capacity?: { running: number; q
     caps.max_running = Math.max(caps.max_running, capacity.running);
     caps.max_queued = Math.max(caps.max_queued, capacity.queued);
   }
-  const store = openStore();
+  const store = openStore(loaded.config);
   return { loaded, config: loaded.config, store, engine: composeEngine(loaded.config, { store }).engine };
 }
 

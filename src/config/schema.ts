@@ -75,6 +75,19 @@ export const ConfigSchema = section(
       },
       "Sessions.",
     ),
+    store: section(
+      {
+        url: str(
+          "",
+          "PostgreSQL URL (postgres://user@host:5432/db) of the session store that many instances share; empty: files in $CLINVK_HOME/sessions (clinvoker).",
+        ),
+        schema: str(
+          "public",
+          "The PostgreSQL schema holding clinvk's tables, created and migrated by clinvk (clinvoker).",
+        ),
+      },
+      "Where sessions are kept (clinvoker).",
+    ),
     output: section(
       {
         format: Type.Enum(["text", "json", "stream-json", "default"], {
@@ -180,4 +193,4 @@ export type Config = Static<typeof ConfigSchema>;
 export type BackendConfig = Static<typeof BackendConfigSchema>;
 
 /** Keys whose values are secrets: masked in `config show`. */
-export const SECRET_KEYS: readonly string[] = ["server.api_keys"];
+export const SECRET_KEYS: readonly string[] = ["server.api_keys", "store.url"];

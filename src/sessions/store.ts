@@ -26,4 +26,10 @@ export interface SessionStore {
   fork(id: string): Promise<Session>;
   /** Problems found while reading (corrupt files skipped), for `sessions list` to report. */
   problems(): string[];
+  /** Connects (and migrates) a shared store now, so that a bad one fails at startup, not on a first request. */
+  open?(): Promise<void>;
+  /** Lets go of a shared store's connections. */
+  close?(): Promise<void>;
+  /** Rebuilds what the store derives (the file store's index); returns the number of sessions. */
+  repair?(): Promise<number>;
 }

@@ -87,7 +87,9 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   const { host } = live.current.server;
   keysForAddress(live.current, flags.insecureNoAuth === true); // refused before anything starts
 
-  const store = openStore();
+  const store = openStore(live.current);
+  // A configured database that cannot be reached stops the server here (exit 3), never a fallback.
+  await store.open?.();
   const { orphans, interrupted } = await superviseRuns(store, join(clinvkHome(), "runs"));
   // The gate is kept, so that a saved config's new caps reach it.
   const { engine, gate } = composeEngine(live.current, { store, breakers: true });
@@ -147,8 +149,9 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
       }, deadline);
       force.unref();
       app.close().then(
-        () => {
+        async () => {
           clearTimeout(force);
+          await store.close?.().catch(() => undefined);
           resolve(ExitCode.ok);
         },
         () => resolve(ExitCode.general),
