@@ -16,7 +16,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: "forks",
     fileParallelism: false,
-    globalSetup: ["test/global-setup.ts"],
+    // The bundled clinvk, and the pinned real CLIs (a no-op when the e2e lane installed them).
+    globalSetup: ["test/global-setup.ts", "test/e2e/global-setup.ts"],
     env: { TMPDIR: runTmp },
   },
 });

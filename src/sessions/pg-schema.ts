@@ -47,6 +47,22 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX sessions_working_dir ON {s}.sessions (working_dir);
     `,
   },
+  {
+    version: 2,
+    name: "transcripts",
+    sql: `
+      CREATE TABLE {s}.session_transcripts (
+        session_id text COLLATE "C" NOT NULL REFERENCES {s}.sessions (id) ON DELETE CASCADE,
+        backend text NOT NULL,
+        path text NOT NULL,
+        sha256 text NOT NULL,
+        size integer NOT NULL,
+        content bytea NOT NULL,
+        saved_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (session_id, path)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

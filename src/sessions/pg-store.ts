@@ -20,6 +20,7 @@ import {
   summarize,
 } from "./session.js";
 import type { CleanResult, SessionStore } from "./store.js";
+import { checkTranscriptFile, MAX_TRANSCRIPT_BYTES, MAX_TRANSCRIPT_FILES, type TranscriptFile } from "./transcript.js";
 
 export interface PgStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -207,6 +208,38 @@ export class PgSessionStore implements SessionStore {
       parent_id: parent.id,
       backend_session_id: parent.backend_session_id,
     });
+  }
+
+  /** Replaces the session's transcript in one transaction: a reader sees the old one or the new one. */
+  async saveTranscript(sessionId: string, backend: string, files: TranscriptFile[]): Promise<void> {
+    checkSessionId(sessionId);
+    const total = files.reduce((sum, file) => sum + file.content.length, 0);
+    if (files.length > MAX_TRANSCRIPT_FILES || total > MAX_TRANSCRIPT_BYTES) {
+      throw new ClinvkError(
+        "session_error",
+        `the transcript of session ${sessionId.slice(0, 8)} is too large to share`,
+      );
+    }
+    for (const file of files) checkTranscriptFile(file);
+    await this.transaction(async (client) => {
+      await client.query(`DELETE FROM ${this.schema}.session_transcripts WHERE session_id = $1`, [sessionId]);
+      for (const file of files) {
+        await client.query(
+          `INSERT INTO ${this.schema}.session_transcripts (session_id, backend, path, sha256, size, content)
+           VALUES ($1, $2, $3, $4, $5, $6)`,
+          [sessionId, backend, file.path, file.sha256, file.content.length, file.content],
+        );
+      }
+    });
+  }
+
+  async loadTranscript(sessionId: string): Promise<TranscriptFile[]> {
+    checkSessionId(sessionId);
+    const result = await this.query<{ path: string; sha256: string; content: Buffer }>(
+      `SELECT path, sha256, content FROM ${this.schema}.session_transcripts WHERE session_id = $1 ORDER BY path`,
+      [sessionId],
+    );
+    return result.rows.map((row) => checkTranscriptFile({ path: row.path, sha256: row.sha256, content: row.content }));
   }
 
   /** Nothing to rebuild: the database keeps its indexes itself. Returns the number of sessions. */

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ClinvkError } from "../../src/core/errors.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "../../src/sessions/pg-schema.js";
 import { PgSessionStore } from "../../src/sessions/pg-store.js";
+import { sha256 } from "../../src/sessions/transcript.js";
 import { sessionStoreContract } from "../sessions/contract.js";
 import { closeContractStores } from "../sessions/stores.js";
 import { dropRunSchemas, newSchemaName, TEST_PG_URL } from "./pg.js";
@@ -98,5 +99,37 @@ describe("the PostgreSQL store owns its schema", () => {
     await client.query("COMMIT");
     await client.end();
     expect((await store.clean(new Date("2021-01-01"))).sessions.map((s) => s.id)).toEqual([old.id]);
+  });
+
+  it("keeps a session's CLI transcript: replaced whole, checked on the way out, deleted with the session", async () => {
+    const store = openStore();
+    const session = await store.create({ backend: "claude", working_dir: "/w" });
+    const file = (path: string, text: string) => ({
+      path,
+      sha256: sha256(Buffer.from(text)),
+      content: Buffer.from(text),
+    });
+    await store.saveTranscript(session.id, "claude", [file("p/a.jsonl", "one\n"), file("p/b.jsonl", "two\n")]);
+    await store.saveTranscript(session.id, "claude", [file("p/a.jsonl", "one\nthree\n")]);
+    const loaded = await store.loadTranscript(session.id);
+    expect(loaded.map((f) => [f.path, f.content.toString()])).toEqual([["p/a.jsonl", "one\nthree\n"]]);
+    await expect(store.saveTranscript(session.id, "claude", [file("../x", "x")])).rejects.toThrow(/refused/);
+    await expect(
+      store.saveTranscript(session.id, "claude", [{ ...file("p/a.jsonl", "x"), content: Buffer.from("y") }]),
+    ).rejects.toThrow(/checksum/);
+
+    const client = new pg.Client({ connectionString: TEST_PG_URL });
+    await client.connect();
+    try {
+      await client.query(`UPDATE ${store.schema}.session_transcripts SET content = 'tampered' WHERE session_id = $1`, [
+        session.id,
+      ]);
+      await expect(store.loadTranscript(session.id)).rejects.toThrow(/does not match its checksum/);
+      await store.delete(session.id);
+      const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${store.schema}.session_transcripts`);
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await client.end();
+    }
   });
 });
