@@ -38,6 +38,8 @@ export interface ServerOptions {
   insecureNoAuth?: boolean;
   /** Settings of the Anthropic surface (its ping interval). */
   anthropic?: AnthropicSurfaceOptions;
+  /** The Redis that instances share: rate-limit buckets live there. */
+  redis?: ServerContext["redis"];
 }
 
 const routes =
@@ -107,6 +109,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     active: new Set(),
     startedAt: Date.now(),
     version: VERSION,
+    ...(options.redis ? { redis: options.redis } : {}),
   };
 
   app.decorate("clinvk", context);
