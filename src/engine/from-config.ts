@@ -10,6 +10,7 @@ import { type ClusterLimits, ClusterSlots, SharedAdmissionGate } from "./cluster
 import { Engine, type EngineOptions, type RunDefaults } from "./engine.js";
 import type { Redis } from "./redis.js";
 import { sessionHooks } from "./session-hooks.js";
+import { SharedBreakers } from "./shared-breakers.js";
 
 export function backendSettingsFromConfig(config: Config): Record<BackendName, BackendSettings> {
   const settings = {} as Record<BackendName, BackendSettings>;
@@ -92,7 +93,7 @@ export function composeEngine(
     /** Shared Redis: admission also counts the runs of every instance (read per run from `config`). */
     shared?: { redis: Redis; prefix: string; config?: () => Config };
   } = {},
-): { engine: Engine; gate: AdmissionGate } {
+): { engine: Engine; gate: AdmissionGate; sharedBreakers?: SharedBreakers } {
   const options = engineOptionsFromConfig(config, parts.store);
   if (parts.shared) {
     const { redis, prefix } = parts.shared;
@@ -100,10 +101,14 @@ export function composeEngine(
     const slots = new ClusterSlots(redis, prefix, () => clusterLimitsFromConfig(current()));
     options.gate = new SharedAdmissionGate(admissionLimitsFromConfig(config), slots);
   }
+  const breakers = parts.breakers ? new BreakerRegistry() : undefined;
   const engine = new Engine({
     ...options,
     ...(parts.env ? { env: parts.env } : {}),
-    ...(parts.breakers ? { breakers: new BreakerRegistry() } : {}),
+    ...(breakers ? { breakers } : {}),
   });
-  return { engine, gate: options.gate };
+  // With Redis, a breaker that opens on one instance opens on all (started by the caller: it is async).
+  const sharedBreakers =
+    breakers && parts.shared ? new SharedBreakers(parts.shared.redis, parts.shared.prefix, breakers) : undefined;
+  return { engine, gate: options.gate, ...(sharedBreakers ? { sharedBreakers } : {}) };
 }

@@ -7,6 +7,7 @@ import { loadConfig } from "../../config/load.js";
 import { clinvkHome } from "../../config/paths.js";
 import type { Config } from "../../config/schema.js";
 import { watchConfig } from "../../config/watch.js";
+import { BACKEND_NAMES } from "../../core/backend-names.js";
 import { ClinvkError } from "../../core/errors.js";
 import { admissionLimitsFromConfig, composeEngine } from "../../engine/from-config.js";
 import { checkKeyPrefix, connectRedis, describeRedisUrl, type Redis } from "../../engine/redis.js";
@@ -104,11 +105,12 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   });
   const { orphans, interrupted } = await superviseRuns(store, join(clinvkHome(), "runs"));
   // The gate is kept, so that a saved config's new caps reach it.
-  const { engine, gate } = composeEngine(live.current, {
+  const { engine, gate, sharedBreakers } = composeEngine(live.current, {
     store,
     breakers: true,
     ...(redis ? { shared: { redis: redis.client, prefix: redis.prefix, config: () => live.current } } : {}),
   });
+  await sharedBreakers?.start(BACKEND_NAMES);
   const retention = live.current.session.retention_days;
   if (retention > 0) await store.clean(retentionCutoff(retention)).catch(() => undefined);
 
@@ -143,6 +145,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     // Nothing may keep a server that cannot serve alive: a supervisor must see it fail.
     watcher.close();
     await app.close().catch(() => undefined);
+    sharedBreakers?.stop();
     redis?.client.disconnect();
     await store.close?.().catch(() => undefined);
     throw listenError(error, host, live.current.server.port);
@@ -171,6 +174,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
         async () => {
           clearTimeout(force);
           await store.close?.().catch(() => undefined);
+          sharedBreakers?.stop();
           redis?.client.disconnect();
           resolve(ExitCode.ok);
         },
