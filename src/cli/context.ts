@@ -5,14 +5,15 @@ import { clinvkHome } from "../config/paths.js";
 import type { Config } from "../config/schema.js";
 import type { Engine } from "../engine/engine.js";
 import { composeEngine } from "../engine/from-config.js";
+import { sessionStoreFromConfig } from "../engine/session-store.js";
 import { fileVersionCache, type VersionCache } from "../engine/version-cache.js";
-import { FileSessionStore } from "../sessions/file-store.js";
+import type { SessionStore } from "../sessions/store.js";
 import { BUILD_ID, loadConfigCached } from "./config-cache.js";
 
 export interface CliContext {
   loaded: LoadedConfig;
   config: Config;
-  store: FileSessionStore;
+  store: SessionStore;
   engine: Engine;
 }
 
@@ -21,9 +22,9 @@ export function loadCliConfig(configFile: string | undefined): Promise<LoadedCon
   return loadConfigCached({ configFile, buildId: BUILD_ID });
 }
 
-/** The store lives in `$CLINVK_HOME/sessions`. */
-export function openStore(): FileSessionStore {
-  return new FileSessionStore(clinvkHome());
+/** The store of the config: PostgreSQL when `store.url` is set, else `$CLINVK_HOME/sessions`. */
+export function openStore(config: Config): SessionStore {
+  return sessionStoreFromConfig(config, clinvkHome());
 }
 
 /**
@@ -44,7 +45,7 @@ export function contextFor(loaded: LoadedConfig, capacity?: { running: number; q
     caps.max_running = Math.max(caps.max_running, capacity.running);
     caps.max_queued = Math.max(caps.max_queued, capacity.queued);
   }
-  const store = openStore();
+  const store = openStore(loaded.config);
   return { loaded, config: loaded.config, store, engine: composeEngine(loaded.config, { store }).engine };
 }
 

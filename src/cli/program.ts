@@ -252,9 +252,9 @@ Examples:
     .argument("<what>")
     .action(async (what: string) => {
       if (what !== "sessions") return;
-      const { openStore } = await import("./context.js");
+      const { loadCliConfig, openStore } = await import("./context.js");
       const { displayName } = await import("../sessions/session.js");
-      const page = await openStore().list({ limit: 50 });
+      const page = await openStore((await loadCliConfig(undefined)).config).list({ limit: 50 });
       for (const s of page.sessions) process.stdout.write(`${s.id.slice(0, 8)}\t${s.backend}: ${displayName(s, 40)}\n`);
     });
 

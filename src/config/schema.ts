@@ -75,6 +75,32 @@ export const ConfigSchema = section(
       },
       "Sessions.",
     ),
+    store: section(
+      {
+        url: str(
+          "",
+          "PostgreSQL URL (postgres://user@host:5432/db) of the session store that many instances share; empty: files in $CLINVK_HOME/sessions (clinvoker).",
+        ),
+        schema: str(
+          "public",
+          "The PostgreSQL schema holding clinvk's tables, created and migrated by clinvk (clinvoker).",
+        ),
+      },
+      "Where sessions are kept (clinvoker).",
+    ),
+    redis: section(
+      {
+        url: str(
+          "",
+          "Redis URL (redis://host:6379/0, rediss:// for TLS) that many instances share for rate limits; empty: each instance keeps its own (clinvoker).",
+        ),
+        key_prefix: str(
+          "clinvk:",
+          "Prefix of every Redis key clinvk writes, so that several deployments can share one Redis (clinvoker).",
+        ),
+      },
+      "Redis, for the short-lived state that instances share (clinvoker).",
+    ),
     output: section(
       {
         format: Type.Enum(["text", "json", "stream-json", "default"], {
@@ -108,6 +134,19 @@ export const ConfigSchema = section(
             BACKEND_NAMES.map((name) => [name, int(0, `Runs of ${name} at once (0: only the global cap).`)]),
           ) as Record<(typeof BACKEND_NAMES)[number], ReturnType<typeof int>>,
           "Caps per backend (clinvoker).",
+        ),
+        cluster_max_running: int(
+          0,
+          "With redis.url: runs of any backend at once on all instances together (0: no cap) (clinvoker).",
+        ),
+        cluster_per_backend: section(
+          Object.fromEntries(
+            BACKEND_NAMES.map((name) => [
+              name,
+              int(0, `Runs of ${name} at once on all instances together (0: no cap).`),
+            ]),
+          ) as Record<(typeof BACKEND_NAMES)[number], ReturnType<typeof int>>,
+          "With redis.url: caps per backend on all instances together, counted in Redis (clinvoker).",
         ),
       },
       "The admission gate: how many CLIs run at once (clinvoker).",

@@ -14,6 +14,8 @@ export interface BreakerOptions {
   /** Probe successes (while half-open) that close the breaker. */
   successThreshold: number;
   now?: () => number;
+  /** Told when the breaker opens, with when it will let probes through (shared-breakers.ts). */
+  onOpen?: (name: string, until: number) => void;
 }
 
 export type BreakerState = "closed" | "open" | "half_open";
@@ -34,7 +36,7 @@ export interface BreakerTicket {
   release(): void;
 }
 
-const DEFAULTS: Required<Omit<BreakerOptions, "now">> = {
+const DEFAULTS: Required<Omit<BreakerOptions, "now" | "onOpen">> = {
   failureThreshold: 5,
   openMs: 30_000,
   halfOpenMaxCalls: 1,
@@ -45,7 +47,7 @@ const HINT = "the backend has failed repeatedly; check `clinvk doctor` and the p
 
 export class CircuitBreaker {
   readonly name: string;
-  private readonly options: Required<BreakerOptions>;
+  private readonly options: Required<Omit<BreakerOptions, "onOpen">> & Pick<BreakerOptions, "onOpen">;
   private current: BreakerState = "closed";
   // Bumped on every transition: a ticket from an earlier state (a run that started before the
   // breaker tripped) still counts in the totals but must not drive the new state.
@@ -147,7 +149,16 @@ export class CircuitBreaker {
     if (this.current === "half_open" || this.consecutiveFailures >= this.options.failureThreshold) {
       this.transition("open");
       this.openedAt = this.options.now();
+      this.options.onOpen?.(this.name, this.openedAt + this.options.openMs);
     }
+  }
+
+  /** Opened by another instance: refuse runs until `until`, then probe as after an own opening. */
+  openUntil(until: number): void {
+    const openedAt = until - this.options.openMs;
+    if (until <= this.options.now() || (this.current === "open" && this.openedAt >= openedAt)) return;
+    if (this.current !== "open") this.transition("open");
+    this.openedAt = openedAt;
   }
 
   /** Open turns half-open lazily, when someone looks: no timer to leak or to keep the process alive. */
@@ -168,9 +179,11 @@ export class CircuitBreaker {
 export class BreakerRegistry {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly options: Partial<BreakerOptions>;
+  /** Told when any breaker opens (set by SharedBreakers). */
+  onOpen: ((name: string, until: number) => void) | undefined;
 
   constructor(options: Partial<BreakerOptions> = {}) {
-    this.options = options;
+    this.options = { ...options, onOpen: (name, until) => this.onOpen?.(name, until) };
     validate({ ...DEFAULTS, ...withoutUndefined(options) });
   }
 

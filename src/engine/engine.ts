@@ -28,7 +28,7 @@ export interface RunHooks {
   /** Before the CLI starts. May name the clinvoker session the run belongs to. */
   beforeRun?(request: RunRequest, prepared: PreparedRun): Promise<{ sessionId?: string } | undefined>;
   /** After the result is known, before it is yielded. */
-  afterRun?(request: RunRequest, result: RunResult): Promise<void>;
+  afterRun?(request: RunRequest, result: RunResult, prepared: PreparedRun): Promise<void>;
   /** The consumer stopped after beforeRun and before a result (its CLI was killed): no afterRun comes. */
   afterAbandon?(request: RunRequest, sessionId: string | undefined): Promise<void>;
 }
@@ -423,7 +423,7 @@ export class Engine {
     if (error) yield stamp({ type: "error", error });
     if (this.options.hooks?.afterRun) {
       try {
-        await this.options.hooks.afterRun(request, result);
+        await this.options.hooks.afterRun(request, result, prepared);
       } catch (hookError) {
         // The answer stands, but a caller must not believe the turn is in its session: a later
         // resume would continue without it.

@@ -6,8 +6,11 @@ import type { BackendSettings } from "../core/request.js";
 import { AdmissionGate, type AdmissionLimits } from "../process/admission.js";
 import type { SessionStore } from "../sessions/store.js";
 import { BreakerRegistry } from "./circuit-breaker.js";
+import { type ClusterLimits, ClusterSlots, SharedAdmissionGate } from "./cluster-admission.js";
 import { Engine, type EngineOptions, type RunDefaults } from "./engine.js";
+import type { Redis } from "./redis.js";
 import { sessionHooks } from "./session-hooks.js";
+import { SharedBreakers } from "./shared-breakers.js";
 import type { VersionCache } from "./version-cache.js";
 
 export function backendSettingsFromConfig(config: Config): Record<BackendName, BackendSettings> {
@@ -51,6 +54,16 @@ export function admissionLimitsFromConfig(config: Config): AdmissionLimits {
   };
 }
 
+/** The caps on all instances together (`concurrency.cluster_*`), counted in Redis. */
+export function clusterLimitsFromConfig(config: Config): ClusterLimits {
+  const caps = config.concurrency;
+  return {
+    maxRunning: caps.cluster_max_running,
+    perKey: { ...caps.cluster_per_backend },
+    queueTimeoutMs: caps.queue_timeout_secs * 1000,
+  };
+}
+
 /** Engine options from the config; with a store, runs create and update their sessions. */
 export function engineOptionsFromConfig(config: Config, store?: SessionStore): EngineOptions & { gate: AdmissionGate } {
   const options: EngineOptions & { gate: AdmissionGate } = {
@@ -74,14 +87,31 @@ export function engineOptionsFromConfig(config: Config, store?: SessionStore): E
  */
 export function composeEngine(
   config: Config,
-  parts: { store?: SessionStore; env?: NodeJS.ProcessEnv; breakers?: boolean; versionCache?: VersionCache } = {},
-): { engine: Engine; gate: AdmissionGate } {
+  parts: {
+    store?: SessionStore;
+    env?: NodeJS.ProcessEnv;
+    breakers?: boolean;
+    /** Shared Redis: admission also counts the runs of every instance (read per run from `config`). */
+    shared?: { redis: Redis; prefix: string; config?: () => Config };
+    versionCache?: VersionCache;
+  } = {},
+): { engine: Engine; gate: AdmissionGate; sharedBreakers?: SharedBreakers } {
   const options = engineOptionsFromConfig(config, parts.store);
+  if (parts.shared) {
+    const { redis, prefix } = parts.shared;
+    const current = parts.shared.config ?? (() => config);
+    const slots = new ClusterSlots(redis, prefix, () => clusterLimitsFromConfig(current()));
+    options.gate = new SharedAdmissionGate(admissionLimitsFromConfig(config), slots);
+  }
+  const breakers = parts.breakers ? new BreakerRegistry() : undefined;
   const engine = new Engine({
     ...options,
     ...(parts.env ? { env: parts.env } : {}),
-    ...(parts.breakers ? { breakers: new BreakerRegistry() } : {}),
+    ...(breakers ? { breakers } : {}),
     ...(parts.versionCache ? { versionCache: parts.versionCache } : {}),
   });
-  return { engine, gate: options.gate };
+  // With Redis, a breaker that opens on one instance opens on all (started by the caller: it is async).
+  const sharedBreakers =
+    breakers && parts.shared ? new SharedBreakers(parts.shared.redis, parts.shared.prefix, breakers) : undefined;
+  return { engine, gate: options.gate, ...(sharedBreakers ? { sharedBreakers } : {}) };
 }

@@ -9,6 +9,8 @@ import { processStartTime } from "../process/run-registry.js";
 import type { Session } from "../sessions/session.js";
 import type { SessionStore } from "../sessions/store.js";
 import type { RunHooks } from "./engine.js";
+import type { PreparedRun } from "./prepare.js";
+import { collectTranscript, restoreTranscript } from "./transcript-files.js";
 
 export interface SessionPolicy {
   storeTokenUsage: boolean;
@@ -59,11 +61,12 @@ export function sessionHooks(store: SessionStore, policy: SessionPolicy): RunHoo
   return {
     async beforeRun(request, prepared) {
       if (request.sessionId) {
-        await store.update(request.sessionId, (session) => {
+        const session = await store.update(request.sessionId, (session) => {
           claimTurn(session);
           session.status = "active";
           session.last_used = new Date().toISOString();
         });
+        if (request.resume && !prepared.dryRun) await restore(store, session, prepared);
         return { sessionId: request.sessionId };
       }
       if (request.ephemeral) return undefined;
@@ -88,9 +91,11 @@ export function sessionHooks(store: SessionStore, policy: SessionPolicy): RunHoo
       });
     },
 
-    async afterRun(_request, result: RunResult) {
+    async afterRun(_request, result: RunResult, prepared) {
       if (!result.session_id) return;
+      const shared = await save(store, result, prepared);
       await store.update(result.session_id, (session) => {
+        if (shared) session.metadata.transcript = shared;
         delete session.running;
         session.turn_count += 1;
         session.last_used = new Date().toISOString();
@@ -113,4 +118,30 @@ export function sessionHooks(store: SessionStore, policy: SessionPolicy): RunHoo
       });
     },
   };
+}
+
+/**
+ * A shared store's copy of the CLI's transcript, written where this instance's CLI looks for it
+ * when it lacks it (or has an older turn). A fork has none of its own until its first turn: its
+ * parent's is the conversation it continues.
+ */
+async function restore(store: SessionStore, session: Session, prepared: PreparedRun): Promise<void> {
+  if (!store.loadTranscript) return;
+  let files = await store.loadTranscript(session.id);
+  if (files.length === 0 && session.parent_id) files = await store.loadTranscript(session.parent_id).catch(() => []);
+  await restoreTranscript(prepared.backend.name, prepared.env, files);
+}
+
+/** Saves the CLI's transcript to a shared store after a turn; returns what to note in the session. */
+async function save(store: SessionStore, result: RunResult, prepared: PreparedRun): Promise<string | undefined> {
+  if (!store.saveTranscript || !result.session_id || !result.backend_session_id || prepared.dryRun) return undefined;
+  const { files, skipped } = await collectTranscript(
+    prepared.backend.name,
+    prepared.env,
+    result.backend_session_id,
+    prepared.cwd,
+  );
+  if (files.length > 0) await store.saveTranscript(result.session_id, prepared.backend.name, files);
+  if (skipped.length > 0) return `not shared: ${skipped.join("; ")}`.slice(0, 500);
+  return files.length > 0 ? "shared" : "none found";
 }

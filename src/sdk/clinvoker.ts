@@ -14,7 +14,7 @@ import type { Engine } from "../engine/engine.js";
 import { composeEngine } from "../engine/from-config.js";
 import type { BackendStatus } from "../engine/registry.js";
 import { newestResumable } from "../engine/session-requests.js";
-import { FileSessionStore } from "../sessions/file-store.js";
+import { sessionStoreFromConfig } from "../engine/session-store.js";
 import type { SessionStore } from "../sessions/store.js";
 import { type ChainSummary, runChain } from "../workflows/chain.js";
 import { type CompareOptions, type CompareSummary, runCompare } from "../workflows/compare.js";
@@ -51,7 +51,9 @@ export class Clinvoker {
   constructor(options: ClinvokerOptions = {}) {
     this.config = resolveConfig(options);
     this.store =
-      options.store === false ? undefined : (options.store ?? new FileSessionStore(options.home ?? clinvkHome()));
+      options.store === false
+        ? undefined
+        : (options.store ?? sessionStoreFromConfig(this.config, options.home ?? clinvkHome()));
     this.engine = composeEngine(this.config, { store: this.store, env: options.env }).engine;
   }
 

@@ -47,6 +47,8 @@ export interface ServerOptions {
   uiDirectory?: string;
   /** Where every run is recorded for the runs API (default: this process's memory). */
   tracker?: RunTracker;
+  /** The Redis that instances share: rate-limit buckets live there. */
+  redis?: ServerContext["redis"];
 }
 
 const routes =
@@ -119,6 +121,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     toolRuns: new ToolRuns(() => options.config.current.server.client_tool_wait_secs * 1000),
     startedAt: Date.now(),
     version: VERSION,
+    ...(options.redis ? { redis: options.redis } : {}),
   };
 
   app.decorate("clinvk", context);

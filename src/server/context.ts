@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { LiveConfig } from "../config/live.js";
 import type { Engine } from "../engine/engine.js";
+import type { Redis } from "../engine/redis.js";
 import type { SessionStore } from "../sessions/store.js";
 import type { ToolRuns } from "./compat/tool-runs.js";
 import type { ApiKeyRing } from "./plugins/api-keys.js";
@@ -17,6 +18,8 @@ export interface ServerContext {
   toolRuns: ToolRuns;
   startedAt: number;
   version: string;
+  /** The Redis that instances share (config `redis.url`), when there is one. */
+  redis?: { client: Redis; where: string; prefix: string };
 }
 
 /** A file of routes: registers them on its own encapsulated scope. */

@@ -1,5 +1,6 @@
 /** The contract of a session store; any implementation must pass test/sessions/contract.ts. */
 import type { NewSession, Session, SessionFilter, SessionPage } from "./session.js";
+import type { TranscriptFile } from "./transcript.js";
 
 export interface CleanResult {
   /** The sessions removed (or, in a dry run, that would be). */
@@ -26,4 +27,14 @@ export interface SessionStore {
   fork(id: string): Promise<Session>;
   /** Problems found while reading (corrupt files skipped), for `sessions list` to report. */
   problems(): string[];
+  /** Connects (and migrates) a shared store now, so that a bad one fails at startup, not on a first request. */
+  open?(): Promise<void>;
+  /** Lets go of a shared store's connections. */
+  close?(): Promise<void>;
+  /** A shared store keeps the CLI's own transcript of a session (replacing the one it had). */
+  saveTranscript?(sessionId: string, backend: string, files: TranscriptFile[]): Promise<void>;
+  /** The transcript saved for a session, checked; empty when none was. */
+  loadTranscript?(sessionId: string): Promise<TranscriptFile[]>;
+  /** Rebuilds what the store derives (the file store's index); returns the number of sessions. */
+  repair?(): Promise<number>;
 }

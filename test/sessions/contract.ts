@@ -1,5 +1,6 @@
 /**
- * The contract every SessionStore must pass: the file store now, a shared store later. Call
+ * The contract every SessionStore must pass: the file store (npm test) and PostgreSQL (npm run
+ * test:scale, test/scale/pg-store.scale.test.ts). Call
  * `sessionStoreContract("kind", makeHome)` from a test file.
  */
 import { spawn } from "node:child_process";

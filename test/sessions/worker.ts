@@ -1,7 +1,7 @@
 // A separate process that works on a session store, for the contract's multi-process cases.
 // Usage: tsx worker.ts <kind> <home> update-many <sharedId> <ownId> <count>
 //        tsx worker.ts <kind> <home> write-forever
-import { openStoreForContract } from "./stores.js";
+import { closeContractStores, openStoreForContract } from "./stores.js";
 
 const [kind, home, op, ...args] = process.argv.slice(2);
 const store = openStoreForContract(kind as string, home as string);
@@ -25,3 +25,4 @@ if (op === "update-many") {
     });
   }
 }
+await closeContractStores();

@@ -3,20 +3,28 @@
 import { createColors } from "picocolors";
 import type { BackendStatus } from "../../engine/registry.js";
 import { type Paint, paintFor } from "../color.js";
-import { engineFor, loadCliConfig } from "../context.js";
+import { engineFor, loadCliConfig, openStore } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
 import { ignoredEnvLines } from "../ignored-env.js";
+import { checkSharedParts, formatSharedParts } from "./doctor-shared.js";
 
 export async function runDoctorCommand(flags: { json?: boolean; config?: string }): Promise<number> {
   const loaded = await loadCliConfig(flags.config);
   const statuses = await engineFor(loaded).registry.statuses();
+  const shared = await checkSharedParts(loaded.config, openStore(loaded.config));
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ backends: statuses, ignored_env: loaded.ignoredEnv }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ backends: statuses, ...shared, ignored_env: loaded.ignoredEnv }, null, 2)}\n`,
+    );
   } else {
     const ignored = ignoredEnvLines(loaded.ignoredEnv);
     const paint = paintFor(process.stdout, loaded.config.output.color);
-    process.stdout.write(`${formatDoctor(statuses, paint)}\n${ignored ? `\n${ignored}` : ""}`);
+    process.stdout.write(
+      `${formatDoctor(statuses, paint)}\n\n${formatSharedParts(shared, paint)}\n${ignored ? `\n${ignored}` : ""}`,
+    );
   }
+  // A configured database or Redis that cannot be reached is a configuration problem.
+  if (!shared.session_store.available || shared.redis?.available === false) return ExitCode.invalidUsage;
   return statuses.some((status) => status.available && status.enabled) ? ExitCode.ok : ExitCode.backendUnavailable;
 }
 

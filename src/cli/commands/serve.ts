@@ -7,8 +7,10 @@ import { loadConfig } from "../../config/load.js";
 import { clinvkHome } from "../../config/paths.js";
 import type { Config } from "../../config/schema.js";
 import { watchConfig } from "../../config/watch.js";
+import { BACKEND_NAMES } from "../../core/backend-names.js";
 import { ClinvkError } from "../../core/errors.js";
 import { admissionLimitsFromConfig, composeEngine } from "../../engine/from-config.js";
+import { checkKeyPrefix, connectRedis, describeRedisUrl, type Redis } from "../../engine/redis.js";
 import { superviseRuns } from "../../engine/run-supervision.js";
 import { keysForAddress } from "../../server/plugins/api-keys.js";
 import { isLoopbackName } from "../../server/policy/loopback.js";
@@ -65,6 +67,13 @@ function listenError(error: unknown, host: string, port: number): ClinvkError {
   );
 }
 
+/** The Redis of `redis.url`, connected; undefined when none is configured. */
+async function sharedRedis(config: Config): Promise<{ client: Redis; where: string; prefix: string } | undefined> {
+  if (!config.redis.url) return undefined;
+  const prefix = checkKeyPrefix(config.redis.key_prefix);
+  return { client: await connectRedis(config.redis.url), where: describeRedisUrl(config.redis.url), prefix };
+}
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 export async function runServeCommand(flags: ServeFlags): Promise<number> {
@@ -87,14 +96,22 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   const { host } = live.current.server;
   keysForAddress(live.current, flags.insecureNoAuth === true); // refused before anything starts
 
-  const store = openStore();
+  const store = openStore(live.current);
+  // A configured database or Redis that cannot be reached stops the server here (exit 3), never a fallback.
+  await store.open?.();
+  const redis = await sharedRedis(live.current).catch(async (error: unknown) => {
+    await store.close?.().catch(() => undefined);
+    throw error;
+  });
   const { orphans, interrupted } = await superviseRuns(store, join(clinvkHome(), "runs"));
   // The gate is kept, so that a saved config's new caps reach it.
-  const { engine, gate } = composeEngine(live.current, {
+  const { engine, gate, sharedBreakers } = composeEngine(live.current, {
     store,
     breakers: true,
     versionCache: versionCacheOf(clinvkHome()),
+    ...(redis ? { shared: { redis: redis.client, prefix: redis.prefix, config: () => live.current } } : {}),
   });
+  await sharedBreakers?.start(BACKEND_NAMES);
   const retention = live.current.session.retention_days;
   if (retention > 0) await store.clean(retentionCutoff(retention)).catch(() => undefined);
 
@@ -105,6 +122,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     config: live,
     insecureNoAuth: flags.insecureNoAuth === true,
     logger: { level: logLevel, ...(await terminalLogStream()) },
+    ...(redis ? { redis } : {}),
   });
   if (orphans > 0) {
     app.log.warn(
@@ -128,6 +146,9 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     // Nothing may keep a server that cannot serve alive: a supervisor must see it fail.
     watcher.close();
     await app.close().catch(() => undefined);
+    sharedBreakers?.stop();
+    redis?.client.disconnect();
+    await store.close?.().catch(() => undefined);
     throw listenError(error, host, live.current.server.port);
   }
   const address = boundAddress(app.server.address());
@@ -151,8 +172,11 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
       }, deadline);
       force.unref();
       app.close().then(
-        () => {
+        async () => {
           clearTimeout(force);
+          await store.close?.().catch(() => undefined);
+          sharedBreakers?.stop();
+          redis?.client.disconnect();
           resolve(ExitCode.ok);
         },
         () => resolve(ExitCode.general),

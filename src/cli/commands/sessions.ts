@@ -220,7 +220,7 @@ export async function runSessionsFork(id: string, words: string[], flags: Common
 
 export async function runSessionsRepair(flags: Common): Promise<number> {
   const { store } = await cliContext(flags.config);
-  const sessions = await store.repair();
+  const sessions = (await store.repair?.()) ?? (await store.count());
   const problems = store.problems();
   if (flags.json) write(`${JSON.stringify({ sessions, problems }, null, 2)}\n`);
   else {

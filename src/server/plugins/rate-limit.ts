@@ -2,7 +2,8 @@
  * Requests per client: per API key when a valid one is presented, else per IP (X-Forwarded-For is
  * believed only from server.trusted_proxies, through Fastify's trustProxy). It runs before the key
  * check, on every request, so that wrong keys are guesses counted against their IP, never a fresh
- * bucket each. The limits follow config reloads.
+ * bucket each. The limits follow config reloads. With `redis.url` the buckets are in Redis, so that
+ * every instance counts the same client's requests together.
  */
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
@@ -28,6 +29,7 @@ export const rateLimitPlugin = fp(
         const keyId = context.apiKeys.validKeyId(request);
         return keyId ? `key:${keyId}` : `ip:${request.ip}`;
       },
+      ...(context.redis ? { redis: context.redis.client, nameSpace: `${context.redis.prefix}rate-limit:` } : {}),
       errorResponseBuilder: (_request, info) => ({
         statusCode: 429,
         ...apiError("rate_limit", `rate limit exceeded: retry in ${Math.ceil(info.ttl / 1000)} s`),

@@ -4,6 +4,8 @@
  * the store fails or no backend can run.
  */
 import type { FastifyInstance } from "fastify";
+import { redisHealth } from "../../engine/redis.js";
+import { describeStore } from "../../engine/session-store.js";
 import type { ServerContext } from "../context.js";
 
 export function formatUptime(ms: number): string {
@@ -27,15 +29,17 @@ export function healthRoutes(app: FastifyInstance, context: ServerContext): void
         version: s.version ?? null,
         circuit: breakers[s.name] ?? "closed",
       }));
-      let store: { available: boolean; session_count?: number; error?: string };
+      const { kind } = describeStore(context.store);
+      let store: { available: boolean; kind: string; session_count?: number; error?: string };
       try {
-        store = { available: true, session_count: await context.store.count() };
+        store = { available: true, kind, session_count: await context.store.count() };
       } catch (error) {
-        store = { available: false, error: (error as Error).message };
+        store = { available: false, kind, error: (error as Error).message };
       }
+      const redis = context.redis ? await redisHealth(context.redis.client, context.redis.where) : undefined;
       const usable = backends.filter((b) => b.available && b.circuit !== "open").length;
       const status =
-        !store.available || usable === 0
+        !store.available || redis?.available === false || usable === 0
           ? "unhealthy"
           : usable < statuses.filter((s) => s.enabled).length
             ? "degraded"
@@ -48,6 +52,7 @@ export function healthRoutes(app: FastifyInstance, context: ServerContext): void
         uptime_ms: uptime,
         backends,
         session_store: store,
+        ...(redis ? { redis } : {}),
         runs: { active: context.active.size, ...context.engine.admissionStats() },
       });
     },
