@@ -140,7 +140,7 @@ describe("messages", () => {
       type: "message",
       role: "assistant",
       model: "claude-sonnet-4-5",
-      content: [{ type: "text", text: "Hi!", citations: null }],
+      content: [{ type: "text", text: "Hi!" }],
       stop_reason: "end_turn",
       stop_sequence: null,
       usage: { input_tokens: 300, cache_creation_input_tokens: 0, cache_read_input_tokens: 1200, output_tokens: 9 },
@@ -184,7 +184,7 @@ describe("messages stream", () => {
     expect(frames[3]?.data).toEqual({
       type: "content_block_start",
       index: 0,
-      content_block: { type: "text", text: "", citations: null },
+      content_block: { type: "text", text: "" },
     });
     expect(frames[4]?.data).toEqual({
       type: "content_block_delta",

@@ -99,7 +99,8 @@ export function message(meta: MessageMeta, text: string, counts: TokenCounts) {
     type: "message" as const,
     role: "assistant" as const,
     model: meta.model,
-    content: [{ type: "text" as const, text, citations: null }],
+    // No `citations: null`: the Vercel AI SDK's schema rejects it; Anthropic omits what a block lacks.
+    content: [{ type: "text" as const, text }],
     stop_reason: "end_turn" as const,
     stop_sequence: null,
     usage: messageUsage(counts),

@@ -19,10 +19,16 @@ import { CountTokensBody, MessagesBody } from "./schemas.js";
 export interface AnthropicSurfaceOptions {
   /** Silence after which a `ping` event keeps a streaming client waiting (Anthropic's own do). */
   pingMs?: number;
+  /** How long a stream's head waits for the first output (tests shorten it to see pings). */
+  holdMs?: number;
 }
 
-function routes(app: FastifyInstance, context: ServerContext, options: Required<AnthropicSurfaceOptions>): void {
+function routes(app: FastifyInstance, context: ServerContext, options: AnthropicSurfaceOptions): void {
   registerSurfaceErrors(app, renderAnthropicError);
+  // Anthropic's own header for the request's id (the SDK's `requestID`), streams included.
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("request-id", request.id);
+  });
   const createdAt = new Date(context.startedAt).toISOString();
   const registry = context.engine.registry;
 
@@ -52,6 +58,7 @@ function routes(app: FastifyInstance, context: ServerContext, options: Required<
         writer: (sink) => messagesStream(sink, meta, { promptTokens: plan.promptTokens }),
         json: ({ text, counts }) => message(meta, text, counts),
         pingMs: options.pingMs,
+        holdMs: options.holdMs,
       });
     },
   );
@@ -82,7 +89,7 @@ function routes(app: FastifyInstance, context: ServerContext, options: Required<
 
 /** The Anthropic surface, under its own prefix and error handler. */
 export function anthropicSurface(options: AnthropicSurfaceOptions = {}): RouteFile {
-  const settings = { pingMs: options.pingMs ?? 10_000 };
+  const settings = { pingMs: options.pingMs ?? 10_000, holdMs: options.holdMs };
   return (app, context) => {
     void app.register(async (scope) => routes(scope, context, settings), { prefix: "/anthropic/v1" });
   };

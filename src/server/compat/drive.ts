@@ -65,10 +65,11 @@ export class AnswerText {
 
 /**
  * The turn's run as text deltas; its value is the outcome, recorded in the session first. The answer
- * is what the client receives: a stream's client has the deltas (separators included), another
- * the CLI's final answer (the deltas when it gives none apart).
+ * is the same streamed or not: every message the agent wrote this turn (an interim "Let me look."
+ * before its tools, then its final answer), as the deltas joined them; the CLI's final text when
+ * it streamed none.
  */
-function turnEvents(context: ServerContext, plan: PlannedTurn, streamed: boolean) {
+function turnEvents(context: ServerContext, plan: PlannedTurn) {
   return async function* (signal: AbortSignal): AsyncGenerator<TurnEvent, TurnOutcome, undefined> {
     let recorded = false;
     try {
@@ -83,24 +84,31 @@ function turnEvents(context: ServerContext, plan: PlannedTurn, streamed: boolean
       }
       const result = step.value;
       if (result.error) throw ClinvkError.fromInfo(result.error);
-      const text = streamed ? answer.value || result.text : result.text || answer.value;
-      await plan.complete(text);
+      // One rule, streamed or not: the answer is all the text the CLI's agent wrote this turn.
+      const text = answer.value || result.text;
+      const counts = tokenCounts(result.usage, plan.promptTokens, text);
+      await plan.complete(text, counts);
       recorded = true;
-      return { result, text, counts: tokenCounts(result.usage, plan.promptTokens, text) };
+      return { result, text, counts };
     } finally {
       if (!recorded) await plan.abandon();
     }
   };
 }
 
+/** How long a streamed turn's response head waits for the first output (then the stream opens). */
+export const HOLD_MS = 60_000;
+
 /**
  * These clients (SDKs) cannot read a queue position, but they retry a 429: the response waits for a
- * slot before it begins, so that a queue that times out is a 429 with Retry-After. Once admitted,
- * the session is named (a refused turn leaves no session to name).
+ * slot, and then for the first output (up to HOLD_MS), before it begins, so that a queue that times
+ * out, or a provider's 429 or 5xx before the first token, is an HTTP error with its status and
+ * Retry-After. Once admitted, the session is named (a refused turn leaves no session to name).
  */
-function turnOptions(reply: FastifyReply, plan: PlannedTurn): ServeOptions<TurnEvent> {
+function turnOptions(reply: FastifyReply, plan: PlannedTurn, holdMs = HOLD_MS): ServeOptions<TurnEvent> {
   return {
     holdWhile: (event) => event.type === "queued",
+    holdForOutput: { while: (event) => event.type !== "text" || !event.delta, ms: holdMs },
     onAdmitted: () => {
       if (plan.sessionId) reply.header(SESSION_HEADER, plan.sessionId);
     },
@@ -113,6 +121,8 @@ export interface TurnAnswer {
   writer: (sink: StreamSink) => SurfaceStream;
   json: (outcome: TurnOutcome) => unknown;
   pingMs?: number;
+  /** How long a stream's head waits for the first output (HOLD_MS). */
+  holdMs?: number;
 }
 
 /** Serves a planned turn as the request asked: streamed, or run to the end and answered in one body. */
@@ -122,13 +132,13 @@ export async function serveTurn(
   plan: PlannedTurn,
   answer: TurnAnswer,
 ): Promise<unknown> {
-  if (answer.stream) return streamTurn(context, reply, plan, answer.writer, answer.pingMs);
+  if (answer.stream) return streamTurn(context, reply, plan, answer);
   return answer.json(await runTurn(context, reply, plan));
 }
 
 /** Runs to the end. A failed run throws its error, for the surface's error handler to answer. */
 function runTurn(context: ServerContext, reply: FastifyReply, plan: PlannedTurn): Promise<TurnOutcome> {
-  return serveResult(context, reply, turnEvents(context, plan, false), turnOptions(reply, plan));
+  return serveResult(context, reply, turnEvents(context, plan), turnOptions(reply, plan));
 }
 
 /** The surface's writer as a stream format: text as it comes, a failure in the surface's shape. */
@@ -172,14 +182,13 @@ function streamTurn(
   context: ServerContext,
   reply: FastifyReply,
   plan: PlannedTurn,
-  surface: (sink: StreamSink) => SurfaceStream,
-  pingMs?: number,
+  answer: TurnAnswer,
 ): Promise<FastifyReply> {
   return serveStream(
     context,
     reply,
-    turnEvents(context, plan, true),
-    surfaceFormat(surface, reply.log, pingMs),
-    turnOptions(reply, plan),
+    turnEvents(context, plan),
+    surfaceFormat(answer.writer, reply.log, answer.pingMs),
+    turnOptions(reply, plan, answer.holdMs),
   );
 }

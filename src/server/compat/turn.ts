@@ -24,7 +24,7 @@ import {
 } from "./conversation.js";
 import { CompatError } from "./errors.js";
 import type { ModelRoute } from "./models.js";
-import { estimateConversation } from "./tokens.js";
+import { estimateConversation, type TokenCounts } from "./tokens.js";
 
 export interface TurnRequest {
   surface: "openai" | "anthropic";
@@ -40,6 +40,8 @@ export interface TurnRequest {
   ephemeral?: boolean;
   /** Names the response to this turn (Responses API), remembered as the conversation's latest. */
   responseIdFor?: (sessionId: string | undefined) => string;
+  /** The response as a client may retrieve it later (GET /responses/{id}), kept with the answer. */
+  recordFor?: (answer: string, counts: TokenCounts) => string | undefined;
 }
 
 export interface PlannedTurn {
@@ -51,7 +53,7 @@ export interface PlannedTurn {
   /** Estimated tokens of the conversation, for usage when the CLI reports none. */
   promptTokens: number;
   /** The turn succeeded with this answer: the session now holds the conversation with it. */
-  complete(answer: string): Promise<void>;
+  complete(answer: string, counts?: TokenCounts): Promise<void>;
   /** The turn failed or never ran: the session is given back as it was (a new, empty one removed). */
   abandon(): Promise<void>;
 }
@@ -150,7 +152,12 @@ function continueSession(
     sessionId: session.id,
     responseId,
     promptTokens: estimateConversation(request.conversation),
-    complete: (answer) => record(context.store, session.id, { fingerprint: answered(answer), responseId }),
+    complete: (answer, counts) =>
+      record(context.store, session.id, {
+        fingerprint: answered(answer),
+        responseId,
+        responseRecord: counts && request.recordFor?.(answer, counts),
+      }),
     abandon: () => giveBack(context.store, found.taken).catch(() => undefined),
   };
 }
@@ -188,10 +195,11 @@ async function startSession(context: ServerContext, request: TurnRequest): Promi
     sessionId,
     responseId,
     promptTokens,
-    complete: (answer) =>
+    complete: (answer, counts) =>
       record(context.store, sessionId, {
         fingerprint: fingerprint(mergeTurns([...turns, { role: "assistant", text: answer }])),
         responseId,
+        responseRecord: counts && request.recordFor?.(answer, counts),
       }),
     abandon: async () => {
       // A session whose CLI never started a conversation cannot be continued: remove it.

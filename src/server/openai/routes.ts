@@ -15,9 +15,9 @@ import { renderOpenAIError } from "./errors.js";
 import { openaiModelById, openaiModelList } from "./models.js";
 import { checkChatParams, checkResponsesParams } from "./params.js";
 import {
-  messageId,
   outputMessage,
   previousOf,
+  type ResponseMeta,
   responseId,
   responseObject,
   responsesConversation,
@@ -25,6 +25,7 @@ import {
 } from "./responses.js";
 import { responsesStream } from "./responses-stream.js";
 import { ChatBody, ResponsesBody } from "./schemas.js";
+import { messageIdOf, resolveReferences, responseRecord, storedResponseRoutes } from "./stored-responses.js";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -83,8 +84,11 @@ function routes(app: FastifyInstance, context: ServerContext): void {
     async (request, reply) => {
       const body = request.body as ResponsesBody;
       checkResponsesParams(body);
-      const conversation = responsesConversation(body);
-      const previous = body.previous_response_id ? previousOf(body.previous_response_id) : undefined;
+      // item_reference items name an earlier answer: the conversation goes on from its response.
+      const resolved = resolveReferences(body);
+      const conversation = responsesConversation(resolved.body);
+      const previousId = body.previous_response_id ?? resolved.previousResponseId;
+      const previous = previousId ? previousOf(previousId) : undefined;
       if (!body.model && !previous) {
         throw new CompatError("invalid_request", "model is required", {
           param: "model",
@@ -92,6 +96,7 @@ function routes(app: FastifyInstance, context: ServerContext): void {
         });
       }
       const stored = body.store !== false;
+      let meta: ResponseMeta | undefined;
       const plan = await planTurn(context, {
         surface: "openai",
         conversation,
@@ -100,21 +105,25 @@ function routes(app: FastifyInstance, context: ServerContext): void {
         previous,
         ephemeral: !stored,
         responseIdFor: responseId,
+        recordFor: (text, counts) => (meta ? responseRecord(meta, text, counts) : undefined),
       });
       const model = body.model ?? (plan.run.model ? `${plan.run.backend}/${plan.run.model}` : String(plan.run.backend));
-      const meta = { id: plan.responseId as string, createdAt: now(), model, body, stored: Boolean(plan.sessionId) };
+      meta = { id: plan.responseId as string, createdAt: now(), model, body, stored: Boolean(plan.sessionId) };
+      const current = meta;
       return serveTurn(context, reply, plan, {
         stream: body.stream === true,
-        writer: (sink) => responsesStream(sink, meta, { promptTokens: plan.promptTokens }),
+        writer: (sink) => responsesStream(sink, current, { promptTokens: plan.promptTokens }),
         json: ({ text, counts }) =>
-          responseObject(meta, {
+          responseObject(current, {
             status: "completed",
-            output: [outputMessage(messageId(), text, "completed")],
+            output: [outputMessage(messageIdOf(current.id), text, "completed")],
             usage: responseUsage(counts),
           }),
       });
     },
   );
+
+  storedResponseRoutes(app, context);
 }
 
 /** The OpenAI surface, under its own prefix and error handler. */
