@@ -29,6 +29,8 @@ export interface InvocationOptions {
   forkSession?: boolean;
   /** Large prompts go through stdin: argv has a per-argument size limit. */
   promptVia: "argv" | "stdin";
+  /** A file holding the JSON Schema the answer must match (written by the engine), where the CLI takes one. */
+  outputSchemaFile?: string;
 }
 
 export interface Invocation {

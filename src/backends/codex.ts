@@ -75,6 +75,7 @@ export const codex: Backend = {
     else if (options.allowedDirs.length)
       warnings.push("codex cannot add directories when resuming; allowed_dirs is not applied");
     if (options.ephemeral) args.push("--ephemeral");
+    if (options.outputSchemaFile) args.push(`--output-schema=${options.outputSchemaFile}`);
     args.push(...options.extraFlags);
     // `-` makes codex read the prompt from stdin; otherwise stdin is closed so codex does not wait on it.
     if (options.promptVia === "stdin") return { args: [...args, "--", "-"], stdin: options.prompt, warnings };

@@ -52,6 +52,11 @@ export interface RunRequest {
   includeRaw?: boolean;
   /** Extra environment for this run's CLI. */
   env?: Record<string, string>;
+  /**
+   * A JSON Schema the answer must match: the result's text is then JSON that does (checked, and
+   * repaired once), or the run fails with `bad_output`.
+   */
+  outputSchema?: Record<string, unknown>;
 }
 
 /** Per-backend settings (from the config): defaults for requests and how to find the CLI. */

@@ -18,8 +18,9 @@ import type { AdmissionGate, AdmissionStats } from "../process/admission.js";
 import { type ProcessExit, runProcess } from "../process/run-process.js";
 import { type BreakerRegistry, type BreakerState, countsAsBackendFailure } from "./circuit-breaker.js";
 import { permissionNotice } from "./permission-notice.js";
-import { type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from "./prepare.js";
+import { type EngineAdditions, type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from "./prepare.js";
 import { BackendRegistry } from "./registry.js";
+import { compileSchema, type JsonSchema, schemaFile, structuredRun } from "./structured-output.js";
 
 /** Lets sessions (and anything else) follow runs without the engine knowing about them. */
 export interface RunHooks {
@@ -123,17 +124,22 @@ export class Engine {
   }
 
   /** Validates the request and builds the command without running anything. */
-  prepare(request: RunRequest): PreparedRun {
-    return prepareRun(request, {
-      registry: this.registry,
-      settings: this.options.backends ?? {},
-      defaults: this.options.defaults ?? {},
-      baseEnv: this.options.env ?? process.env,
-      cwd: this.options.cwd ?? process.cwd(),
-      guard: this.options.guard,
-      envAllowlist: this.options.envAllowlist?.(),
-      maxTimeoutMs: this.options.maxTimeoutMs?.(),
-    });
+  prepare(request: RunRequest, additions: EngineAdditions = {}): PreparedRun {
+    if (request?.outputSchema !== undefined) compileSchema(request.outputSchema);
+    return prepareRun(
+      request,
+      {
+        registry: this.registry,
+        settings: this.options.backends ?? {},
+        defaults: this.options.defaults ?? {},
+        baseEnv: this.options.env ?? process.env,
+        cwd: this.options.cwd ?? process.cwd(),
+        guard: this.options.guard,
+        envAllowlist: this.options.envAllowlist?.(),
+        maxTimeoutMs: this.options.maxTimeoutMs?.(),
+      },
+      additions,
+    );
   }
 
   /** Runs to the end and returns the result. Invalid requests throw a ClinvkError. */
@@ -150,7 +156,25 @@ export class Engine {
    * before anything is spawned. Breaking out of the loop or aborting the signal kills the CLI.
    */
   async *stream(request: RunRequest, control: RunControl = {}): AsyncGenerator<RunEvent, RunResult, undefined> {
-    const prepared = this.prepare(request);
+    const schema = request.outputSchema;
+    if (schema === undefined || request.dryRun) return yield* this.streamOne(request, control);
+    const file = this.prepare(request).backend.name === "codex" ? await schemaFile(schema as JsonSchema) : undefined;
+    try {
+      return yield* structuredRun({ ...request, outputSchema: schema }, (attempt) =>
+        this.streamOne(attempt, control, file ? { outputSchemaFile: file.path } : {}),
+      );
+    } finally {
+      await file?.remove();
+    }
+  }
+
+  /** One run of the CLI (structured output may make two of one request). */
+  private async *streamOne(
+    request: RunRequest,
+    control: RunControl,
+    additions: EngineAdditions = {},
+  ): AsyncGenerator<RunEvent, RunResult, undefined> {
+    const prepared = this.prepare(request, additions);
     let sessionId = request.sessionId;
     let seq = 0;
     const stamp = (body: EventBody): RunEvent => {

@@ -124,7 +124,12 @@ export function resolveModel(backend: Backend, model: string | undefined): strin
   return resolved;
 }
 
-export function prepareRun(request: RunRequest, context: PrepareContext): PreparedRun {
+/** What the engine itself adds to a run, never a caller. */
+export interface EngineAdditions {
+  outputSchemaFile?: string;
+}
+
+export function prepareRun(request: RunRequest, context: PrepareContext, additions: EngineAdditions = {}): PreparedRun {
   if (request === null || typeof request !== "object") throw invalid("a run request must be an object");
   const backend = context.registry.get(String(request.backend ?? ""));
   const settings = context.settings[backend.name] ?? {};
@@ -179,6 +184,7 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
     resume: resumeId,
     forkSession: request.resume?.fork === true,
     promptVia: Buffer.byteLength(prompt) > ARGV_PROMPT_LIMIT ? "stdin" : "argv",
+    ...(additions.outputSchemaFile ? { outputSchemaFile: additions.outputSchemaFile } : {}),
   };
   for (const tool of options.allowedTools) {
     if (typeof tool !== "string" || tool.startsWith("-") || tool.includes("\0"))

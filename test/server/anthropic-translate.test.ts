@@ -119,11 +119,6 @@ describe("messages", () => {
     expect(thrown(() => checkMessagesParams(body({ tool_choice: { type: "tool", name: "t" } })))).toMatchObject({
       param: "tool_choice",
     });
-    expect(
-      thrown(() =>
-        checkMessagesParams({ ...body({}), output_config: { format: { type: "json_schema", schema: {} } } }),
-      ),
-    ).toMatchObject({ param: "output_config.format" });
   });
 
   it("a Message counts cached input apart, as Anthropic does", () => {

@@ -122,8 +122,6 @@ describe("chat messages", () => {
       ["tool_choice", "required"],
       ["tool_choice", { type: "function", function: { name: "f" } }],
       ["function_call", { name: "f" }],
-      ["response_format", { type: "json_object" }],
-      ["response_format", { type: "json_schema", json_schema: {} }],
       ["modalities", ["text", "audio"]],
       ["audio", { voice: "alloy", format: "mp3" }],
     ] as const) {
@@ -268,7 +266,6 @@ describe("responses", () => {
       ["conversation", "conv_1", "conversation"],
       ["prompt", { id: "p" }, "prompt"],
       ["tool_choice", "required", "tool_choice"],
-      ["text", { format: { type: "json_schema", name: "x", schema: {} } }, "text.format"],
       ["top_logprobs", 2, "top_logprobs"],
     ] as const) {
       expect(thrown(() => checkResponsesParams({ input: "x", [field]: value } as ResponsesBody))).toMatchObject({

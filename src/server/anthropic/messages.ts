@@ -6,8 +6,8 @@
  * metadata, service_tier, thinking, tools (the CLI's agent uses its own), max_tokens (required, as
  * by Anthropic, but a CLI takes no limit), cache_control and unknown fields; thinking blocks that
  * a client replays are skipped. Rejected with a 400: tool_choice any/tool (a forced tool call),
- * output_config.format (structured output), and content other than text (images, documents,
- * tool_use, tool_result): a CLI receives text only.
+ * and content other than text (images, documents, tool_use, tool_result): a CLI receives text
+ * only. output_config.format is structured output (structured-output.ts).
  */
 import { randomBytes } from "node:crypto";
 import { type Conversation, conversationOf, endsWithUser, type Turn } from "../compat/conversation.js";
@@ -35,17 +35,13 @@ function blocksText(content: MessageParam["content"], param: string): string {
   return texts.join("\n");
 }
 
-export function checkMessagesParams(body: CountTokensBody & { output_config?: unknown }): void {
+export function checkMessagesParams(body: CountTokensBody): void {
   const choice = body.tool_choice?.type;
   if (choice && choice !== "auto" && choice !== "none") {
     throw unsupported(
       "tool_choice",
       `tool_choice ${choice} is not supported: the CLI's agent runs its own tools and never returns tool_use blocks`,
     );
-  }
-  const output = body.output_config as { format?: unknown } | undefined;
-  if (output?.format != null) {
-    throw unsupported("output_config.format", "structured output is not supported: a CLI's answer is free text");
   }
 }
 

@@ -15,6 +15,7 @@ import { checkMessagesParams, message, messageId, messagesConversation } from ".
 import { messagesStream } from "./messages-stream.js";
 import { anthropicModelById, anthropicModelList } from "./models.js";
 import { CountTokensBody, MessagesBody } from "./schemas.js";
+import { messagesOutputSchema } from "./structured-output.js";
 
 export interface AnthropicSurfaceOptions {
   /** Silence after which a `ping` event keeps a streaming client waiting (Anthropic's own do). */
@@ -51,6 +52,7 @@ function routes(app: FastifyInstance, context: ServerContext, options: Anthropic
         conversation,
         route: routeModel(body.model),
         sessionId: sessionHeader(request),
+        outputSchema: messagesOutputSchema((body as { output_config?: unknown }).output_config),
       });
       const meta = { id: messageId(), model: body.model };
       return serveTurn(context, reply, plan, {

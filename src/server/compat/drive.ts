@@ -72,6 +72,7 @@ export class AnswerText {
 function turnEvents(context: ServerContext, plan: PlannedTurn) {
   return async function* (signal: AbortSignal): AsyncGenerator<TurnEvent, TurnOutcome, undefined> {
     let recorded = false;
+    const structured = plan.run.outputSchema !== undefined;
     try {
       const events = context.engine.stream(plan.run, { signal });
       const answer = new AnswerText();
@@ -79,13 +80,14 @@ function turnEvents(context: ServerContext, plan: PlannedTurn) {
       while (!step.done) {
         if (step.value.type === "queued") yield { type: "queued" };
         else if (step.value.type === "start") yield { type: "started" };
-        else if (step.value.type === "text") yield { type: "text", delta: answer.add(step.value) };
+        // Structured output is checked (and maybe repaired) at the end: its text comes whole then.
+        else if (step.value.type === "text" && !structured) yield { type: "text", delta: answer.add(step.value) };
         step = await events.next();
       }
       const result = step.value;
       if (result.error) throw ClinvkError.fromInfo(result.error);
       // One rule, streamed or not: the answer is all the text the CLI's agent wrote this turn.
-      const text = answer.value || result.text;
+      const text = structured ? result.text : answer.value || result.text;
       const counts = tokenCounts(result.usage, plan.promptTokens, text);
       await plan.complete(text, counts);
       recorded = true;

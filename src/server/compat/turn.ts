@@ -40,6 +40,8 @@ export interface TurnRequest {
   ephemeral?: boolean;
   /** Names the response to this turn (Responses API), remembered as the conversation's latest. */
   responseIdFor?: (sessionId: string | undefined) => string;
+  /** A JSON Schema the answer must match (structured output): the engine checks and repairs it. */
+  outputSchema?: Record<string, unknown>;
   /** The response as a client may retrieve it later (GET /responses/{id}), kept with the answer. */
   recordFor?: (answer: string, counts: TokenCounts) => string | undefined;
 }
@@ -116,6 +118,12 @@ function checkBackend(session: Session, route: ModelRoute | undefined): void {
 }
 
 export async function planTurn(context: ServerContext, request: TurnRequest): Promise<PlannedTurn> {
+  const plan = await planTurnRun(context, request);
+  if (request.outputSchema) plan.run.outputSchema = request.outputSchema;
+  return plan;
+}
+
+async function planTurnRun(context: ServerContext, request: TurnRequest): Promise<PlannedTurn> {
   const found = await named(context, request);
   if (!found) return startSession(context, request);
   try {

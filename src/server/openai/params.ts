@@ -9,13 +9,14 @@
  * presence_penalty, frequency_penalty, logit_bias, seed, user, tools, parallel_tool_calls,
  * metadata, store, reasoning_effort, service_tier, prediction, web_search_options and unknown
  * fields. Rejected: n > 1, logprobs, top_logprobs > 0, tool_choice other than none/auto,
- * function_call naming a function, response_format other than text, audio output.
+ * function_call naming a function, audio output. response_format json_schema and json_object are
+ * structured output (structured-output.ts).
  *
  * Responses, ignored: temperature, top_p, max_output_tokens, max_tool_calls, tools,
  * parallel_tool_calls, reasoning, truncation, metadata, include, user, service_tier and unknown
  * fields; `store: false` makes a new conversation leave no session. Rejected: background,
- * conversation, prompt, tool_choice other than none/auto, text.format other than text,
- * top_logprobs > 0.
+ * conversation, prompt, tool_choice other than none/auto, top_logprobs > 0. text.format json_schema
+ * and json_object are structured output (structured-output.ts).
  */
 import { unsupported } from "../compat/errors.js";
 import type { ChatBody, ResponsesBody } from "./schemas.js";
@@ -39,10 +40,6 @@ export function checkChatParams(body: ChatBody): void {
     throw unsupported("function_call", "function_call naming a function is not supported: the CLI returns no calls");
   }
   checkToolChoice("function_call", body.function_call as ToolChoice);
-  const format = body.response_format?.type;
-  if (format && format !== "text") {
-    throw unsupported("response_format", `response_format ${format} is not supported: a CLI's answer is free text`);
-  }
   if (body.modalities?.some((modality) => modality !== "text") || body.audio) {
     throw unsupported(body.audio ? "audio" : "modalities", "only text output is supported");
   }
@@ -55,9 +52,5 @@ export function checkResponsesParams(body: ResponsesBody): void {
   }
   if (body.prompt != null) throw unsupported("prompt", "prompt templates are not supported");
   checkToolChoice("tool_choice", body.tool_choice);
-  const format = body.text?.format?.type;
-  if (format && format !== "text") {
-    throw unsupported("text.format", `text.format ${format} is not supported: a CLI's answer is free text`);
-  }
   if (body.top_logprobs) throw unsupported("top_logprobs", "logprobs are not available from a CLI");
 }

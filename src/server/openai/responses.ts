@@ -136,7 +136,8 @@ export function responseObject(
     service_tier: "default",
     store: meta.stored,
     temperature: body.temperature ?? 1,
-    text: { format: { type: "text" as const } },
+    // The format asked for (structured output), as OpenAI echoes it.
+    text: { format: body.text?.format ?? { type: "text" as const } },
     tool_choice: body.tool_choice ?? "auto",
     // The client's tools are not offered to the CLI's agent: none are in effect.
     tools: [],

@@ -26,6 +26,7 @@ import {
 import { responsesStream } from "./responses-stream.js";
 import { ChatBody, ResponsesBody } from "./schemas.js";
 import { messageIdOf, resolveReferences, responseRecord, storedResponseRoutes } from "./stored-responses.js";
+import { chatOutputSchema, responsesOutputSchema } from "./structured-output.js";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -60,6 +61,7 @@ function routes(app: FastifyInstance, context: ServerContext): void {
         conversation,
         route: routeModel(body.model),
         sessionId: sessionHeader(request),
+        outputSchema: chatOutputSchema(body.response_format),
       });
       const meta = { id: completionId(), created: now(), model: body.model };
       const options = { includeUsage: wantsUsage(body), promptTokens: plan.promptTokens };
@@ -104,6 +106,7 @@ function routes(app: FastifyInstance, context: ServerContext): void {
         sessionId: sessionHeader(request),
         previous,
         ephemeral: !stored,
+        outputSchema: responsesOutputSchema(body.text?.format),
         responseIdFor: responseId,
         recordFor: (text, counts) => (meta ? responseRecord(meta, text, counts) : undefined),
       });
