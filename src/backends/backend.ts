@@ -31,6 +31,14 @@ export interface InvocationOptions {
   promptVia: "argv" | "stdin";
   /** A file holding the JSON Schema the answer must match (written by the engine), where the CLI takes one. */
   outputSchemaFile?: string;
+  /** Images with the prompt, checked by the engine; `base64` only for a backend whose capability is `inline`. */
+  images?: ImageInput[];
+}
+
+export interface ImageInput {
+  path: string;
+  mediaType: "image/png" | "image/jpeg" | "image/gif" | "image/webp";
+  base64?: string;
 }
 
 export interface Invocation {
@@ -77,6 +85,11 @@ export interface OutputParser {
 export interface BackendCapabilities {
   /** A system-prompt option; without it the engine puts the system prompt at the head of the prompt. */
   systemPrompt: boolean;
+  /**
+   * How the CLI takes images: `file` (a path on its command line or in its prompt), `inline` (the
+   * bytes in its input, which the engine reads for it); absent: none.
+   */
+  images?: "file" | "inline";
 }
 
 /** Which models a backend takes: for the compatible APIs' model names and /models. */

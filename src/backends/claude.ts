@@ -5,7 +5,15 @@
 
 import type { ErrorInfo } from "../core/errors.js";
 import type { EventBody, PermissionDenial, Usage } from "../core/events.js";
-import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
+import type {
+  Backend,
+  ImageInput,
+  Invocation,
+  InvocationOptions,
+  OutputParser,
+  ParsedOutcome,
+  ProcessOutcome,
+} from "./backend.js";
 import { classifyProviderError, int, num, obj, parseJsonObject, str } from "./classify.js";
 import { flag, granting } from "./extra-flags.js";
 import { failureWithoutResult } from "./outcome.js";
@@ -32,7 +40,7 @@ export const claude: Backend = {
     families: [/^claude-/i, /^(sonnet|opus|haiku)$/i],
     vendor: "anthropic",
   },
-  capabilities: { systemPrompt: true },
+  capabilities: { systemPrompt: true, images: "inline" },
   // Anthropic's API, Bedrock (AWS) and Vertex (Google Cloud), and Claude Code's own switches.
   environment: [
     "ANTHROPIC_*",
@@ -90,6 +98,11 @@ export const claude: Backend = {
     for (const dir of options.allowedDirs) args.push(`--add-dir=${dir}`);
     if (options.ephemeral) args.push("--no-session-persistence");
     args.push(...options.extraFlags);
+    // Images go as content blocks of one user message in claude's stream-json input, with the prompt.
+    if (options.images?.length) {
+      args.push("--input-format=stream-json");
+      return { args, stdin: `${JSON.stringify(userMessageWithImages(options.prompt, options.images))}\n`, warnings };
+    }
     // With -p and no prompt argument, claude reads the prompt from stdin.
     if (options.promptVia === "stdin") return { args, stdin: options.prompt, warnings };
     args.push("--", options.prompt);
@@ -98,6 +111,14 @@ export const claude: Backend = {
 
   createParser: () => new ClaudeParser(),
 };
+
+function userMessageWithImages(prompt: string, images: ImageInput[]) {
+  const blocks = images.map((image) => ({
+    type: "image",
+    source: { type: "base64", media_type: image.mediaType, data: image.base64 ?? "" },
+  }));
+  return { type: "user", message: { role: "user", content: [...blocks, { type: "text", text: prompt }] } };
+}
 
 function claudeUsage(result: Record<string, unknown>): Usage {
   const usage = obj(result.usage) ?? {};

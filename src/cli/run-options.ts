@@ -29,6 +29,7 @@ export interface RunFlags {
   addDir?: string[];
   raw?: boolean;
   jsonSchema?: string;
+  image?: string[];
 }
 
 export function addRunOptions(command: Command): Command {
@@ -41,6 +42,11 @@ export function addRunOptions(command: Command): Command {
     .option("--system-prompt <text>", "replace the system prompt")
     .option("--allowed-tools <list>", "comma-separated tools the agent may use without asking")
     .option("--add-dir <dir...>", "further directories the agent may use")
+    .option(
+      "--image <file>",
+      "an image (PNG, JPEG, GIF, WebP) to send with the prompt; repeat for more (claude, codex, gemini)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option(
       "--json-schema <file|json>",
       "the answer must be JSON matching this JSON Schema (a file, or the schema itself): checked and repaired once, else the run fails (bad_output)",
@@ -68,6 +74,7 @@ export function runFlagsToRequest(flags: RunFlags, format: OutputFormat): Omit<R
     idleTimeoutMs: parseSeconds("--idle-timeout", flags.idleTimeout),
     includeRaw: flags.raw,
     outputSchema: parseJsonSchema(flags.jsonSchema),
+    images: flags.image,
   };
 }
 

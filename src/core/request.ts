@@ -57,6 +57,8 @@ export interface RunRequest {
    * repaired once), or the run fails with `bad_output`.
    */
   outputSchema?: Record<string, unknown>;
+  /** Image files (PNG, JPEG, GIF, WebP) that go with the prompt, for the CLIs that take images. */
+  images?: string[];
 }
 
 /** Per-backend settings (from the config): defaults for requests and how to find the CLI. */

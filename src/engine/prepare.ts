@@ -13,6 +13,7 @@ import { APPROVAL_MODES, type ApprovalMode, SANDBOX_MODES, type SandboxMode } fr
 import type { BackendSettings, RunRequest } from "../core/request.js";
 import { allowedEnv, BASE_CHILD_ENV } from "../process/child-env.js";
 import { shellJoin, shellQuote } from "../process/shell-quote.js";
+import { checkImages } from "./images.js";
 import type { BackendRegistry } from "./registry.js";
 
 /** Prompts above this size go through stdin: Linux limits one argv string to 128 KiB. */
@@ -186,6 +187,8 @@ export function prepareRun(request: RunRequest, context: PrepareContext, additio
     promptVia: Buffer.byteLength(prompt) > ARGV_PROMPT_LIMIT ? "stdin" : "argv",
     ...(additions.outputSchemaFile ? { outputSchemaFile: additions.outputSchemaFile } : {}),
   };
+  const images = checkImages(request.images, backend, cwd);
+  if (images) options.images = images;
   for (const tool of options.allowedTools) {
     if (typeof tool !== "string" || tool.startsWith("-") || tool.includes("\0"))
       throw invalid(`invalid tool name "${tool}"`);
