@@ -1,10 +1,12 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: provider wire JSON is read loosely.
-// `clinvk --image FILE` on the REAL claude, codex and gemini: the image's bytes reach the provider stub.
+// `clinvk --image FILE` and an image_url data URL through `clinvk serve`, on the REAL claude, codex and
+// gemini: the image's bytes reach the provider stub.
+import type { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_NAMES, type CliName } from "./cli-env.js";
-import { describeRun, realCliSuite, runClinvk, runDir } from "./clinvk-bin.js";
+import { describeRun, realCliSuite, runClinvk, runDir, startServe } from "./clinvk-bin.js";
 import type { Provider } from "./stub/index.js";
 
 const PROVIDER: Record<CliName, Provider> = { claude: "anthropic", codex: "openai", gemini: "gemini" };
@@ -16,7 +18,37 @@ const PNG = Buffer.from(
   "base64",
 );
 
+let base = "";
+let server: ReturnType<typeof spawn> | undefined;
+beforeAll(async () => {
+  ({ server, base } = await startServe(e2e.bin.cli, e2e.sb));
+});
+afterAll(() => {
+  server?.kill("SIGTERM");
+});
+
 describe.each(CLI_NAMES)("images on %s", (cli) => {
+  it("an image_url data URL through the OpenAI SDK: the bytes reach the provider", async () => {
+    const { default: OpenAI } = await import("openai");
+    const client = new OpenAI({ baseURL: `${base}/openai/v1`, apiKey: "local", maxRetries: 0 });
+    e2e.stub.script({ text: "A dot, over HTTP." });
+    const completion = await client.chat.completions.create({
+      model: cli,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Describe the image." },
+            { type: "image_url", image_url: { url: `data:image/png;base64,${PNG.toString("base64")}` } },
+          ],
+        },
+      ],
+    });
+    expect(completion.choices[0]?.message.content).toContain("A dot, over HTTP.");
+    const sent = JSON.stringify(e2e.stub.mainRequests(PROVIDER[cli]).map((request) => request.body));
+    expect(sent).toContain(PNG.toString("base64").slice(20, 60));
+  });
+
   it("clinvk --image FILE: the image's bytes reach the provider", async () => {
     const dir = runDir(e2e.sb);
     const file = join(dir, "dot.png");

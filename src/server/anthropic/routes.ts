@@ -6,6 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import { serveTurn } from "../compat/drive.js";
 import { modelRoutes, registerSurfaceErrors, sessionHeader } from "../compat/http.js";
+import { messagesImages } from "../compat/images.js";
 import { catalogOf, routeModel } from "../compat/models.js";
 import { estimateConversation } from "../compat/tokens.js";
 import { planTurn } from "../compat/turn.js";
@@ -46,12 +47,14 @@ function routes(app: FastifyInstance, context: ServerContext, options: Anthropic
     async (request, reply) => {
       const body = request.body as MessagesBody;
       checkMessagesParams(body);
-      const conversation = messagesConversation(body, { answer: true });
+      const taken = messagesImages(body.messages);
+      const conversation = messagesConversation({ ...body, messages: taken.messages }, { answer: true });
       const plan = await planTurn(context, {
         surface: "anthropic",
         conversation,
         route: routeModel(body.model),
         sessionId: sessionHeader(request),
+        images: taken.images,
         outputSchema: messagesOutputSchema((body as { output_config?: unknown }).output_config),
       });
       const meta = { id: messageId(), model: body.model };

@@ -23,6 +23,7 @@ import {
   titleOf,
 } from "./conversation.js";
 import { CompatError } from "./errors.js";
+import { type InlineImage, stageImages } from "./images.js";
 import type { ModelRoute } from "./models.js";
 import { estimateConversation, type TokenCounts } from "./tokens.js";
 
@@ -42,6 +43,8 @@ export interface TurnRequest {
   responseIdFor?: (sessionId: string | undefined) => string;
   /** A JSON Schema the answer must match (structured output): the engine checks and repairs it. */
   outputSchema?: Record<string, unknown>;
+  /** Images of the newest user message, written to temporary files for the run (removed after it). */
+  images?: InlineImage[];
   /** The response as a client may retrieve it later (GET /responses/{id}), kept with the answer. */
   recordFor?: (answer: string, counts: TokenCounts) => string | undefined;
 }
@@ -120,7 +123,22 @@ function checkBackend(session: Session, route: ModelRoute | undefined): void {
 export async function planTurn(context: ServerContext, request: TurnRequest): Promise<PlannedTurn> {
   const plan = await planTurnRun(context, request);
   if (request.outputSchema) plan.run.outputSchema = request.outputSchema;
-  return plan;
+  return request.images?.length ? withImages(plan, request.images) : plan;
+}
+
+/** The plan with its images staged as files, removed once the turn completes or is abandoned. */
+async function withImages(plan: PlannedTurn, images: InlineImage[]): Promise<PlannedTurn> {
+  const staged = await stageImages(images).catch(async (error: unknown) => {
+    await plan.abandon();
+    throw error;
+  });
+  plan.run.images = staged.paths;
+  const { complete, abandon } = plan;
+  return {
+    ...plan,
+    complete: (answer, counts) => complete(answer, counts).finally(staged.remove),
+    abandon: () => abandon().finally(staged.remove),
+  };
 }
 
 async function planTurnRun(context: ServerContext, request: TurnRequest): Promise<PlannedTurn> {

@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { serveTurn } from "../compat/drive.js";
 import { CompatError } from "../compat/errors.js";
 import { modelRoutes, registerSurfaceErrors, sessionHeader } from "../compat/http.js";
+import { chatImages, responsesImages } from "../compat/images.js";
 import { type CatalogEntry, catalogOf, OWNERS, routeModel } from "../compat/models.js";
 import { planTurn } from "../compat/turn.js";
 import type { RouteFile, ServerContext } from "../context.js";
@@ -55,13 +56,15 @@ function routes(app: FastifyInstance, context: ServerContext): void {
     async (request, reply) => {
       const body = request.body as ChatBody;
       checkChatParams(body);
-      const conversation = chatConversation(body.messages);
+      const taken = chatImages(body.messages);
+      const conversation = chatConversation(taken.messages);
       const plan = await planTurn(context, {
         surface: "openai",
         conversation,
         route: routeModel(body.model),
         sessionId: sessionHeader(request),
         outputSchema: chatOutputSchema(body.response_format),
+        images: taken.images,
       });
       const meta = { id: completionId(), created: now(), model: body.model };
       const options = { includeUsage: wantsUsage(body), promptTokens: plan.promptTokens };
@@ -88,7 +91,8 @@ function routes(app: FastifyInstance, context: ServerContext): void {
       checkResponsesParams(body);
       // item_reference items name an earlier answer: the conversation goes on from its response.
       const resolved = resolveReferences(body);
-      const conversation = responsesConversation(resolved.body);
+      const taken = Array.isArray(resolved.body.input) ? responsesImages(resolved.body.input) : undefined;
+      const conversation = responsesConversation(taken ? { ...resolved.body, input: taken.messages } : resolved.body);
       const previousId = body.previous_response_id ?? resolved.previousResponseId;
       const previous = previousId ? previousOf(previousId) : undefined;
       if (!body.model && !previous) {
@@ -107,6 +111,7 @@ function routes(app: FastifyInstance, context: ServerContext): void {
         previous,
         ephemeral: !stored,
         outputSchema: responsesOutputSchema(body.text?.format),
+        images: taken?.images,
         responseIdFor: responseId,
         recordFor: (text, counts) => (meta ? responseRecord(meta, text, counts) : undefined),
       });
