@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { ClinvkError } from "../core/errors.js";
-import type { RunEvent } from "../core/events.js";
+import type { RunEvent, Usage } from "../core/events.js";
 import type { RunRequest, RunResult } from "../core/request.js";
 
 export type JsonSchema = Record<string, unknown>;
@@ -142,8 +142,13 @@ export async function* structuredRun(
       }
     : { ...first, prompt: `${first.prompt}\n\n${repairPrompt(checked.problems, request.outputSchema, result.text)}` };
   const second = yield* withoutResult(runOnce(repair));
-  const repaired = second.result;
-  if (repaired.error) return yield* emitResult(second);
+  // Both attempts were paid for: the result counts them together, and their time.
+  const repaired: RunResult = {
+    ...second.result,
+    usage: addUsage(result.usage, second.result.usage),
+    duration_ms: result.duration_ms + second.result.duration_ms,
+  };
+  if (repaired.error) return yield* emitResult(second, repaired);
   const again = checkAnswer(validate, repaired.text);
   if (again.ok) return yield* emitResult(second, { ...repaired, text: again.json });
   return yield* emitResult(second, {
@@ -155,6 +160,17 @@ export async function* structuredRun(
       hint: "simplify the schema, or say more in the prompt about the shape wanted",
     },
   });
+}
+
+function addUsage(a: Usage, b: Usage): Usage {
+  const sum: Usage = {
+    input_tokens: a.input_tokens + b.input_tokens,
+    output_tokens: a.output_tokens + b.output_tokens,
+    cached_tokens: a.cached_tokens + b.cached_tokens,
+    reasoning_tokens: a.reasoning_tokens + b.reasoning_tokens,
+  };
+  if (a.cost_usd !== undefined || b.cost_usd !== undefined) sum.cost_usd = (a.cost_usd ?? 0) + (b.cost_usd ?? 0);
+  return sum;
 }
 
 interface Attempt {

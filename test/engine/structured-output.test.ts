@@ -22,7 +22,7 @@ function result(text: string, extra: Partial<RunResult> = {}): RunResult {
     text,
     backend: "claude",
     backend_session_id: "cli-1",
-    usage: { input_tokens: 1, output_tokens: 1 },
+    usage: { input_tokens: 1, output_tokens: 1, cached_tokens: 0, reasoning_tokens: 0 },
     duration_ms: 1,
     exit_code: 0,
     ...extra,
@@ -96,6 +96,7 @@ describe("structured output", () => {
     expect(cli.requests[1]).toMatchObject({ resume: { backendSessionId: "cli-1" }, newSessionId: undefined });
     expect(cli.requests[1]?.prompt).toContain("must have required property 'people'");
     expect(final.text).toBe('{"city":"Oslo","people":3}');
+    expect(final.usage).toMatchObject({ input_tokens: 2, output_tokens: 2 });
     expect(seen.filter((event) => event.type === "result")).toEqual([expect.objectContaining({ text: final.text })]);
   });
 

@@ -121,7 +121,8 @@ describe("POST /anthropic/v1/messages", () => {
     [{ model: "claude", messages: [] }, "messages"],
     [{ model: "claude", messages: [user(7)] }, "messages[0].content"],
     [{ model: "claude", messages: [user("x"), assistant("prefill")] }, "messages"],
-    [{ model: "claude", messages: [user([{ type: "image", source: {} }])] }, "messages.0.content.0.type"],
+    [{ model: "claude", messages: [user([{ type: "image", source: {} }])] }, "messages.0.content.0.source"],
+    [{ model: "claude", messages: [user([{ type: "document", source: {} }])] }, "messages.0.content.0.type"],
     [{ model: "claude", messages: [user("x")], system: 5 }, "system"],
     [{ model: "claude", messages: [user("x")], tool_choice: { type: "any" } }, "tool_choice"],
   ])("%j is a 400 invalid_request_error about %s", async (payload, field) => {

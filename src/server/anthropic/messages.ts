@@ -6,8 +6,9 @@
  * metadata, service_tier, thinking, tools (the CLI's agent uses its own), max_tokens (required, as
  * by Anthropic, but a CLI takes no limit), cache_control and unknown fields; thinking blocks that
  * a client replays are skipped. Rejected with a 400: tool_choice any/tool (a forced tool call),
- * and content other than text (images, documents, tool_use, tool_result): a CLI receives text
- * only. output_config.format is structured output (structured-output.ts).
+ * and content other than text and images (documents, tool_use, tool_result). Base64 images are
+ * taken out before (compat/images.ts); output_config.format is structured output
+ * (structured-output.ts).
  */
 import { randomBytes } from "node:crypto";
 import { type Conversation, conversationOf, endsWithUser, type Turn } from "../compat/conversation.js";
@@ -28,7 +29,7 @@ function blocksText(content: MessageParam["content"], param: string): string {
     } else if (!SKIPPED.has(block.type)) {
       throw invalidValue(
         `${param}.${index}.type`,
-        `content blocks of type ${block.type} are not supported: only text reaches a CLI`,
+        `content blocks of type ${block.type} are not supported: only text and inline images reach a CLI`,
       );
     }
   });
