@@ -31,6 +31,10 @@ export interface InvocationOptions {
   promptVia: "argv" | "stdin";
   /** The caller's own tools, served to the CLI by a per-run MCP server (see core/tools.ts). */
   clientTools?: ClientToolServer;
+  /** A file holding the JSON Schema the answer must match (written by the engine), where the CLI takes one. */
+  outputSchemaFile?: string;
+  /** Images with the prompt, checked by the engine; `base64` only for a backend whose capability is `inline`. */
+  images?: ImageInput[];
 }
 
 /** Where a run's client tools are served, and how the CLI is to use them. */
@@ -47,6 +51,12 @@ export interface ClientToolServer {
   token: string;
   /** A private directory of this run for the CLI's configuration files (Invocation.files). */
   configDir: string;
+}
+
+export interface ImageInput {
+  path: string;
+  mediaType: "image/png" | "image/jpeg" | "image/gif" | "image/webp";
+  base64?: string;
 }
 
 export interface Invocation {
@@ -115,6 +125,11 @@ export interface OutputParser {
 export interface BackendCapabilities {
   /** A system-prompt option; without it the engine puts the system prompt at the head of the prompt. */
   systemPrompt: boolean;
+  /**
+   * How the CLI takes images: `file` (a path on its command line or in its prompt), `inline` (the
+   * bytes in its input, which the engine reads for it); absent: none.
+   */
+  images?: "file" | "inline";
 }
 
 /** Which models a backend takes: for the compatible APIs' model names and /models. */

@@ -9,6 +9,7 @@ import type { EventBody, PermissionDenial, Usage } from "../core/events.js";
 import type {
   Backend,
   ClientToolServer,
+  ImageInput,
   Invocation,
   InvocationOptions,
   OutputParser,
@@ -41,7 +42,7 @@ export const claude: Backend = {
     families: [/^claude-/i, /^(sonnet|opus|haiku)$/i],
     vendor: "anthropic",
   },
-  capabilities: { systemPrompt: true },
+  capabilities: { systemPrompt: true, images: "inline" },
   // Anthropic's API, Bedrock (AWS) and Vertex (Google Cloud), and Claude Code's own switches.
   environment: [
     "ANTHROPIC_*",
@@ -112,6 +113,12 @@ export const claude: Backend = {
     for (const dir of options.allowedDirs) args.push(`--add-dir=${dir}`);
     if (options.ephemeral) args.push("--no-session-persistence");
     args.push(...options.extraFlags);
+    // Images go as content blocks of one user message in claude's stream-json input, with the prompt.
+    if (options.images?.length) {
+      args.push("--input-format=stream-json");
+      const stdin = `${JSON.stringify(userMessageWithImages(options.prompt, options.images))}\n`;
+      return { args, stdin, warnings, files, env };
+    }
     // With -p and no prompt argument, claude reads the prompt from stdin.
     if (options.promptVia === "stdin") return { args, stdin: options.prompt, warnings, files, env };
     args.push("--", options.prompt);
@@ -134,6 +141,14 @@ function claudeMcpConfig(tools: ClientToolServer) {
       },
     },
   };
+}
+
+function userMessageWithImages(prompt: string, images: ImageInput[]) {
+  const blocks = images.map((image) => ({
+    type: "image",
+    source: { type: "base64", media_type: image.mediaType, data: image.base64 ?? "" },
+  }));
+  return { type: "user", message: { role: "user", content: [...blocks, { type: "text", text: prompt }] } };
 }
 
 function claudeUsage(result: Record<string, unknown>): Usage {

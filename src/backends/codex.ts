@@ -46,7 +46,7 @@ export const codex: Backend = {
     families: [/^gpt-/i, /^o3(-|$)/i, /^o4/i, /^codex/i],
     vendor: "openai",
   },
-  capabilities: { systemPrompt: true },
+  capabilities: { systemPrompt: true, images: "file" },
   environment: ["OPENAI_*", "CODEX_*", "AZURE_OPENAI_*"],
   extraFlags: [
     flag(true, "--model", "-m"),
@@ -84,6 +84,8 @@ export const codex: Backend = {
       warnings.push("codex cannot add directories when resuming; allowed_dirs is not applied");
     if (options.ephemeral) args.push("--ephemeral");
     const env = options.clientTools && codexClientTools(options.clientTools, args);
+    if (options.outputSchemaFile) args.push(`--output-schema=${options.outputSchemaFile}`);
+    for (const image of options.images ?? []) args.push(`--image=${image.path}`);
     args.push(...options.extraFlags);
     // `-` makes codex read the prompt from stdin; otherwise stdin is closed so codex does not wait on it.
     if (options.promptVia === "stdin") return { args: [...args, "--", "-"], stdin: options.prompt, warnings, env };

@@ -3,6 +3,7 @@
  * message (assistant text as deltas), tool_use, tool_result and result events, one per line.
  */
 
+import { dirname } from "node:path";
 import type { ErrorInfo } from "../core/errors.js";
 import type { EventBody, PermissionDenial, Usage } from "../core/events.js";
 import type {
@@ -50,7 +51,7 @@ export const gemini: Backend = {
     families: [/^gemini-/i],
     vendor: "google",
   },
-  capabilities: { systemPrompt: false },
+  capabilities: { systemPrompt: false, images: "file" },
   environment: ["GEMINI_*", "GOOGLE_*", "CLOUDSDK_*"],
   extraFlags: [
     flag(true, "--model", "-m"),
@@ -83,6 +84,12 @@ export const gemini: Backend = {
       warnings.push("gemini cannot skip saving its own session files; the run is ephemeral for clinvoker only");
     }
     const overlay = options.clientTools && geminiClientTools(options.clientTools, args);
+    // Images are `@file` references in the prompt, which gemini reads from its workspace: their
+    // folders join it.
+    const images = options.images ?? [];
+    for (const dir of new Set(images.map((image) => dirname(image.path)))) args.push(`--include-directories=${dir}`);
+    if (images.length)
+      options = { ...options, prompt: `${options.prompt}\n\n${images.map((i) => `@${i.path}`).join(" ")}` };
     args.push(...options.extraFlags);
     // Without --prompt, gemini reads the prompt from stdin. The `=` form keeps a prompt that
     // begins with "-" from being read as a flag (`-p -- text` does not work with gemini).

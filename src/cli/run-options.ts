@@ -1,7 +1,10 @@
 /** The flags shared by every command that runs a prompt (`clinvk`, `clinvk resume`). */
+
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { Config } from "../config/schema.js";
 import type { OutputFormat, RunRequest } from "../core/request.js";
+import { usageError } from "./fail.js";
 import { addGlobalOptions } from "./global-flags.js";
 import {
   parseApprovalMode,
@@ -25,6 +28,8 @@ export interface RunFlags {
   allowedTools?: string;
   addDir?: string[];
   raw?: boolean;
+  jsonSchema?: string;
+  image?: string[];
 }
 
 export function addRunOptions(command: Command): Command {
@@ -37,6 +42,15 @@ export function addRunOptions(command: Command): Command {
     .option("--system-prompt <text>", "replace the system prompt")
     .option("--allowed-tools <list>", "comma-separated tools the agent may use without asking")
     .option("--add-dir <dir...>", "further directories the agent may use")
+    .option(
+      "--image <file>",
+      "an image (PNG, JPEG, GIF, WebP) to send with the prompt; repeat for more (claude, codex, gemini)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      "--json-schema <file|json>",
+      "the answer must be JSON matching this JSON Schema (a file, or the schema itself): checked and repaired once, else the run fails (bad_output)",
+    )
     .option("--raw", "with -o stream-json: attach each backend line to its event as `raw`");
 }
 
@@ -59,5 +73,31 @@ export function runFlagsToRequest(flags: RunFlags, format: OutputFormat): Omit<R
     timeoutMs: parseSeconds("--timeout", flags.timeout),
     idleTimeoutMs: parseSeconds("--idle-timeout", flags.idleTimeout),
     includeRaw: flags.raw,
+    outputSchema: parseJsonSchema(flags.jsonSchema),
+    images: flags.image,
   };
+}
+
+/** `--json-schema`: inline JSON (starting with `{`) or the path of a file holding it. */
+function parseJsonSchema(value: string | undefined): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  const inline = value.trim().startsWith("{");
+  let text = value;
+  if (!inline) {
+    try {
+      text = readFileSync(value, "utf8");
+    } catch (error) {
+      throw usageError(`cannot read --json-schema file ${value}: ${(error as Error).message}`);
+    }
+  }
+  let schema: unknown;
+  try {
+    schema = JSON.parse(text);
+  } catch {
+    throw usageError(`--json-schema ${inline ? "" : `file ${value} `}is not valid JSON`, "give a JSON Schema object");
+  }
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
+    throw usageError("--json-schema must be a JSON Schema object");
+  }
+  return schema as Record<string, unknown>;
 }

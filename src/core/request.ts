@@ -55,6 +55,13 @@ export interface RunRequest {
   env?: Record<string, string>;
   /** Tools the caller defines and executes, offered to the CLI's agent for this run (see core/tools.ts). */
   clientTools?: ClientTools;
+  /**
+   * A JSON Schema the answer must match: the result's text is then JSON that does (checked, and
+   * repaired once), or the run fails with `bad_output`.
+   */
+  outputSchema?: Record<string, unknown>;
+  /** Image files (PNG, JPEG, GIF, WebP) that go with the prompt, for the CLIs that take images. */
+  images?: string[];
 }
 
 /** Per-backend settings (from the config): defaults for requests and how to find the CLI. */

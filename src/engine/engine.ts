@@ -17,9 +17,10 @@ import { type BreakerRegistry, type BreakerState, countsAsBackendFailure } from 
 import { offeredTools } from "./client-tools.js";
 import { applyOverlay } from "./config-overlay.js";
 import { permissionNotice } from "./permission-notice.js";
-import { type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from "./prepare.js";
+import { type EngineAdditions, type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from "./prepare.js";
 import { BackendRegistry } from "./registry.js";
 import type { RunTracker } from "./run-tracker.js";
+import { compileSchema, type JsonSchema, schemaFile, structuredRun } from "./structured-output.js";
 import { openToolBridge, type ToolBridgeRun } from "./tool-bridge.js";
 import type { VersionCache } from "./version-cache.js";
 
@@ -141,18 +142,22 @@ export class Engine {
   }
 
   /** Validates the request and builds the command without running anything. */
-  prepare(request: RunRequest, toolBridge?: { url: string; token: string; configDir: string }): PreparedRun {
-    return prepareRun(request, {
-      toolBridge,
-      registry: this.registry,
-      settings: this.options.backends ?? {},
-      defaults: this.options.defaults ?? {},
-      baseEnv: this.options.env ?? process.env,
-      cwd: this.options.cwd ?? process.cwd(),
-      guard: this.options.guard,
-      envAllowlist: this.options.envAllowlist?.(),
-      maxTimeoutMs: this.options.maxTimeoutMs?.(),
-    });
+  prepare(request: RunRequest, additions: EngineAdditions = {}): PreparedRun {
+    if (request?.outputSchema !== undefined) compileSchema(request.outputSchema);
+    return prepareRun(
+      request,
+      {
+        registry: this.registry,
+        settings: this.options.backends ?? {},
+        defaults: this.options.defaults ?? {},
+        baseEnv: this.options.env ?? process.env,
+        cwd: this.options.cwd ?? process.cwd(),
+        guard: this.options.guard,
+        envAllowlist: this.options.envAllowlist?.(),
+        maxTimeoutMs: this.options.maxTimeoutMs?.(),
+      },
+      additions,
+    );
   }
 
   /** Runs to the end and returns the result. Invalid requests throw a ClinvkError. */
@@ -171,7 +176,7 @@ export class Engine {
   async *stream(request: RunRequest, control: RunControl = {}): AsyncGenerator<RunEvent, RunResult, undefined> {
     const prepared = this.prepare(request);
     const tracker = this.options.tracker;
-    if (!tracker) return yield* this.streamPrepared(request, prepared, control);
+    if (!tracker) return yield* this.structured(request, control);
     const tracked = tracker.begin({
       backend: prepared.backend.name,
       model: prepared.model,
@@ -179,7 +184,7 @@ export class Engine {
       prompt: request.prompt,
     });
     const signal = control.signal ? AbortSignal.any([control.signal, tracked.signal]) : tracked.signal;
-    const events = this.streamPrepared(request, prepared, { ...control, signal });
+    const events = this.structured(request, { ...control, signal });
     let result: RunResult | undefined;
     let failure: ErrorInfo | undefined;
     try {
@@ -201,12 +206,27 @@ export class Engine {
     }
   }
 
-  private async *streamPrepared(
+  /** A run, or (for structured output) the runs of one request: an answer and at most one repair. */
+  private async *structured(request: RunRequest, control: RunControl): AsyncGenerator<RunEvent, RunResult, undefined> {
+    const schema = request.outputSchema;
+    if (schema === undefined || request.dryRun) return yield* this.streamOne(request, control);
+    const file = this.prepare(request).backend.name === "codex" ? await schemaFile(schema as JsonSchema) : undefined;
+    try {
+      return yield* structuredRun({ ...request, outputSchema: schema }, (attempt) =>
+        this.streamOne(attempt, control, file ? { outputSchemaFile: file.path } : {}),
+      );
+    } finally {
+      await file?.remove();
+    }
+  }
+
+  /** One run of the CLI (structured output may make two of one request). */
+  private async *streamOne(
     request: RunRequest,
-    validated: PreparedRun,
     control: RunControl,
+    additions: EngineAdditions = {},
   ): AsyncGenerator<RunEvent, RunResult, undefined> {
-    let prepared = validated;
+    let prepared = this.prepare(request, additions);
     let sessionId = request.sessionId;
     let seq = 0;
     const stamp = (body: EventBody): RunEvent => {
@@ -258,7 +278,10 @@ export class Engine {
         // Opened once the run has its slot, and the command built again with its real address.
         bridge = await openToolBridge(offeredTools(request.clientTools), request.clientTools.handler);
         configDir = await mkdtemp(join(tmpdir(), "clinvk-tools-"));
-        prepared = this.prepare(request, { url: bridge.url, token: bridge.token, configDir });
+        prepared = this.prepare(request, {
+          ...additions,
+          toolBridge: { url: bridge.url, token: bridge.token, configDir },
+        });
         for (const file of prepared.files ?? []) await writeFile(file.path, file.content, { mode: 0o600 });
         if (prepared.overlay) await applyOverlay(prepared.overlay, configDir, prepared.env);
       }

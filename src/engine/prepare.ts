@@ -15,6 +15,7 @@ import { CLIENT_TOOL_SERVER } from "../core/tools.js";
 import { allowedEnv, BASE_CHILD_ENV } from "../process/child-env.js";
 import { shellJoin, shellQuote } from "../process/shell-quote.js";
 import { checkClientTools, offeredTools, toolChoiceInstruction } from "./client-tools.js";
+import { checkImages } from "./images.js";
 import type { BackendRegistry } from "./registry.js";
 import { PLACEHOLDER_BRIDGE } from "./tool-bridge.js";
 
@@ -79,8 +80,6 @@ export interface PrepareContext {
   defaults: RunDefaults;
   baseEnv: NodeJS.ProcessEnv;
   cwd: string;
-  /** The run's client-tool server once it is open, and its config directory (placeholders until then). */
-  toolBridge?: { url: string; token: string; configDir: string };
 }
 
 const invalid = (message: string, hint?: string) => new ClinvkError("invalid_request", message, hint);
@@ -133,7 +132,14 @@ export function resolveModel(backend: Backend, model: string | undefined): strin
   return resolved;
 }
 
-export function prepareRun(request: RunRequest, context: PrepareContext): PreparedRun {
+/** What the engine itself adds to a run, never a caller. */
+export interface EngineAdditions {
+  outputSchemaFile?: string;
+  /** The run's client-tool server once it is open, and its config directory (placeholders until then). */
+  toolBridge?: { url: string; token: string; configDir: string };
+}
+
+export function prepareRun(request: RunRequest, context: PrepareContext, additions: EngineAdditions = {}): PreparedRun {
   if (request === null || typeof request !== "object") throw invalid("a run request must be an object");
   const backend = context.registry.get(String(request.backend ?? ""));
   const settings = context.settings[backend.name] ?? {};
@@ -196,13 +202,16 @@ export function prepareRun(request: RunRequest, context: PrepareContext): Prepar
       ? {
           clientTools: {
             name: CLIENT_TOOL_SERVER,
-            ...(context.toolBridge ?? PLACEHOLDER_BRIDGE),
+            ...(additions.toolBridge ?? PLACEHOLDER_BRIDGE),
             tools: offeredTools(clientTools).map((tool) => tool.name),
             keepBuiltins: clientTools.keepBuiltinTools === true,
           },
         }
       : {}),
+    ...(additions.outputSchemaFile ? { outputSchemaFile: additions.outputSchemaFile } : {}),
   };
+  const images = checkImages(request.images, backend, cwd);
+  if (images) options.images = images;
   for (const tool of options.allowedTools) {
     if (typeof tool !== "string" || tool.startsWith("-") || tool.includes("\0"))
       throw invalid(`invalid tool name "${tool}"`);

@@ -65,6 +65,20 @@ export class Clinvoker {
   }
 
   /**
+   * Runs a prompt whose answer must be JSON matching `outputSchema` (checked, and repaired once by
+   * asking again); resolves to the parsed value. A run that fails, or whose answer still does not
+   * match (`bad_output`), rejects with its ClinvkError.
+   */
+  async runObject<T = unknown>(
+    query: Query & { outputSchema: Record<string, unknown> },
+    options: CallOptions = {},
+  ): Promise<{ object: T; result: RunResult }> {
+    const result = await this.run(query, options);
+    if (result.error) throw ClinvkError.fromInfo(result.error);
+    return { object: JSON.parse(result.text) as T, result };
+  }
+
+  /**
    * Streams a prompt's unified events; the last is the `result` event. Breaking out of the loop
    * kills the CLI. Invalid queries throw before anything is spawned.
    */

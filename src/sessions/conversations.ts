@@ -22,6 +22,8 @@ export const META = {
   /** The session's turn_count when the fingerprint was recorded. */
   turn: "conversation_turn",
   response: "response_id",
+  /** The latest response as a client can retrieve it (Responses API), JSON; kept with response_id. */
+  responseRecord: "response_record",
 } as const;
 
 /** Fingerprints tried (newest first) before a conversation starts afresh. */
@@ -74,7 +76,7 @@ export async function takeByFingerprint(
 export async function record(
   store: SessionStore,
   id: string,
-  state: { fingerprint: string; responseId?: string },
+  state: { fingerprint: string; responseId?: string; responseRecord?: string },
 ): Promise<void> {
   await store.update(id, (s) => {
     s.tags = [...s.tags.filter((tag) => !tag.startsWith(TAG)), conversationTag(state.fingerprint)];
@@ -82,6 +84,8 @@ export async function record(
     s.metadata[META.turn] = String(s.turn_count);
     if (state.responseId) s.metadata[META.response] = state.responseId;
     else delete s.metadata[META.response];
+    if (state.responseId && state.responseRecord) s.metadata[META.responseRecord] = state.responseRecord;
+    else delete s.metadata[META.responseRecord];
   });
 }
 

@@ -20,6 +20,7 @@ describe("codex argv", () => {
       allowedDirs: ["/tmp/a"],
       ephemeral: true,
       extraFlags: ["-p", "work"],
+      outputSchemaFile: "/tmp/schema.json",
     });
     expect(args).toEqual([
       "exec",
@@ -34,6 +35,7 @@ describe("codex argv", () => {
       'developer_instructions="say \\"hi\\""',
       "--add-dir=/tmp/a",
       "--ephemeral",
+      "--output-schema=/tmp/schema.json",
       "-p",
       "work",
       "--",

@@ -1,10 +1,18 @@
 import { describe, expect, it } from "vitest";
 import type { Config } from "../../src/config/schema.js";
-import { claudeFailure, claudeStreaming, post, promptOf, recorder, resumeOf } from "./compat-helpers.js";
+import {
+  claudeFailure,
+  claudeFailureAfterText,
+  claudeStreaming,
+  post,
+  promptOf,
+  recorder,
+  resumeOf,
+} from "./compat-helpers.js";
 import { sse, testServer } from "./test-server.js";
 
 const server = (change: (config: Config) => void = () => {}, env: Record<string, string> = {}, delayMs = 0) =>
-  testServer(change, { anthropic: { pingMs: 60 }, env, delayMs });
+  testServer(change, { anthropic: { pingMs: 60, holdMs: 100 }, env, delayMs });
 
 const messages = (payload: object, headers: Record<string, string> = {}) =>
   post("/anthropic/v1/messages", { max_tokens: 1024, ...payload }, { "anthropic-version": "2023-06-01", ...headers });
@@ -113,7 +121,8 @@ describe("POST /anthropic/v1/messages", () => {
     [{ model: "claude", messages: [] }, "messages"],
     [{ model: "claude", messages: [user(7)] }, "messages[0].content"],
     [{ model: "claude", messages: [user("x"), assistant("prefill")] }, "messages"],
-    [{ model: "claude", messages: [user([{ type: "image", source: {} }])] }, "messages.0.content.0.type"],
+    [{ model: "claude", messages: [user([{ type: "image", source: {} }])] }, "messages.0.content.0.source"],
+    [{ model: "claude", messages: [user([{ type: "document", source: {} }])] }, "messages.0.content.0.type"],
     [{ model: "claude", messages: [user("x")], system: 5 }, "system"],
     [{ model: "claude", messages: [user("x")], tool_choice: { type: "any" } }, "tool_choice"],
   ])("%j is a 400 invalid_request_error about %s", async (payload, field) => {
@@ -159,7 +168,7 @@ describe("POST /anthropic/v1/messages", () => {
   });
 
   it("a failure after the stream began is an error event", async () => {
-    const { app } = await server(() => {}, claudeFailure(529, "Overloaded"));
+    const { app } = await server(() => {}, claudeFailureAfterText(529, "Overloaded"));
     const frames = sse((await app.inject(messages({ model: "claude", stream: true, messages: [user("x")] }))).body);
     expect(frames[0]?.event).toBe("message_start");
     expect(frames.at(-1)).toMatchObject({

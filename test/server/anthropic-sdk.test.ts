@@ -5,7 +5,14 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { afterEach, describe, expect, it } from "vitest";
-import { claudeFailure, claudeStreaming, promptOf, recorder, resumeOf } from "./compat-helpers.js";
+import {
+  claudeFailure,
+  claudeFailureAfterText,
+  claudeStreaming,
+  promptOf,
+  recorder,
+  resumeOf,
+} from "./compat-helpers.js";
 import { testServer } from "./test-server.js";
 
 const KEY = "ak-clinvk-test";
@@ -39,7 +46,7 @@ describe("anthropic SDK", () => {
       })
       .withResponse();
     expect(data.type).toBe("message");
-    expect(data.content).toEqual([{ type: "text", text: "echo: hello", citations: null }]);
+    expect(data.content).toEqual([{ type: "text", text: "echo: hello" }]);
     expect(data.stop_reason).toBe("end_turn");
     expect(data.usage).toMatchObject({ input_tokens: 10, output_tokens: 3 });
     expect(response.headers.get("x-clinvk-session")).toMatch(/^[a-f0-9]{32}$/);
@@ -55,7 +62,7 @@ describe("anthropic SDK", () => {
     const deltas: string[] = [];
     stream.on("text", (delta) => deltas.push(delta));
     const final = await stream.finalMessage();
-    expect(final.content).toEqual([{ type: "text", text: "echo: hi", citations: null }]);
+    expect(final.content).toEqual([{ type: "text", text: "echo: hi" }]);
     expect(final.stop_reason).toBe("end_turn");
     expect(final.usage).toMatchObject({ input_tokens: 10, output_tokens: 3 });
     expect(deltas.join("")).toBe("echo: hi");
@@ -139,7 +146,7 @@ describe("anthropic SDK", () => {
   });
 
   it("a failure mid-stream is raised by the stream as an APIError of its type", async () => {
-    const { anthropic } = await client(claudeFailure(529, "Overloaded"));
+    const { anthropic } = await client(claudeFailureAfterText(529, "Overloaded"));
     const error = await anthropic.messages
       .stream({ model: "claude", max_tokens: 10, messages: [{ role: "user", content: "x" }] })
       .finalMessage()

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RunResult } from "../../src/core/request.js";
 import { renderAnthropicError } from "../../src/server/anthropic/errors.js";
-import { checkMessagesParams, message, messagesConversation } from "../../src/server/anthropic/messages.js";
+import { message, messagesConversation } from "../../src/server/anthropic/messages.js";
 import { messagesStream } from "../../src/server/anthropic/messages-stream.js";
 import { anthropicModelById, anthropicModelList } from "../../src/server/anthropic/models.js";
 import type { CountTokensBody } from "../../src/server/anthropic/schemas.js";
@@ -115,24 +115,6 @@ describe("messages", () => {
     expect(conversation.turns).toEqual([{ role: "assistant", text: "x" }]);
   });
 
-  it("structured output is refused; the rest is ignored or honoured", () => {
-    expect(() =>
-      checkMessagesParams(
-        body({
-          tools: [{ name: "t", input_schema: {} }],
-          tool_choice: { type: "auto" },
-          thinking: { type: "enabled" },
-        }),
-      ),
-    ).not.toThrow();
-    expect(() => checkMessagesParams(body({ tool_choice: { type: "any" } }))).not.toThrow();
-    expect(
-      thrown(() =>
-        checkMessagesParams({ ...body({}), output_config: { format: { type: "json_schema", schema: {} } } }),
-      ),
-    ).toMatchObject({ param: "output_config.format" });
-  });
-
   it("a Message counts cached input apart, as Anthropic does", () => {
     expect(
       message(
@@ -150,7 +132,7 @@ describe("messages", () => {
       type: "message",
       role: "assistant",
       model: "claude-sonnet-4-5",
-      content: [{ type: "text", text: "Hi!", citations: null }],
+      content: [{ type: "text", text: "Hi!" }],
       stop_reason: "end_turn",
       stop_sequence: null,
       usage: { input_tokens: 300, cache_creation_input_tokens: 0, cache_read_input_tokens: 1200, output_tokens: 9 },
@@ -194,7 +176,7 @@ describe("messages stream", () => {
     expect(frames[3]?.data).toEqual({
       type: "content_block_start",
       index: 0,
-      content_block: { type: "text", text: "", citations: null },
+      content_block: { type: "text", text: "" },
     });
     expect(frames[4]?.data).toEqual({
       type: "content_block_delta",

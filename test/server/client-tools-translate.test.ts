@@ -148,7 +148,7 @@ describe("responses", () => {
   });
 
   it("a response with calls: its message, then function_call items; streamed with their arguments", () => {
-    expect(responseOutput(withCalls)).toEqual([
+    expect(responseOutput(withCalls, "msg_1")).toEqual([
       expect.objectContaining({ type: "message" }),
       expect.objectContaining({
         type: "function_call",
@@ -158,7 +158,7 @@ describe("responses", () => {
         status: "completed",
       }),
     ]);
-    expect(responseOutput({ ...withCalls, text: "" }).map((item) => item.type)).toEqual(["function_call"]);
+    expect(responseOutput({ ...withCalls, text: "" }, "msg_1").map((item) => item.type)).toEqual(["function_call"]);
     const { sink, frames } = recorder();
     const meta = { id: "resp_1", createdAt: 1, model: "m", body: { input: "x" } as ResponsesBody, stored: true };
     const stream = responsesStream(sink, meta);
@@ -233,7 +233,7 @@ describe("messages", () => {
     const body = message({ id: "msg_1", model: "m" }, withCalls);
     expect(body.stop_reason).toBe("tool_use");
     expect(body.content).toEqual([
-      { type: "text", text: "Checking.", citations: null },
+      { type: "text", text: "Checking." },
       { type: "tool_use", id: "call_ck1", name: "get_weather", input: { city: "Oslo" } },
     ]);
     const { sink, frames } = recorder();

@@ -85,3 +85,24 @@ export const post = (url: string, payload: unknown, headers: Record<string, stri
   payload: payload as object,
   headers,
 });
+
+/** claude writing some text, then failing with the provider's HTTP status: a failure after the first token. */
+export function claudeFailureAfterText(status: number, message: string, text = "Partial"): Record<string, string> {
+  return replay(
+    [
+      { type: "system", subtype: "init", session_id: "failed-session", model: "fake-model" },
+      { type: "stream_event", event: { type: "message_start", message: { id: "m0" } } },
+      { type: "stream_event", event: { type: "content_block_delta", delta: { type: "text_delta", text } } },
+      {
+        type: "result",
+        subtype: "success",
+        is_error: true,
+        api_error_status: status,
+        result: message,
+        session_id: "failed-session",
+        usage: { input_tokens: 0, output_tokens: 0 },
+      },
+    ],
+    1,
+  );
+}

@@ -3,7 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Config } from "../../src/config/schema.js";
-import { claudeFailure, claudeStreaming, post, promptOf, recorder, replay, resumeOf } from "./compat-helpers.js";
+import {
+  claudeFailure,
+  claudeFailureAfterText,
+  claudeStreaming,
+  post,
+  promptOf,
+  recorder,
+  replay,
+  resumeOf,
+} from "./compat-helpers.js";
 import { sse, testServer } from "./test-server.js";
 
 const server = (change: (config: Config) => void = () => {}, env: Record<string, string> = {}, delayMs = 0) =>
@@ -349,7 +358,7 @@ describe("POST /openai/v1/chat/completions", () => {
   });
 
   it("a failure after the stream began ends it with an error object, and no [DONE]", async () => {
-    const { app } = await server(() => {}, claudeFailure(529, "Overloaded"));
+    const { app } = await server(() => {}, claudeFailureAfterText(529, "Overloaded"));
     const response = await app.inject(chat({ model: "claude", stream: true, messages: [user("x")] }));
     expect(response.statusCode).toBe(200);
     const frames = sse(response.body);
@@ -527,7 +536,7 @@ describe("POST /openai/v1/responses", () => {
     });
     const deltas = frames.filter((frame) => frame.event === "response.output_text.delta");
     expect(deltas.map((frame) => (frame.data as { delta: string }).delta)).toEqual(["Hel", "lo"]);
-    const { app: failing } = await server(() => {}, claudeFailure(429, "rate limit"));
+    const { app: failing } = await server(() => {}, claudeFailureAfterText(429, "rate limit"));
     const failed = sse((await failing.inject(responses({ model: "claude", input: "hi", stream: true }))).body);
     expect(failed.at(-1)).toMatchObject({
       event: "response.failed",

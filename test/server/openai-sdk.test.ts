@@ -6,7 +6,14 @@
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Config } from "../../src/config/schema.js";
-import { claudeFailure, claudeStreaming, promptOf, recorder, resumeOf } from "./compat-helpers.js";
+import {
+  claudeFailure,
+  claudeFailureAfterText,
+  claudeStreaming,
+  promptOf,
+  recorder,
+  resumeOf,
+} from "./compat-helpers.js";
 import { testServer } from "./test-server.js";
 
 const KEY = "sk-clinvk-test";
@@ -183,7 +190,7 @@ describe("openai SDK: chat completions", () => {
   });
 
   it("a failure in the middle of a stream is raised by the SDK as an APIError", async () => {
-    const { openai } = await client(claudeFailure(500, "API Error: 500 boom"));
+    const { openai } = await client(claudeFailureAfterText(500, "API Error: 500 boom"));
     const stream = await openai.chat.completions.create({
       model: "claude",
       messages: [{ role: "user", content: "x" }],

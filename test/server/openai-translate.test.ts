@@ -132,8 +132,6 @@ describe("chat messages", () => {
       ["logprobs", true],
       ["top_logprobs", 3],
       ["function_call", { name: "f" }],
-      ["response_format", { type: "json_object" }],
-      ["response_format", { type: "json_schema", json_schema: {} }],
       ["modalities", ["text", "audio"]],
       ["audio", { voice: "alloy", format: "mp3" }],
     ] as const) {
@@ -281,7 +279,6 @@ describe("responses", () => {
       ["background", true, "background"],
       ["conversation", "conv_1", "conversation"],
       ["prompt", { id: "p" }, "prompt"],
-      ["text", { format: { type: "json_schema", name: "x", schema: {} } }, "text.format"],
       ["top_logprobs", 2, "top_logprobs"],
     ] as const) {
       expect(thrown(() => checkResponsesParams({ input: "x", [field]: value } as ResponsesBody))).toMatchObject({

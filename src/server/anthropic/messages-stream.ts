@@ -20,7 +20,7 @@ export function messagesStream(
   const startBlock = () => {
     if (open) return;
     open = true;
-    emit("content_block_start", { index: 0, content_block: { type: "text", text: "", citations: null } });
+    emit("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
   };
   return {
     open() {

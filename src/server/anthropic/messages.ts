@@ -7,8 +7,9 @@
  * limit), disable_parallel_tool_use, cache_control and unknown fields; thinking blocks that a
  * client replays are skipped. Client tools, tool_choice, tool_use and tool_result blocks are
  * honoured (compat/client-tools.ts). Rejected with a 400: server tools (web search, code
- * execution...), output_config.format (structured output), and content other than text and tools
- * (images, documents).
+ * execution...) and content other than text, images and tools (documents). Base64 images are
+ * taken out before (compat/images.ts); output_config.format is structured output
+ * (structured-output.ts).
  */
 import { randomBytes } from "node:crypto";
 import type { ClientToolChoice } from "../../core/tools.js";
@@ -59,7 +60,10 @@ function blocksOf(content: MessageParam["content"], param: string): MessageParts
         ...(loose.is_error === true ? { isError: true } : {}),
       });
     } else if (!SKIPPED.has(block.type)) {
-      throw invalidValue(`${at}.type`, `content blocks of type ${block.type} are not supported`);
+      throw invalidValue(
+        `${at}.type`,
+        `content blocks of type ${block.type} are not supported: only text, inline images and tools reach a CLI`,
+      );
     }
   });
   return { text: texts.join("\n"), calls, results };
@@ -111,13 +115,6 @@ function messagesToolChoice(choice: CountTokensBody["tool_choice"]): ClientToolC
     }
     default:
       throw invalidValue("tool_choice.type", `unknown tool_choice type "${choice?.type}"`);
-  }
-}
-
-export function checkMessagesParams(body: CountTokensBody & { output_config?: unknown }): void {
-  const output = body.output_config as { format?: unknown } | undefined;
-  if (output?.format != null) {
-    throw unsupported("output_config.format", "structured output is not supported: a CLI's answer is free text");
   }
 }
 
@@ -185,7 +182,8 @@ export const toolUseBlock = (call: { id: string; name: string; arguments: string
 
 export function message(meta: MessageMeta, outcome: TurnOutcome) {
   const { text, calls } = outcome;
-  const textBlocks = text || calls.length === 0 ? [{ type: "text" as const, text, citations: null }] : [];
+  // No `citations: null`: the Vercel AI SDK's schema rejects it; Anthropic omits what a block lacks.
+  const textBlocks = text || calls.length === 0 ? [{ type: "text" as const, text }] : [];
   return {
     id: meta.id,
     type: "message" as const,

@@ -6,23 +6,31 @@
 import type { FastifyInstance } from "fastify";
 import { toolOwner } from "../compat/drive.js";
 import { modelRoutes, registerSurfaceErrors, sessionHeader, workdirHeader } from "../compat/http.js";
+import { messagesImages } from "../compat/images.js";
 import { catalogOf, routeModel } from "../compat/models.js";
 import { respond } from "../compat/respond.js";
 import { estimateConversation } from "../compat/tokens.js";
 import type { RouteFile, ServerContext } from "../context.js";
 import { renderAnthropicError } from "./errors.js";
-import { checkMessagesParams, message, messageId, messagesConversation, messagesTools } from "./messages.js";
+import { message, messageId, messagesConversation, messagesTools } from "./messages.js";
 import { messagesStream } from "./messages-stream.js";
 import { anthropicModelById, anthropicModelList } from "./models.js";
 import { CountTokensBody, MessagesBody } from "./schemas.js";
+import { messagesOutputSchema } from "./structured-output.js";
 
 export interface AnthropicSurfaceOptions {
   /** Silence after which a `ping` event keeps a streaming client waiting (Anthropic's own do). */
   pingMs?: number;
+  /** How long a stream's head waits for the first output (tests shorten it to see pings). */
+  holdMs?: number;
 }
 
-function routes(app: FastifyInstance, context: ServerContext, options: Required<AnthropicSurfaceOptions>): void {
+function routes(app: FastifyInstance, context: ServerContext, options: AnthropicSurfaceOptions): void {
   registerSurfaceErrors(app, renderAnthropicError);
+  // Anthropic's own header for the request's id (the SDK's `requestID`), streams included.
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("request-id", request.id);
+  });
   const createdAt = new Date(context.startedAt).toISOString();
   const registry = context.engine.registry;
 
@@ -38,8 +46,8 @@ function routes(app: FastifyInstance, context: ServerContext, options: Required<
     },
     async (request, reply) => {
       const body = request.body as MessagesBody;
-      checkMessagesParams(body);
-      const conversation = messagesConversation(body, { answer: true });
+      const taken = messagesImages(body.messages);
+      const conversation = messagesConversation({ ...body, messages: taken.messages }, { answer: true });
       const meta = { id: messageId(), model: body.model };
       return respond(
         context,
@@ -51,12 +59,15 @@ function routes(app: FastifyInstance, context: ServerContext, options: Required<
           sessionId: sessionHeader(request),
           workdir: workdirHeader(request),
           tools: messagesTools(body),
+          images: taken.images,
+          outputSchema: messagesOutputSchema((body as { output_config?: unknown }).output_config),
         },
         (plan) => ({
           stream: body.stream === true,
           writer: (sink) => messagesStream(sink, meta, { promptTokens: plan.promptTokens }),
           json: (outcome) => message(meta, outcome),
           pingMs: options.pingMs,
+          holdMs: options.holdMs,
         }),
         toolOwner(context, request, "anthropic"),
       );
@@ -89,7 +100,7 @@ function routes(app: FastifyInstance, context: ServerContext, options: Required<
 
 /** The Anthropic surface, under its own prefix and error handler. */
 export function anthropicSurface(options: AnthropicSurfaceOptions = {}): RouteFile {
-  const settings = { pingMs: options.pingMs ?? 10_000 };
+  const settings = { pingMs: options.pingMs ?? 10_000, holdMs: options.holdMs };
   return (app, context) => {
     void app.register(async (scope) => routes(scope, context, settings), { prefix: "/anthropic/v1" });
   };

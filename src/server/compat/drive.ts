@@ -53,19 +53,24 @@ export const toolOwner = (context: ServerContext, request: FastifyRequest, surfa
  * One response's share of a turn's run, as text deltas; its value is the outcome. A run that ends
  * is recorded in the session first; one that waits on client tools is parked until their results
  * come; one that fails, or whose response is cut short, is stopped and gives its session back. The
- * answer is what the client receives: a stream's client has the deltas (separators included),
- * another the CLI's final answer (the deltas when it gives none apart).
+ * answer is the same streamed or not: every message the agent wrote in this response (an interim
+ * "Let me look." before its tools, then its final answer), as the deltas joined them; the CLI's
+ * final text when it streamed none. Structured output comes whole at the end (it is checked, and
+ * maybe repaired, first).
  */
-function turnEvents(context: ServerContext, live: LiveTurn, streamed: boolean, owner: string) {
+function turnEvents(context: ServerContext, live: LiveTurn, owner: string) {
   return async function* (signal: AbortSignal): AsyncGenerator<TurnEvent, TurnOutcome, undefined> {
     let settled = false;
+    const structured = live.plan.run.outputSchema !== undefined;
     try {
       const steps = live.drive(signal);
       let text = "";
       let step = await steps.next();
       while (!step.done) {
-        if (step.value.type === "text") text += step.value.delta;
-        yield step.value;
+        if (step.value.type === "text") {
+          text += step.value.delta;
+          if (!structured) yield step.value;
+        } else yield step.value;
         step = await steps.next();
       }
       const end = step.value;
@@ -82,11 +87,12 @@ function turnEvents(context: ServerContext, live: LiveTurn, streamed: boolean, o
       }
       const { result } = end;
       if (result.error) throw ClinvkError.fromInfo(result.error);
-      const answer = streamed ? text || result.text : result.text || text;
+      const answer = structured ? result.text : text || result.text;
       checkToolChoice(live);
-      await live.complete(answer);
+      const counts = tokenCounts(result.usage, live.plan.promptTokens, answer);
+      await live.complete(answer, counts);
       settled = true;
-      return { result, text: answer, calls: [], counts: tokenCounts(result.usage, live.plan.promptTokens, answer) };
+      return { result, text: answer, calls: [], counts };
     } finally {
       if (!settled) {
         live.abort();
@@ -109,12 +115,17 @@ function checkToolChoice(live: LiveTurn): void {
 
 /**
  * These clients (SDKs) cannot read a queue position, but they retry a 429: the response waits for a
- * slot before it begins, so that a queue that times out is a 429 with Retry-After. Once admitted,
- * the session is named (a refused turn leaves no session to name).
+ * slot, and then for the first output (up to HOLD_MS), before it begins, so that a queue that times
+ * out, or a provider's 429 or 5xx before the first token, is an HTTP error with its status and
+ * Retry-After. Once admitted, the session is named (a refused turn leaves no session to name).
  */
-function turnOptions(reply: FastifyReply, plan: LivePlan): ServeOptions<TurnEvent> {
+/** How long a streamed turn's response head waits for the first output (then the stream opens). */
+export const HOLD_MS = 60_000;
+
+function turnOptions(reply: FastifyReply, plan: LivePlan, holdMs = HOLD_MS): ServeOptions<TurnEvent> {
   return {
     holdWhile: (event) => event.type === "queued",
+    holdForOutput: { while: (event) => event.type !== "text" || !event.delta, ms: holdMs },
     onAdmitted: () => {
       if (plan.sessionId) reply.header(SESSION_HEADER, plan.sessionId);
     },
@@ -127,6 +138,8 @@ export interface SurfaceAnswer {
   writer: (sink: StreamSink) => SurfaceStream;
   json: (outcome: TurnOutcome) => unknown;
   pingMs?: number;
+  /** How long a stream's head waits for the first output (HOLD_MS). */
+  holdMs?: number;
 }
 
 export interface TurnAnswer extends SurfaceAnswer {
@@ -167,7 +180,7 @@ export async function serveContinuation(
 
 /** Runs a live turn's next share to its end (the run's end, or calls to make) and returns the outcome. */
 export function liveOutcome(context: ServerContext, reply: FastifyReply, live: LiveTurn, owner: string) {
-  return serveResult(context, reply, turnEvents(context, live, false, owner), turnOptions(reply, live.plan));
+  return serveResult(context, reply, turnEvents(context, live, owner), turnOptions(reply, live.plan));
 }
 
 function serveLive(context: ServerContext, reply: FastifyReply, live: LiveTurn, answer: TurnAnswer): Promise<unknown> {
@@ -176,9 +189,9 @@ function serveLive(context: ServerContext, reply: FastifyReply, live: LiveTurn, 
     return serveStream(
       context,
       reply,
-      turnEvents(context, live, true, answer.owner),
+      turnEvents(context, live, answer.owner),
       surfaceFormat(answer.writer, reply.log, answer.pingMs),
-      turnOptions(reply, plan),
+      turnOptions(reply, plan, answer.holdMs),
     );
   }
   return liveOutcome(context, reply, live, answer.owner).then(answer.json);

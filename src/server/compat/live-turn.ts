@@ -10,6 +10,7 @@ import type { RunRequest, RunResult } from "../../core/request.js";
 import type { ClientToolCall, ClientToolResult } from "../../core/tools.js";
 import type { Engine } from "../../engine/engine.js";
 import type { Turn } from "./conversation.js";
+import type { TokenCounts } from "./tokens.js";
 
 /** What a LiveTurn needs of its planned turn (turn.ts's PlannedTurn). */
 export interface LivePlan {
@@ -17,7 +18,7 @@ export interface LivePlan {
   sessionId?: string;
   responseId?: string;
   promptTokens: number;
-  complete(answer: string, later?: Turn[]): Promise<void>;
+  complete(answer: string, later?: Turn[], counts?: TokenCounts): Promise<void>;
   abandon(): Promise<void>;
   /** A new id for a client-tool call, as the surface names them. */
   callId: () => string;
@@ -91,8 +92,8 @@ export class LiveTurn {
   }
 
   /** The run ended with this answer: the session now holds the conversation, tool turns included. */
-  complete(answer: string): Promise<void> {
-    return this.plan.complete(answer, this.later);
+  complete(answer: string, counts?: TokenCounts): Promise<void> {
+    return this.plan.complete(answer, this.later, counts);
   }
 
   /** After an abort: reads the run to its end (so that it releases what it holds) and gives the session back. */

@@ -26,8 +26,9 @@ import {
   titleOf,
 } from "./conversation.js";
 import { CompatError } from "./errors.js";
+import { type InlineImage, stageImages } from "./images.js";
 import type { ModelRoute } from "./models.js";
-import { estimateConversation } from "./tokens.js";
+import { estimateConversation, type TokenCounts } from "./tokens.js";
 
 export interface TurnRequest {
   surface: "openai" | "anthropic";
@@ -47,6 +48,12 @@ export interface TurnRequest {
   tools?: RequestTools;
   /** Where a new session's agent works (X-Clinvk-Workdir); a continued session keeps its own. */
   workdir?: string;
+  /** A JSON Schema the answer must match (structured output): the engine checks and repairs it. */
+  outputSchema?: Record<string, unknown>;
+  /** Images of the newest user message, written to temporary files for the run (removed after it). */
+  images?: InlineImage[];
+  /** The response as a client may retrieve it later (GET /responses/{id}), kept with the answer. */
+  recordFor?: (answer: string, counts: TokenCounts) => string | undefined;
 }
 
 export interface PlannedTurn {
@@ -61,7 +68,7 @@ export interface PlannedTurn {
    * The turn succeeded with this answer (after `later` turns: the assistant's tool calls and the
    * client's results, when the run called client tools): the session now holds the conversation.
    */
-  complete(answer: string, later?: Turn[]): Promise<void>;
+  complete(answer: string, later?: Turn[], counts?: TokenCounts): Promise<void>;
   /** A new id for a client-tool call, as the surface names them. */
   callId: () => string;
   /** The turn failed or never ran: the session is given back as it was (a new, empty one removed). */
@@ -126,6 +133,26 @@ function checkBackend(session: Session, route: ModelRoute | undefined): void {
 }
 
 export async function planTurn(context: ServerContext, request: TurnRequest): Promise<PlannedTurn> {
+  const plan = await planTurnRun(context, request);
+  if (request.outputSchema) plan.run.outputSchema = request.outputSchema;
+  return request.images?.length ? withImages(plan, request.images) : plan;
+}
+
+/** The plan with its images staged as files, removed once the turn completes or is abandoned. */
+async function withImages(plan: PlannedTurn, images: InlineImage[]): Promise<PlannedTurn> {
+  const staged = await stageImages(images).catch(async (error: unknown) => {
+    await plan.abandon();
+    throw error;
+  });
+  plan.run.images = staged.paths;
+  // In place: a continuation of the turn names its response on this very plan.
+  const { complete, abandon } = plan;
+  plan.complete = (answer, later, counts) => complete(answer, later, counts).finally(staged.remove);
+  plan.abandon = () => abandon().finally(staged.remove);
+  return plan;
+}
+
+async function planTurnRun(context: ServerContext, request: TurnRequest): Promise<PlannedTurn> {
   const found = await named(context, request);
   if (!found) return startSession(context, request);
   try {
@@ -177,8 +204,12 @@ function continueSession(
     sessionId: session.id,
     responseId: request.responseIdFor?.(session.id),
     promptTokens: estimateConversation(request.conversation),
-    complete: (answer, later) =>
-      record(context.store, session.id, { fingerprint: answered(answer, later), responseId: planned.responseId }),
+    complete: (answer, later, counts) =>
+      record(context.store, session.id, {
+        fingerprint: answered(answer, later),
+        responseId: planned.responseId,
+        responseRecord: counts && request.recordFor?.(answer, counts),
+      }),
     callId: toolCallIds[request.surface],
     abandon: () => giveBack(context.store, found.taken).catch(() => undefined),
   };
@@ -229,10 +260,11 @@ async function startSession(context: ServerContext, request: TurnRequest): Promi
     sessionId,
     responseId: request.responseIdFor?.(sessionId),
     promptTokens,
-    complete: (answer, later = []) =>
+    complete: (answer, later = [], counts) =>
       record(context.store, sessionId, {
         fingerprint: fingerprint(mergeTurns([...turns, ...later, { role: "assistant", text: answer }])),
         responseId: planned.responseId,
+        responseRecord: counts && request.recordFor?.(answer, counts),
       }),
     callId: toolCallIds[request.surface],
     abandon: async () => {

@@ -39,11 +39,18 @@ export interface StreamFormat<E, R> {
 export interface ServeOptions<E> {
   /** Events held back before the response begins: queue positions, for clients that cannot read them. */
   holdWhile?(event: E): boolean;
+  /**
+   * Events then held back for at most `ms` more (then the stream opens): for the compatible APIs
+   * everything before the first output, so that a failure before it is an HTTP error with its real
+   * status (a provider's 429 with Retry-After), which the SDKs retry.
+   */
+  holdForOutput?: { while(event: E): boolean; ms: number };
   /** The source passed its refusals: the last moment to set headers (X-Clinvk-Session). */
   onAdmitted?(): void;
 }
 
 type Source<E, R> = (signal: AbortSignal) => AsyncGenerator<E, R, undefined>;
+type Step<E, R> = IteratorResult<E, R>;
 
 /** A run in flight for a client: shutdown can stop it; a client that goes away cancels it unless detached. */
 function track(context: ServerContext) {
@@ -67,11 +74,41 @@ function onDisconnect(reply: FastifyReply, listener: () => void): () => void {
   return () => reply.raw.off("close", onClose);
 }
 
-async function firstStep<E, R>(events: AsyncGenerator<E, R, undefined>, options: ServeOptions<E>) {
+/**
+ * The first step that is not held back, as a promise: past holdForOutput's time, the step still
+ * pending (the stream opens, and then waits for it).
+ */
+async function firstStep<E, R>(
+  events: AsyncGenerator<E, R, undefined>,
+  options: ServeOptions<E>,
+): Promise<{ step: Promise<Step<E, R>> }> {
   let step = await events.next();
   while (!step.done && options.holdWhile?.(step.value)) step = await events.next();
   options.onAdmitted?.();
-  return step;
+  const hold = options.holdForOutput;
+  if (hold) {
+    const deadline = Date.now() + hold.ms;
+    while (!step.done && hold.while(step.value)) {
+      const next = events.next();
+      const came = await within(next, deadline - Date.now());
+      if (!came) return { step: next };
+      step = came.step;
+    }
+  }
+  return { step: Promise.resolve(step) };
+}
+
+/** The promise's value if it settles within `ms`, else undefined (the promise stays the caller's). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<{ step: T } | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise.then((step) => ({ step })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Runs the source to its end and returns its result, for a route to answer as one JSON body. */
@@ -85,7 +122,7 @@ export async function serveResult<E, R>(
   const stop = onDisconnect(reply, run.gone);
   try {
     const events = source(run.signal);
-    let step = await firstStep(events, options);
+    let step = await (await firstStep(events, options)).step;
     while (!step.done) step = await events.next();
     return step.value;
   } finally {
@@ -107,7 +144,7 @@ export async function serveStream<E, R>(
   const stop = onDisconnect(reply, run.gone);
   try {
     const events = source(run.signal);
-    let step = await firstStep(events, options);
+    const first = await firstStep(events, options);
     const out = openClientStream(context, reply, format.kind);
     out.onGone(run.gone); // also a client dropped for reading nothing
     const pinger = pings(out, format.pingMs);
@@ -116,6 +153,7 @@ export async function serveStream<E, R>(
     let trailer: string | undefined;
     try {
       writer.open?.();
+      let step = await first.step;
       while (!step.done) {
         writer.event(step.value);
         await out.drain();

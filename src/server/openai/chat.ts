@@ -31,7 +31,7 @@ export function contentText(content: ChatMessage["content"], param: string): str
     } else if (part.type !== "refusal") {
       throw invalidValue(
         `${param}[${index}].type`,
-        `content of type ${part.type} is not supported: only text reaches a CLI`,
+        `content of type ${part.type} is not supported: only text and inline images reach a CLI`,
       );
     }
   });

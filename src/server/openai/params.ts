@@ -9,12 +9,14 @@
  * presence_penalty, frequency_penalty, logit_bias, seed, user, parallel_tool_calls, metadata,
  * store, reasoning_effort, service_tier, prediction, web_search_options and unknown fields.
  * Rejected: n > 1, logprobs, top_logprobs > 0, legacy functions and function_call naming a
- * function, response_format other than text, audio output.
+ * function, audio output. response_format json_schema and json_object are structured output
+ * (structured-output.ts).
  *
  * Responses, ignored: temperature, top_p, max_output_tokens, max_tool_calls,
  * parallel_tool_calls, reasoning, truncation, metadata, include, user, service_tier and unknown
  * fields; `store: false` makes a new conversation leave no session. Rejected: background,
- * conversation, prompt, text.format other than text, top_logprobs > 0, tools other than functions.
+ * conversation, prompt, top_logprobs > 0, tools other than functions. text.format json_schema and
+ * json_object are structured output (structured-output.ts).
  */
 import { unsupported } from "../compat/errors.js";
 import type { ChatBody, ResponsesBody } from "./schemas.js";
@@ -25,10 +27,6 @@ export function checkChatParams(body: ChatBody): void {
   if (body.top_logprobs) throw unsupported("top_logprobs", "logprobs are not available from a CLI");
   if (body.function_call != null && body.function_call !== "none" && body.function_call !== "auto") {
     throw unsupported("function_call", "legacy function_call is not supported: use tools and tool_choice");
-  }
-  const format = body.response_format?.type;
-  if (format && format !== "text") {
-    throw unsupported("response_format", `response_format ${format} is not supported: a CLI's answer is free text`);
   }
   if (body.modalities?.some((modality) => modality !== "text") || body.audio) {
     throw unsupported(body.audio ? "audio" : "modalities", "only text output is supported");
@@ -41,9 +39,5 @@ export function checkResponsesParams(body: ResponsesBody): void {
     throw unsupported("conversation", "conversation objects are not supported; use previous_response_id");
   }
   if (body.prompt != null) throw unsupported("prompt", "prompt templates are not supported");
-  const format = body.text?.format?.type;
-  if (format && format !== "text") {
-    throw unsupported("text.format", `text.format ${format} is not supported: a CLI's answer is free text`);
-  }
   if (body.top_logprobs) throw unsupported("top_logprobs", "logprobs are not available from a CLI");
 }

@@ -10,19 +10,19 @@ import type { StreamSink } from "../http/serve-run.js";
 import {
   functionCallItem,
   functionCallItemId,
-  messageId,
   outputMessage,
   outputText,
   type ResponseMeta,
   responseObject,
   responseUsage,
 } from "./responses.js";
+import { messageIdOf } from "./stored-responses.js";
 
 export function responsesStream(sink: StreamSink, meta: ResponseMeta): SurfaceStream {
   let sequence = 0;
   const emit = (type: string, fields: Record<string, unknown>) =>
     sink.send({ type, sequence_number: sequence++, ...fields }, type);
-  const itemId = messageId();
+  const itemId = messageIdOf(meta.id);
   const at = { item_id: itemId, output_index: 0, content_index: 0 };
   let started = false;
   let text = "";

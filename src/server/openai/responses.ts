@@ -182,9 +182,9 @@ export function functionCallItem(call: PendingCall, itemId: string, status: "in_
 export const functionCallItemId = () => `fc_${randomBytes(16).toString("hex")}`;
 
 /** A response's output: its message (when it has text or no calls), then its function calls. */
-export function responseOutput(outcome: TurnOutcome) {
+export function responseOutput(outcome: TurnOutcome, messageId: string) {
   const message =
-    outcome.text || outcome.calls.length === 0 ? [outputMessage(messageId(), outcome.text, "completed")] : [];
+    outcome.text || outcome.calls.length === 0 ? [outputMessage(messageId, outcome.text, "completed")] : [];
   return [...message, ...outcome.calls.map((call) => functionCallItem(call, functionCallItemId(), "completed"))];
 }
 
@@ -252,7 +252,8 @@ export function responseObject(
     service_tier: "default",
     store: meta.stored,
     temperature: body.temperature ?? 1,
-    text: { format: { type: "text" as const } },
+    // The format asked for (structured output), as OpenAI echoes it.
+    text: { format: body.text?.format ?? { type: "text" as const } },
     tool_choice: body.tool_choice ?? "auto",
     tools: body.tool_choice === "none" ? [] : (body.tools ?? []),
     top_logprobs: 0,

@@ -6,8 +6,10 @@ import type { FastifyInstance } from "fastify";
 import { toolOwner } from "../compat/drive.js";
 import { CompatError } from "../compat/errors.js";
 import { modelRoutes, registerSurfaceErrors, sessionHeader, workdirHeader } from "../compat/http.js";
+import { chatImages, responsesImages } from "../compat/images.js";
 import { type CatalogEntry, catalogOf, OWNERS, routeModel } from "../compat/models.js";
 import { respond } from "../compat/respond.js";
+import type { TokenCounts } from "../compat/tokens.js";
 import type { RouteFile, ServerContext } from "../context.js";
 import { chatCompletion, chatConversation, chatTools, completionId, wantsUsage } from "./chat.js";
 import { chatStream } from "./chat-stream.js";
@@ -16,6 +18,7 @@ import { openaiModelById, openaiModelList } from "./models.js";
 import { checkChatParams, checkResponsesParams } from "./params.js";
 import {
   previousOf,
+  type ResponseMeta,
   responseId,
   responseObject,
   responseOutput,
@@ -25,6 +28,8 @@ import {
 } from "./responses.js";
 import { responsesStream } from "./responses-stream.js";
 import { ChatBody, ResponsesBody } from "./schemas.js";
+import { messageIdOf, resolveReferences, responseRecord, storedResponseRoutes } from "./stored-responses.js";
+import { chatOutputSchema, responsesOutputSchema } from "./structured-output.js";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -53,7 +58,8 @@ function routes(app: FastifyInstance, context: ServerContext): void {
     async (request, reply) => {
       const body = request.body as ChatBody;
       checkChatParams(body);
-      const conversation = chatConversation(body.messages);
+      const taken = chatImages(body.messages);
+      const conversation = chatConversation(taken.messages);
       const meta = { id: completionId(), created: now(), model: body.model };
       const options = { includeUsage: wantsUsage(body) };
       return respond(
@@ -66,6 +72,8 @@ function routes(app: FastifyInstance, context: ServerContext): void {
           sessionId: sessionHeader(request),
           workdir: workdirHeader(request),
           tools: chatTools(body),
+          outputSchema: chatOutputSchema(body.response_format),
+          images: taken.images,
         },
         () => ({
           stream: body.stream === true,
@@ -90,8 +98,12 @@ function routes(app: FastifyInstance, context: ServerContext): void {
     async (request, reply) => {
       const body = request.body as ResponsesBody;
       checkResponsesParams(body);
-      const conversation = responsesConversation(body);
-      const previous = body.previous_response_id ? previousOf(body.previous_response_id) : undefined;
+      // item_reference items name an earlier answer: the conversation goes on from its response.
+      const resolved = resolveReferences(body);
+      const taken = Array.isArray(resolved.body.input) ? responsesImages(resolved.body.input) : undefined;
+      const conversation = responsesConversation(taken ? { ...resolved.body, input: taken.messages } : resolved.body);
+      const previousId = body.previous_response_id ?? resolved.previousResponseId;
+      const previous = previousId ? previousOf(previousId) : undefined;
       if (!body.model && !previous) {
         throw new CompatError("invalid_request", "model is required", {
           param: "model",
@@ -99,6 +111,7 @@ function routes(app: FastifyInstance, context: ServerContext): void {
         });
       }
       const stored = body.store !== false;
+      let meta: ResponseMeta | undefined;
       const turn = {
         surface: "openai" as const,
         conversation,
@@ -110,6 +123,9 @@ function routes(app: FastifyInstance, context: ServerContext): void {
         // client that replays the history (Codex) goes on in one session (found by fingerprint).
         responseIdFor: responseId,
         tools: responsesTools(body),
+        outputSchema: responsesOutputSchema(body.text?.format),
+        images: taken?.images,
+        recordFor: (text: string, counts: TokenCounts) => (meta ? responseRecord(meta, text, counts) : undefined),
       };
       return respond(
         context,
@@ -118,20 +134,21 @@ function routes(app: FastifyInstance, context: ServerContext): void {
         (plan) => {
           const model =
             body.model ?? (plan.run.model ? `${plan.run.backend}/${plan.run.model}` : String(plan.run.backend));
-          const meta = {
+          const current: ResponseMeta = {
             id: plan.responseId as string,
             createdAt: now(),
             model,
             body,
             stored: stored && Boolean(plan.sessionId),
           };
+          meta = current;
           return {
             stream: body.stream === true,
-            writer: (sink) => responsesStream(sink, meta),
+            writer: (sink) => responsesStream(sink, current),
             json: (outcome) =>
-              responseObject(meta, {
+              responseObject(current, {
                 status: "completed",
-                output: responseOutput(outcome),
+                output: responseOutput(outcome, messageIdOf(current.id)),
                 usage: responseUsage(outcome.counts),
               }),
           };
@@ -140,6 +157,8 @@ function routes(app: FastifyInstance, context: ServerContext): void {
       );
     },
   );
+
+  storedResponseRoutes(app, context);
 }
 
 /** The OpenAI surface, under its own prefix and error handler. */
