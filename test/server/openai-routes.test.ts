@@ -511,13 +511,27 @@ describe("POST /openai/v1/responses", () => {
     expect(unknown.json().error.code).toBe("previous_response_not_found");
   });
 
-  it("store: false leaves no session; model is required without a previous response", async () => {
+  it("store: false keeps no response but goes on in one session by the replayed history; model is required", async () => {
     const { app, store } = await server();
-    const ephemeral = await app.inject(responses({ model: "gemini", input: "x", store: false }));
-    expect(ephemeral.statusCode).toBe(200);
-    expect(ephemeral.json().store).toBe(false);
-    expect(ephemeral.headers["x-clinvk-session"]).toBeUndefined();
-    expect((await store.list()).total).toBe(0);
+    const first = await app.inject(responses({ model: "gemini", input: "x", store: false }));
+    expect(first.statusCode).toBe(200);
+    expect(first.json().store).toBe(false);
+    expect((await app.inject({ method: "GET", url: `/openai/v1/responses/${first.json().id}` })).statusCode).toBe(404);
+    const answer = first.json().output[0].content[0].text;
+    const second = await app.inject(
+      responses({
+        model: "gemini",
+        store: false,
+        input: [
+          { role: "user", content: "x" },
+          { role: "assistant", content: answer },
+          { role: "user", content: "y" },
+        ],
+      }),
+    );
+    expect(second.statusCode).toBe(200);
+    expect(second.headers["x-clinvk-session"]).toBe(first.headers["x-clinvk-session"]);
+    expect((await store.list()).total).toBe(1);
     const noModel = await app.inject(responses({ input: "x" }));
     expect(noModel.statusCode).toBe(400);
     expect(noModel.json().error.param).toBe("model");

@@ -41,7 +41,8 @@ interface StoredResponse {
 
 /** The record a session keeps of its latest response; none for an answer too long to keep. */
 export function responseRecord(meta: ResponseMeta, text: string, counts: TokenCounts): string | undefined {
-  if (text.length > MAX_RECORD_CHARS) return undefined;
+  // store: false asks that nothing be kept to retrieve (its session goes on holding the conversation).
+  if (!meta.stored || text.length > MAX_RECORD_CHARS) return undefined;
   const stored: StoredResponse = {
     id: meta.id,
     created_at: meta.createdAt,
