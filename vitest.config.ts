@@ -11,7 +11,7 @@ process.env.CLINVK_TEST_RUN_TMP = runTmp;
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**", "test/hardening/**", "test/scale/**", "node_modules/**"],
+    exclude: ["test/e2e/**", "test/hardening/**", "test/scale/**", "test/next-clients/**", "node_modules/**"],
     testTimeout: 20_000,
     pool: "forks",
     globalSetup: ["test/global-setup.ts"],

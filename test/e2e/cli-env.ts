@@ -12,6 +12,12 @@ export const CLI_NAMES: readonly CliName[] = ["claude", "codex", "gemini"];
 
 /** The repository root. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/**
+ * The Node that runs clinvk and the CLIs: this process's, unless the tests themselves run on another
+ * (the next-clients lane runs its clients on Node 24, and clinvoker on the machine's Node).
+ */
+export const RUNTIME_NODE = process.env.CLINVK_E2E_NODE || process.execPath;
 /** Where scripts/install-e2e-clis.mjs installs the pinned CLIs (`$CLINVK_E2E_CLI_DIR` overrides). */
 export const E2E_CLI_DIR = process.env.CLINVK_E2E_CLI_DIR
   ? resolve(process.env.CLINVK_E2E_CLI_DIR)
@@ -135,7 +141,7 @@ export function prepareCliSandbox(
   }
 
   const env: Record<string, string> = {
-    PATH: [E2E_CLI_BIN, dirname(process.execPath), process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"].join(delimiter),
+    PATH: [E2E_CLI_BIN, dirname(RUNTIME_NODE), process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"].join(delimiter),
     HOME: home,
     USER: process.env.USER ?? "e2e",
     LOGNAME: process.env.LOGNAME ?? process.env.USER ?? "e2e",

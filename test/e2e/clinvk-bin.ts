@@ -5,7 +5,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { type CliSandbox, prepareCliSandbox, REPO_ROOT } from "./cli-env.js";
+import { type CliSandbox, prepareCliSandbox, REPO_ROOT, RUNTIME_NODE } from "./cli-env.js";
 import { type RunOptions, type RunResult, runInSandbox } from "./run-cli.js";
 import { type ProviderStub, startProviderStub } from "./stub/index.js";
 
@@ -47,7 +47,7 @@ export function runClinvk(
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<RunResult> {
-  return runInSandbox(sb, process.execPath, [cli, ...args], { timeoutMs: RUN_TIMEOUT_MS, cwd: dir, ...options });
+  return runInSandbox(sb, RUNTIME_NODE, [cli, ...args], { timeoutMs: RUN_TIMEOUT_MS, cwd: dir, ...options });
 }
 
 let runDirs = 0;
@@ -73,7 +73,7 @@ export async function startServe(
   sb: CliSandbox,
   env: Record<string, string> = {},
 ): Promise<{ server: ChildProcess; base: string }> {
-  const server = spawn(process.execPath, [cli, "serve", "--port", "0"], {
+  const server = spawn(RUNTIME_NODE, [cli, "serve", "--port", "0"], {
     cwd: sb.workDir,
     env: { ...sb.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
