@@ -34,8 +34,6 @@ export function previousOf(id: string): { sessionId: string; responseId: string 
   return { sessionId, responseId: id };
 }
 
-export const messageId = () => `msg_${randomBytes(16).toString("hex")}`;
-
 /** `instructions` and `input` as a conversation; the last turn must be the user's. */
 export function responsesConversation(body: ResponsesBody): Conversation {
   const system: string[] = body.instructions?.trim() ? [body.instructions.trim()] : [];
