@@ -95,8 +95,12 @@ export function sessionStoreContract(kind: string, makeHome: () => string) {
 
     it("lists newest first with filters and paging", async () => {
       const { store } = open();
+      // A millisecond apart at least: sessions created in the same one have no newer of the two.
+      const tick = () => new Promise((resolve) => setTimeout(resolve, 3));
       const a = await store.create({ backend: "claude", working_dir: "/a", tags: ["x"] });
+      await tick();
       const b = await store.create({ backend: "gemini", working_dir: "/b" });
+      await tick();
       const c = await store.create({ backend: "claude", working_dir: "/a", model: "opus" });
       await store.update(a.id, (s) => {
         s.last_used = new Date(Date.now() + 1000).toISOString();
