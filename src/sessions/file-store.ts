@@ -13,6 +13,7 @@ import {
   checkSessionId,
   checkSessionPrefix,
   createSession,
+  forkOf,
   matches,
   type NewSession,
   type Session,
@@ -143,18 +144,7 @@ export class FileSessionStore implements SessionStore {
   }
 
   async fork(id: string): Promise<Session> {
-    const parent = await this.get(id);
-    return this.create({
-      backend: parent.backend,
-      working_dir: parent.working_dir,
-      model: parent.model,
-      title: parent.title ? `${parent.title} (fork)` : undefined,
-      initial_prompt: parent.initial_prompt,
-      tags: parent.tags,
-      metadata: parent.metadata,
-      parent_id: parent.id,
-      backend_session_id: parent.backend_session_id,
-    });
+    return this.create(forkOf(await this.get(id)));
   }
 
   /** Rebuilds the index from the session files (what `sessions list --repair` runs). */

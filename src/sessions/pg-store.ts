@@ -12,6 +12,7 @@ import {
   checkSessionId,
   checkSessionPrefix,
   createSession,
+  forkOf,
   type NewSession,
   type Session,
   type SessionFilter,
@@ -196,18 +197,7 @@ export class PgSessionStore implements SessionStore {
   }
 
   async fork(id: string): Promise<Session> {
-    const parent = await this.get(id);
-    return this.create({
-      backend: parent.backend,
-      working_dir: parent.working_dir,
-      model: parent.model,
-      title: parent.title ? `${parent.title} (fork)` : undefined,
-      initial_prompt: parent.initial_prompt,
-      tags: parent.tags,
-      metadata: parent.metadata,
-      parent_id: parent.id,
-      backend_session_id: parent.backend_session_id,
-    });
+    return this.create(forkOf(await this.get(id)));
   }
 
   /** Replaces the session's transcript in one transaction: a reader sees the old one or the new one. */

@@ -157,6 +157,21 @@ export function matches(session: SessionSummary, filter: SessionFilter): boolean
   );
 }
 
+/** A new session that goes on from `parent`'s CLI conversation (the store's `fork`). */
+export function forkOf(parent: Session): NewSession {
+  return {
+    backend: parent.backend,
+    working_dir: parent.working_dir,
+    model: parent.model,
+    title: parent.title ? `${parent.title} (fork)` : undefined,
+    initial_prompt: parent.initial_prompt,
+    tags: parent.tags,
+    metadata: parent.metadata,
+    parent_id: parent.id,
+    backend_session_id: parent.backend_session_id,
+  };
+}
+
 export function createSession(input: NewSession, now = new Date()): Session {
   const timestamp = now.toISOString();
   return {

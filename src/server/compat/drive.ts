@@ -12,7 +12,7 @@ import type { ServerContext } from "../context.js";
 import { type ServeOptions, type StreamFormat, type StreamSink, serveResult, serveStream } from "../http/serve-run.js";
 import type { ToolResultPart } from "./conversation.js";
 import { CompatError, type Failure, failureOf } from "./errors.js";
-import { type LivePlan, LiveTurn, type PendingCall, type TurnEvent } from "./live-turn.js";
+import { answerCalls, type LivePlan, LiveTurn, type PendingCall, type TurnEvent } from "./live-turn.js";
 import { type TokenCounts, tokenCounts } from "./tokens.js";
 import { type PlannedTurn, SESSION_HEADER } from "./turn.js";
 
@@ -171,10 +171,7 @@ export async function serveContinuation(
 ): Promise<unknown> {
   const { turn, calls } = claimed;
   turn.later.push({ role: "user", text: "", results: [...results] });
-  for (const call of calls) {
-    const result = results.find((candidate) => candidate.id === call.id) as ToolResultPart;
-    call.answer({ content: result.content, isError: result.isError === true });
-  }
+  answerCalls(calls, results);
   return serveLive(context, reply, turn, answer);
 }
 

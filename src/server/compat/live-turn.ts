@@ -7,7 +7,7 @@
  */
 import type { RunEvent } from "../../core/events.js";
 import type { RunRequest, RunResult } from "../../core/request.js";
-import type { ClientToolCall, ClientToolResult } from "../../core/tools.js";
+import type { ClientTool, ClientToolCall, ClientToolChoice, ClientToolResult, ClientTools } from "../../core/tools.js";
 import type { Engine } from "../../engine/engine.js";
 import type { Turn } from "./conversation.js";
 import type { TokenCounts } from "./tokens.js";
@@ -32,6 +32,34 @@ export interface PendingCall {
   /** The arguments as JSON text, as the surfaces carry them. */
   arguments: string;
   answer(result: ClientToolResult): void;
+}
+
+/**
+ * A network client's tools on a run: the LiveTurn that drives the run answers their calls (its
+ * handler replaces this one); `keepBuiltinTools` is the server's `client_tools_keep_builtins`.
+ */
+export function networkClientTools(
+  tools: ClientTool[],
+  choice: ClientToolChoice | undefined,
+  keepBuiltinTools: boolean,
+): ClientTools {
+  return {
+    tools,
+    choice,
+    keepBuiltinTools,
+    handler: async () => ({ content: "no client is connected to this run", isError: true }),
+  };
+}
+
+/** The client's results answer the held calls they name (each call has one: claimed runs are complete). */
+export function answerCalls(
+  calls: readonly PendingCall[],
+  results: readonly { id: string; content: string; isError?: boolean }[],
+): void {
+  for (const call of calls) {
+    const result = results.find((candidate) => candidate.id === call.id);
+    call.answer({ content: result?.content ?? "", isError: result?.isError === true });
+  }
 }
 
 /** Waiting for a slot; the CLI started (the response may begin); a piece of the answer. */

@@ -27,6 +27,7 @@ import {
 } from "./conversation.js";
 import { CompatError } from "./errors.js";
 import { type InlineImage, stageImages } from "./images.js";
+import { networkClientTools } from "./live-turn.js";
 import type { ModelRoute } from "./models.js";
 import { estimateConversation, type TokenCounts } from "./tokens.js";
 
@@ -166,12 +167,11 @@ async function planTurnRun(context: ServerContext, request: TurnRequest): Promis
 /** The request's tools on its run, answered by the LiveTurn that drives it (its handler replaces this one). */
 function withTools(context: ServerContext, run: RunRequest, tools: RequestTools | undefined): RunRequest {
   if (!tools) return run;
-  run.clientTools = {
-    tools: tools.tools,
-    choice: tools.choice,
-    keepBuiltinTools: context.config.current.server.client_tools_keep_builtins,
-    handler: async () => ({ content: "no client is connected to this run", isError: true }),
-  };
+  run.clientTools = networkClientTools(
+    tools.tools,
+    tools.choice,
+    context.config.current.server.client_tools_keep_builtins,
+  );
   return run;
 }
 

@@ -11,8 +11,8 @@ import type { ServerContext } from "../context.js";
 export type StreamKind = "ndjson" | "sse";
 
 export interface EventStream {
-  /** Writes one event; a no-op once the client is gone. */
-  send(data: unknown, event?: string): void;
+  /** Writes one event (SSE: with its name and id, when given); a no-op once the client is gone. */
+  send(data: unknown, event?: string, id?: number): void;
   /** Ends the response, after `trailer` (written as is) if given. */
   end(trailer?: string): void;
   readonly gone: boolean;
@@ -25,6 +25,8 @@ export interface EventStream {
 export interface StreamOptions {
   /** A client that reads nothing for this long is dropped (0: never). */
   stallMs?: number;
+  /** A client that leaves more than this unread is dropped, rather than waited for (a follower of events). */
+  maxUnreadBytes?: number;
 }
 
 const KEEPALIVE_MS = 15_000;
@@ -70,10 +72,15 @@ export function openStream(reply: FastifyReply, kind: StreamKind, options: Strea
   keepalive.unref();
 
   return {
-    send(data, event) {
+    send(data, event, id) {
       if (gone || ended) return;
       const json = JSON.stringify(data);
-      raw.write(kind === "sse" ? `${event ? `event: ${event}\n` : ""}data: ${json}\n\n` : `${json}\n`);
+      const head = `${id !== undefined ? `id: ${id}\n` : ""}${event ? `event: ${event}\n` : ""}`;
+      raw.write(kind === "sse" ? `${head}data: ${json}\n\n` : `${json}\n`);
+      if (options.maxUnreadBytes && raw.writableLength > options.maxUnreadBytes) {
+        markGone();
+        raw.destroy(); // it can reconnect with what it has (Last-Event-ID)
+      }
     },
     end(trailer) {
       if (ended) return;

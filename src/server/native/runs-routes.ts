@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { BufferedEvent, RunRecord, RunTracker } from "../../engine/run-tracker.js";
 import type { ServerContext } from "../context.js";
 import { apiError } from "../http/errors.js";
+import { openStream } from "../http/stream.js";
 import {
   CancelResponse,
   RunEventsHeaders,
@@ -19,7 +20,6 @@ import {
 import { ErrorResponse } from "./schemas.js";
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
-const KEEPALIVE_MS = 15_000;
 /** A follower that lets this much pile up unread is dropped: it can reconnect with Last-Event-ID. */
 const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
 
@@ -100,52 +100,25 @@ export function runsRoutes(app: FastifyInstance, context: ServerContext): void {
 }
 
 function followRun(reply: FastifyReply, runs: RunTracker, id: string, replay: BufferedEvent[]): void {
-  const headers: Record<string, string | number | string[]> = {};
-  for (const [name, value] of Object.entries(reply.getHeaders()))
-    if (value !== undefined) headers[name] = value as string;
-  reply.hijack();
-  const raw = reply.raw;
-  raw.writeHead(200, {
-    ...headers,
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-    "x-accel-buffering": "no",
-    connection: "keep-alive",
-  });
-  let closed = false;
-  let last = replay.at(-1)?.id ?? -1;
-  const write = (frame: string) => {
-    if (closed) return;
-    raw.write(frame);
-    if (raw.writableLength > MAX_UNREAD_BYTES) close(true);
-  };
+  const out = openStream(reply, "sse", { maxUnreadBytes: MAX_UNREAD_BYTES });
+  let last = -1;
+  let unsubscribe: (() => void) | undefined;
+  out.onGone(() => unsubscribe?.());
   const sendEvent = (item: BufferedEvent) => {
     if (item.id <= last) return;
     last = item.id;
-    write(`id: ${item.id}\nevent: ${item.event.type}\ndata: ${JSON.stringify(item.event)}\n\n`);
+    out.send(item.event, item.event.type, item.id);
   };
   const sendEnd = (run: RunRecord) => {
-    write(`event: end\ndata: ${JSON.stringify(run)}\n\n`);
-    close(false);
-  };
-  const keepalive = setInterval(() => write(": ping\n\n"), KEEPALIVE_MS);
-  keepalive.unref();
-  let unsubscribe: (() => void) | undefined;
-  const close = (destroy: boolean) => {
-    if (closed) return;
-    closed = true;
-    clearInterval(keepalive);
+    out.send(run, "end");
     unsubscribe?.();
-    if (destroy) raw.destroy();
-    else raw.end();
+    out.end();
   };
-  raw.on("close", () => close(false));
-  for (const item of replay)
-    write(`id: ${item.id}\nevent: ${item.event.type}\ndata: ${JSON.stringify(item.event)}\n\n`);
+  for (const item of replay) sendEvent(item);
   const run = runs.get(id);
   if (!run || !["queued", "running"].includes(run.state)) {
     if (run) sendEnd(run);
-    else close(false);
+    else out.end();
     return;
   }
   unsubscribe = runs.subscribe(id, (message) => {

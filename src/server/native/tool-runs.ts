@@ -10,7 +10,7 @@ import type { RunRequest } from "../../core/request.js";
 import { toolCallIds } from "../compat/call-ids.js";
 import { argumentsObject } from "../compat/client-tools.js";
 import { liveOutcome, type TurnOutcome, toolOwner } from "../compat/drive.js";
-import { LiveTurn } from "../compat/live-turn.js";
+import { answerCalls, LiveTurn, networkClientTools } from "../compat/live-turn.js";
 import type { ServerContext } from "../context.js";
 import type { PromptBody, PromptResponse, ToolResultsBody } from "./schemas.js";
 import { promptResponse } from "./translate.js";
@@ -18,16 +18,15 @@ import { promptResponse } from "./translate.js";
 /** The body's tools on the run (the live turn's handler answers them). */
 export function withNativeTools(run: RunRequest, body: PromptBody, context: ServerContext): RunRequest {
   if (!body.tools) return run;
-  run.clientTools = {
-    tools: body.tools.map((tool) => ({
+  run.clientTools = networkClientTools(
+    body.tools.map((tool) => ({
       name: tool.name,
       ...(tool.description ? { description: tool.description } : {}),
       inputSchema: { type: "object", ...tool.input_schema },
     })),
-    choice: body.tool_choice,
-    keepBuiltinTools: context.config.current.server.client_tools_keep_builtins,
-    handler: async () => ({ content: "no client is connected to this run", isError: true }),
-  };
+    body.tool_choice,
+    context.config.current.server.client_tools_keep_builtins,
+  );
   return run;
 }
 
@@ -87,9 +86,9 @@ export async function serveToolResults(
       `the run waits for the results of ${claimed.missing.join(", ")} as well: send all of them together`,
     );
   }
-  for (const call of claimed.calls) {
-    const result = body.results.find((candidate) => candidate.tool_call_id === call.id);
-    call.answer({ content: result?.output ?? "", isError: result?.is_error === true });
-  }
+  answerCalls(
+    claimed.calls,
+    body.results.map((result) => ({ id: result.tool_call_id, content: result.output, isError: result.is_error })),
+  );
   return response(claimed.turn, await liveOutcome(context, reply, claimed.turn, owner));
 }
