@@ -76,6 +76,32 @@ function useWorkflow() {
   return { columns, running, error, start, stop: () => controller.current?.abort() };
 }
 
+type Workflow = ReturnType<typeof useWorkflow>;
+
+/** Stops a running compare or chain. */
+function StopButton({ flow }: { flow: Workflow }) {
+  if (!flow.running) return null;
+  return (
+    <button type="button" onClick={flow.stop}>
+      Stop
+    </button>
+  );
+}
+
+/** A compare's or chain's error and answers, side by side. */
+function Outcome({ flow }: { flow: Workflow }) {
+  return (
+    <>
+      {flow.error && (
+        <p class="error" role="alert">
+          {flow.error}
+        </p>
+      )}
+      <Columns columns={flow.columns} />
+    </>
+  );
+}
+
 function Columns({ columns }: { columns: Column[] }) {
   return (
     <div class="columns">
@@ -165,19 +191,10 @@ function CompareForm() {
           <button type="submit" disabled={flow.running || chosen.length === 0 || !prompt.trim()}>
             {flow.running ? "Running…" : "Compare"}
           </button>
-          {flow.running && (
-            <button type="button" onClick={flow.stop}>
-              Stop
-            </button>
-          )}
+          <StopButton flow={flow} />
         </div>
       </form>
-      {flow.error && (
-        <p class="error" role="alert">
-          {flow.error}
-        </p>
-      )}
-      <Columns columns={flow.columns} />
+      <Outcome flow={flow} />
     </section>
   );
 }
@@ -239,19 +256,10 @@ function ChainForm() {
           <button type="submit" disabled={flow.running}>
             {flow.running ? "Running…" : "Run chain"}
           </button>
-          {flow.running && (
-            <button type="button" onClick={flow.stop}>
-              Stop
-            </button>
-          )}
+          <StopButton flow={flow} />
         </div>
       </form>
-      {flow.error && (
-        <p class="error" role="alert">
-          {flow.error}
-        </p>
-      )}
-      <Columns columns={flow.columns} />
+      <Outcome flow={flow} />
     </section>
   );
 }
