@@ -8,6 +8,7 @@ import type { ErrorInfo } from "../core/errors.js";
 import type { BackendName, EventBody, PermissionDenial, Usage } from "../core/events.js";
 import type { ApprovalMode, SandboxMode } from "../core/modes.js";
 import type { FlagSpec } from "./extra-flags.js";
+import type { LiveProtocol } from "./live-protocol.js";
 
 /** Everything a backend needs to build its command line; already validated and defaulted. */
 export interface InvocationOptions {
@@ -163,6 +164,8 @@ export interface Backend {
    * it when its environment is built from an allowlist (runs started by the server).
    */
   readonly environment: readonly string[];
+  /** The long-lived mode (live-protocol.ts), where the CLI has one. */
+  readonly live?: LiveProtocol;
   parseVersion(output: string): string | undefined;
   buildInvocation(options: InvocationOptions): Invocation;
   createParser(): OutputParser;
