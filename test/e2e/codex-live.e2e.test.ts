@@ -7,9 +7,12 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { codexLive } from "../../src/backends/codex-live.js";
 import type { LiveLaunchOptions, LiveTurnInput } from "../../src/backends/live-protocol.js";
-import type { EventBody } from "../../src/core/events.js";
+import type { EventBody, RunEvent } from "../../src/core/events.js";
 import type { PermissionDecision, PermissionRequest } from "../../src/core/permissions.js";
+import type { RunRequest } from "../../src/core/request.js";
+import { Engine } from "../../src/engine/engine.js";
 import { LiveCli, type LiveTurnControl, type LiveTurnOutcome } from "../../src/engine/live-cli.js";
+import { LivePool } from "../../src/engine/live-pool.js";
 import { type CliSandbox, prepareCliSandbox } from "./cli-env.js";
 import { sandboxProcesses, waitForNoSandboxProcesses } from "./processes.js";
 import { type ProviderStub, startProviderStub } from "./stub/index.js";
@@ -226,6 +229,62 @@ describe("codex live (app-server) through the codec and the live host", () => {
     expect(sandboxProcesses(sb).length).toBeGreaterThan(0);
     await cli.close();
     expect(cli.alive).toBe(false);
+    expect(await waitForNoSandboxProcesses(sb)).toEqual([]);
+  });
+});
+
+describe("codex live through the engine (live: true)", () => {
+  async function run(engine: Engine, request: Partial<RunRequest>) {
+    const events: RunEvent[] = [];
+    const at: number[] = [];
+    const stream = engine.stream({ backend: "codex", prompt: "hi", live: true, ...request });
+    while (true) {
+      const step = await stream.next();
+      if (step.done) return { events, at, result: step.value };
+      events.push(step.value);
+      at.push(Date.now());
+    }
+  }
+
+  it("streams codex's text in as many deltas as the provider sent, and the next turn goes to the warm process", async () => {
+    const answer = "Streaming through clinvoker, one delta per chunk of eight.";
+    stub.script({ text: answer, chunkSize: 8, chunkDelayMs: 100 }, "Warm answer.");
+    const pool = new LivePool({ maxIdlePerBackend: 1, idleMs: 60_000 });
+    const engine = new Engine({
+      env: sb.env,
+      cwd: sb.workDir,
+      backends: { codex: { binary: sb.commands.codex } },
+      livePool: pool,
+    });
+    try {
+      const first = await run(engine, { prompt: "stream please" });
+      expect(first.result).toMatchObject({ status: "success", text: answer });
+      const start = first.events.find((e) => e.type === "start") as { live?: string };
+      expect(start.live).toBe("cold");
+      const sent = stub.mainRequests("openai")[0]?.contentSentAt ?? [];
+      const textAt = first.events.flatMap((e, i) => (e.type === "text" ? [first.at[i] as number] : []));
+      expect(sent.length).toBe(Math.ceil(answer.length / 8));
+      expect(textAt).toHaveLength(sent.length);
+      const latencies = textAt.map((t, i) => t - (sent[i] as number));
+      console.log(
+        `codex live via the engine: ${textAt.length} deltas, latency per delta (ms): ${latencies.join(", ")}`,
+      );
+      expect(Math.max(...latencies)).toBeLessThan(50);
+
+      const started = Date.now();
+      const second = await run(engine, {
+        prompt: "and again",
+        resume: { backendSessionId: first.result.backend_session_id as string },
+      });
+      const reached = Date.parse(stub.mainRequests("openai")[1]?.time ?? "") - started;
+      console.log(`codex live via the engine: a warm second turn reached the stub after ${reached} ms`);
+      expect(second.result).toMatchObject({ status: "success", text: "Warm answer." });
+      expect((second.events.find((e) => e.type === "start") as { live?: string }).live).toBe("warm");
+      expect(second.result.backend_session_id).toBe(first.result.backend_session_id);
+      expect(requestBody(1)).toContain(answer);
+    } finally {
+      await pool.close();
+    }
     expect(await waitForNoSandboxProcesses(sb)).toEqual([]);
   });
 });
