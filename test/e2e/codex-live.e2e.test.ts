@@ -2,7 +2,7 @@
 // (LiveCli), offline against the provider stub: token streaming (one text event per delta the stub sent, and how
 // soon each arrives), two turns in one process, interrupt then continue, approvals allowed and denied, resume in a
 // fresh process and in a running one, and no process left after close.
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { codexLive } from "../../src/backends/codex-live.js";
@@ -214,6 +214,18 @@ describe("codex live (app-server) through the codec and the live host", () => {
     expect(switched.outcome.parsed.text).toBe("Switched answer.");
     expect(switched.outcome.parsed.backendSessionId).toBe(thread);
     expect(requestBody(2)).toContain("Resumed answer.");
+  });
+
+  it("gives codex the system prompt of the launch, and takes its added directories", async () => {
+    const extra = join(sb.root, "extra");
+    mkdirSync(extra);
+    stub.script("Arr.");
+    // The directories go in as sandbox_workspace_write.writable_roots (app-server answers thread/start with them in
+    // its sandbox policy); the scratch dir is under the temporary dir, writable anyway, so only the start is checked.
+    const cli = await start({ systemPrompt: "Answer like a pirate.", allowedDirs: [extra], sandboxMode: "workspace" });
+    const run = await turn(cli, { prompt: "hello" });
+    expect(run.outcome.parsed.text).toBe("Arr.");
+    expect(requestBody(0)).toContain("Answer like a pirate.");
   });
 
   it("fails to start on a conversation codex does not have", async () => {
