@@ -403,7 +403,7 @@ export class CodexLiveCodec implements LiveCodec {
   private turnCompleted(step: LiveStep, turn: Turn, done: Json): LiveStep {
     const status = str(done.status);
     if (status === "interrupted") {
-      this.turnState = undefined;
+      this.finishTurn();
       step.turnEnd = { ...this.outcomeOf(turn), text: answerOf(turn), interrupted: true };
       return step;
     }
@@ -413,11 +413,17 @@ export class CodexLiveCodec implements LiveCodec {
 
   private endTurn(step: LiveStep, error?: ErrorInfo): LiveStep {
     const turn = this.turnState ?? newTurn();
-    this.turnState = undefined;
-    this.queued = undefined;
+    this.finishTurn();
     const outcome = this.outcomeOf(turn);
     step.turnEnd = error ? { ...outcome, text: "", error } : outcome;
     return step;
+  }
+
+  /** A request still waiting when its turn ended is moot: codex does not ask it again. */
+  private finishTurn(): void {
+    this.turnState = undefined;
+    this.queued = undefined;
+    this.permissions.clear();
   }
 
   private outcomeOf(turn: Turn): ParsedOutcome {

@@ -272,6 +272,38 @@ describe("codex live codec on recorded sessions", () => {
     ]);
   });
 
+  it("asks before a file change with the changes the item started with", () => {
+    const { written, permissions, turns } = replay(
+      "file-change",
+      launchOptions({ approvalMode: "always", sandboxMode: "read-only" }),
+      { prompts: ["patch a file"] },
+    );
+    expect(written).toEqual(lines("file-change", "stdin").map(recordedWrite));
+    const item = parsed("file-change", "stdout").find(
+      (m) => m.method === "item/started" && m.params.item.type === "fileChange",
+    ).params.item;
+    expect(permissions).toEqual([{ id: "0", tool: "apply_patch", input: { changes: item.changes } }]);
+    const [call] = ofType(turns[0]?.events ?? [], "tool_call");
+    expect(call).toMatchObject({ id: item.id, name: "file_change", input: { changes: item.changes } });
+    expect(ofType(turns[0]?.events ?? [], "tool_result")[0]).toMatchObject({ id: item.id, is_error: false });
+    expect(turns[0]?.end.text).toBe(completedMessages("file-change")[0]);
+  });
+
+  it("forgets a request its turn ended without an answer to", () => {
+    const codec = codexLive.connect(launchOptions());
+    codec.start();
+    codec.line('{"id":1,"result":{}}');
+    codec.line(`{"id":2,"result":{"thread":{"id":"${FIRST_THREAD}"}}}`);
+    codec.turn({ prompt: "hi" });
+    codec.line('{"id":3,"result":{"turn":{"id":"t1"}}}');
+    const ask = codec.line('{"id":0,"method":"item/commandExecution/requestApproval","params":{"command":"ls"}}');
+    expect(ask.permission?.id).toBe("0");
+    codec.line(
+      `{"method":"turn/completed","params":{"threadId":"${FIRST_THREAD}","turn":{"id":"t1","status":"interrupted"}}}`,
+    );
+    expect(codec.decide("0", { behavior: "allow" })).toEqual([]);
+  });
+
   it("ignores a decision for a request it does not hold", () => {
     const codec = codexLive.connect(launchOptions());
     expect(codec.decide("7", { behavior: "allow" })).toEqual([]);

@@ -219,6 +219,18 @@ async function main(): Promise<void> {
     await server.turn(failing, "this works");
     await save("turn-error", server, script, `first turn ${failed.params.turn.status}`);
 
+    // 6. A file change (apply_patch) under a read-only sandbox: asked as a file change, accepted.
+    const patch = "*** Begin Patch\n*** Add File: patched.txt\n+patched by the stub\n*** End Patch\n";
+    script = [{ toolCall: { name: "exec", input: `await tools.apply_patch(${JSON.stringify(patch)});` } }, "Patched."];
+    stub.script(...script);
+    server = new AppServer(sb, ["app-server"]);
+    const patching = await server.open(sb, undefined, { approvalPolicy: "untrusted", sandbox: "read-only" });
+    await server.turn(patching, "patch a file", async () => {
+      const ask = await server.wait((m) => typeof m.method === "string" && m.method.endsWith("/requestApproval"));
+      server.write({ id: ask.id, result: { decision: "accept" } });
+    });
+    await save("file-change", server, script, `patched.txt ${existsSync(join(sb.workDir, "patched.txt"))}`);
+
     // 5. Resuming a thread that does not exist.
     server = new AppServer(sb, ["app-server"]);
     await server.open(sb, "01a23544-0000-7000-8000-000000000000");
