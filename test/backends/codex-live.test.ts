@@ -470,6 +470,51 @@ describe("codex live codec on unexpected input", () => {
     expect(ready.turn({ prompt: "two" })).toEqual([]);
   });
 
+  it("streams reasoning, names MCP calls as the one-shot does, and answers with the last message", () => {
+    const codec = readyCodec();
+    codec.turn({ prompt: "hi" });
+    codec.line('{"id":3,"result":{"turn":{"id":"t1"}}}');
+    const note = (method: string, params: Record<string, unknown>) =>
+      codec.line(JSON.stringify({ method, params: { threadId: FIRST_THREAD, turnId: "t1", ...params } })).events;
+    expect(note("item/reasoning/summaryTextDelta", { itemId: "r1", delta: "Thinking", summaryIndex: 0 })).toEqual([
+      { type: "thinking", text: "Thinking" },
+    ]);
+    // A reasoning item that streamed is not repeated; one that did not is given whole.
+    expect(
+      note("item/completed", { item: { type: "reasoning", id: "r1", summary: ["Thinking"], content: [] } }),
+    ).toEqual([]);
+    expect(note("item/completed", { item: { type: "reasoning", id: "r2", summary: ["A", "B"], content: [] } })).toEqual(
+      [{ type: "thinking", text: "A\nB" }],
+    );
+    note("item/agentMessage/delta", { itemId: "m1", delta: "Let me check." });
+    note("item/completed", { item: { type: "agentMessage", id: "m1", text: "Let me check." } });
+    const mcp = { type: "mcpToolCall", id: "c1", server: "client", tool: "get_weather", arguments: { city: "Paris" } };
+    expect(note("item/started", { item: { ...mcp, status: "inProgress" } })).toEqual([
+      { type: "tool_call", id: "c1", name: "client.get_weather", input: { city: "Paris" } },
+    ]);
+    expect(
+      note("item/completed", {
+        item: { ...mcp, status: "completed", result: { content: [{ type: "text", text: "sunny" }] } },
+      }),
+    ).toEqual([
+      {
+        type: "tool_result",
+        id: "c1",
+        name: "client.get_weather",
+        output: '{"content":[{"type":"text","text":"sunny"}]}',
+        is_error: false,
+      },
+    ]);
+    // A message that arrives whole (no deltas) is one text event.
+    expect(note("item/completed", { item: { type: "agentMessage", id: "m2", text: "It is sunny." } })).toEqual([
+      { type: "text", text: "It is sunny.", message_id: "m2" },
+    ]);
+    const end = codec.line(
+      `{"method":"turn/completed","params":{"threadId":"${FIRST_THREAD}","turn":{"id":"t1","status":"completed"}}}`,
+    );
+    expect(end.turnEnd?.text).toBe("It is sunny.");
+  });
+
   it("sends images as local image items", () => {
     const codec = readyCodec();
     const [line] = codec.turn({ prompt: "look", images: [{ path: "/tmp/a.png", mediaType: "image/png" }] });
