@@ -217,6 +217,13 @@ export class CodexLiveCodec implements LiveCodec {
         if (error || !this.opened(result, step) || !input) {
           return this.endTurn(step, error ? threadError(error) : badOutput("thread/resume answered without a thread"));
         }
+        const turn = this.turnState;
+        // Interrupted before it started: the thread is open, the prompt is not sent.
+        if (turn?.interruptAsked) {
+          this.finishTurn();
+          step.turnEnd = { ...this.outcomeOf(turn), interrupted: true };
+          return step;
+        }
         step.write.push(this.turnStart(input));
         return step;
       }

@@ -348,6 +348,25 @@ describe("codex live codec on recorded sessions", () => {
     expect(end.turnEnd?.usage).toBeUndefined();
   });
 
+  it("ends a turn whose thread cannot be opened, and one interrupted before it started", () => {
+    const codec = codexLive.connect(launchOptions());
+    codec.start();
+    codec.line('{"id":1,"result":{}}');
+    codec.line(`{"id":2,"result":{"thread":{"id":"${FIRST_THREAD}"}}}`);
+    codec.turn({ prompt: "continue", resume: "00000000-0000-4000-a000-00000000dead" });
+    const missing = codec.line('{"id":3,"error":{"code":-32600,"message":"no rollout found for thread id x"}}');
+    expect(missing.turnEnd?.error?.code).toBe("session_not_found");
+    expect(missing.write).toEqual([]);
+    expect(codec.conversationId).toBe(FIRST_THREAD);
+    const other = "00000000-0000-4000-a000-000000000009";
+    codec.turn({ prompt: "continue", resume: other });
+    expect(codec.interrupt()).toEqual([]);
+    const opened = codec.line(`{"id":4,"result":{"thread":{"id":"${other}"}}}`);
+    expect(opened.write).toEqual([]);
+    expect(opened.turnEnd).toMatchObject({ interrupted: true, backendSessionId: other, text: "" });
+    expect(codec.turn({ prompt: "now" })).toHaveLength(1);
+  });
+
   it("fails a turn on a provider error and keeps the process for the next one", () => {
     const { turns } = replay("turn-error", launchOptions(), { prompts: ["this fails", "this works"] });
     const error = parsed("turn-error", "stdout").find((m) => m.method === "error").params.error;
