@@ -206,15 +206,14 @@ export class CodexLiveCodec implements LiveCodec {
         return step;
       case "open":
         if (error) return { ...step, fatal: threadError(error) };
-        if (!this.opened(result, step))
-          return { ...step, fatal: badOutput("thread/start answered without a thread id") };
+        if (!this.opened(result)) return { ...step, fatal: badOutput("thread/start answered without a thread id") };
         this.ready = true;
         step.ready = true;
         return step;
       case "switch": {
         const input = this.queued;
         this.queued = undefined;
-        if (error || !this.opened(result, step) || !input) {
+        if (error || !this.opened(result) || !input) {
           return this.endTurn(step, error ? threadError(error) : badOutput("thread/resume answered without a thread"));
         }
         const turn = this.turnState;
@@ -244,13 +243,12 @@ export class CodexLiveCodec implements LiveCodec {
   }
 
   /** A thread/start or thread/resume answer: the thread this process now holds. */
-  private opened(result: Json, step: LiveStep): boolean {
+  private opened(result: Json): boolean {
     const thread = obj(result.thread);
     const threadId = validId(thread?.id);
     if (!threadId) return false;
     this.threadId = threadId;
     this.model = str(result.model) ?? str(thread?.model) ?? this.model;
-    step.events.push({ type: "init", backend_session_id: threadId, ...(this.model ? { model: this.model } : {}) });
     return true;
   }
 
@@ -375,6 +373,12 @@ export class CodexLiveCodec implements LiveCodec {
   private turnKnown(turn: Turn, id: unknown, step: LiveStep): void {
     if (turn.id) return;
     turn.id = validId(id);
+    // Each turn opens with the session it belongs to, as a one-shot run's output does.
+    step.events.push({
+      type: "init",
+      ...(this.threadId ? { backend_session_id: this.threadId } : {}),
+      ...(this.model ? { model: this.model } : {}),
+    });
     if (turn.interruptAsked && turn.id) step.write.push(this.interruptRequest(turn.id));
   }
 

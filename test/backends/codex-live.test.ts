@@ -173,12 +173,15 @@ describe("codex live codec on recorded sessions", () => {
     expect(written).toEqual(lines("conversation", "stdin").map(recordedWrite));
   });
 
-  it("is ready once, after thread/start, and knows the thread", () => {
-    const { steps, codec, events } = conversation();
+  it("is ready once, after thread/start, knows the thread and opens each turn with it", () => {
+    const { steps, codec, turns } = conversation();
     expect(steps.filter((s) => s.ready)).toHaveLength(1);
     const thread = parsed("conversation", "stdout").find((m) => m.id === 2).result.thread.id;
     expect(codec.conversationId).toBe(thread);
-    expect(ofType(events, "init")).toEqual([{ type: "init", backend_session_id: thread, model: "gpt-6.1-sol" }]);
+    for (const turn of turns) {
+      expect(turn.events[0]).toEqual({ type: "init", backend_session_id: thread, model: "gpt-6.1-sol" });
+      expect(ofType(turn.events, "init")).toHaveLength(1);
+    }
   });
 
   it("streams every delta as its own text event and does not repeat the completed message", () => {
