@@ -15,7 +15,8 @@ import { LiveCli, type LiveTurnControl, type LiveTurnOutcome } from "../../src/e
 import { LivePool } from "../../src/engine/live-pool.js";
 import { type CliSandbox, prepareCliSandbox } from "./cli-env.js";
 import { sandboxProcesses, waitForNoSandboxProcesses } from "./processes.js";
-import { type ProviderStub, startProviderStub } from "./stub/index.js";
+import { mcpToolCall, type ProviderStub, startProviderStub } from "./stub/index.js";
+import { WeatherMcpServer } from "./weather-mcp.js";
 
 let stub: ProviderStub;
 let sb: CliSandbox;
@@ -235,6 +236,37 @@ describe("codex live (app-server) through the codec and the live host", () => {
     const run = await turn(cli, { prompt: "hello" });
     expect(run.outcome.parsed.text).toBe("Arr.");
     expect(requestBody(0)).toContain("Answer like a pirate.");
+  });
+
+  it("serves client tools through the one-shot's MCP overrides", async () => {
+    const mcp = new WeatherMcpServer();
+    await mcp.start();
+    try {
+      stub.script(
+        { provider: "openai", toolCall: mcpToolCall("codex", "client", "get_weather", { city: "Paris" }) },
+        "It is sunny in Paris.",
+      );
+      const clientTools = {
+        name: "client",
+        url: mcp.url,
+        tools: ["get_weather"],
+        keepBuiltins: false,
+        token: "run-token",
+        configDir: join(sb.root, "client-tools"),
+      };
+      const cli = await start({ clientTools });
+      const run = await turn(cli, { prompt: "weather in Paris?" });
+      expect(run.outcome.parsed.text).toBe("It is sunny in Paris.");
+      expect(mcp.calls.map((c) => c.city)).toEqual(["Paris"]);
+      const call = run.events.find((e) => e.type === "tool_call");
+      expect(call).toMatchObject({ name: "client.get_weather", input: { city: "Paris" } });
+      const result = run.events.find((e) => e.type === "tool_result");
+      expect(result).toMatchObject({ name: "client.get_weather", is_error: false });
+      expect(JSON.stringify(result)).toContain("Sunny in Paris, 21C");
+      expect(stub.mainRequests("openai")[1]?.toolResults[0]?.output).toContain("Sunny in Paris, 21C");
+    } finally {
+      await mcp.close();
+    }
   });
 
   it("fails to start on a conversation codex does not have", async () => {
