@@ -40,7 +40,7 @@ const MAX_RAW_LINE = 4096;
 const METHOD_NOT_FOUND = -32601;
 
 /** What each of our requests was, by its id. */
-type Pending = "initialize" | "open" | "switch" | "turn" | "interrupt";
+type Pending = "initialize" | "open" | "switch" | "turn" | "interrupt" | "unsubscribe";
 
 interface Turn {
   /** Known once `turn/start` is answered. */
@@ -212,10 +212,15 @@ export class CodexLiveCodec implements LiveCodec {
         return step;
       case "switch": {
         const input = this.queued;
+        const previous = this.threadId;
         this.queued = undefined;
         if (error || !this.opened(result) || !input) {
           return this.endTurn(step, error ? threadError(error) : badOutput("thread/resume answered without a thread"));
         }
+        // A pooled process serves many conversations in turn: the one it held stops sending us its
+        // notifications (codex 0.169 keeps it loaded all the same; see the fixtures' README).
+        if (previous && previous !== this.threadId)
+          step.write.push(this.request("thread/unsubscribe", { threadId: previous }, "unsubscribe"));
         const turn = this.turnState;
         // Interrupted before it started: the thread is open, the prompt is not sent.
         if (turn?.interruptAsked) {
@@ -233,6 +238,8 @@ export class CodexLiveCodec implements LiveCodec {
         this.turnKnown(turn, obj(result.turn)?.id, step);
         return step;
       }
+      case "unsubscribe":
+        return step;
       case "interrupt":
         if (error) {
           const text = str(error.message) ?? "codex could not interrupt the turn";

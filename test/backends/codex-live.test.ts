@@ -341,9 +341,17 @@ describe("codex live codec on recorded sessions", () => {
     const stale = `{"method":"thread/tokenUsage/updated","params":{"threadId":"${other}","turnId":"old","tokenUsage":{"last":{"inputTokens":5}}}}`;
     const step = codec.line(`{"id":3,"result":{"thread":{"id":"${other}"}}}`);
     expect(codec.conversationId).toBe(other);
-    expect(JSON.parse(step.write[0] ?? "")).toMatchObject({ id: 4, method: "turn/start", params: { threadId: other } });
+    expect(step.write.map((line) => JSON.parse(line))).toEqual([
+      { id: 4, method: "thread/unsubscribe", params: { threadId: FIRST_THREAD } },
+      {
+        id: 5,
+        method: "turn/start",
+        params: { threadId: other, input: [expect.objectContaining({ text: "continue" })] },
+      },
+    ]);
     expect(codec.line(stale).events).toEqual([]);
-    codec.line('{"id":4,"result":{"turn":{"id":"t1"}}}');
+    expect(codec.line('{"id":4,"result":{"status":"unsubscribed"}}')).toEqual({ events: [], write: [] });
+    codec.line('{"id":5,"result":{"turn":{"id":"t1"}}}');
     const end = codec.line(
       `{"method":"turn/completed","params":{"threadId":"${other}","turn":{"id":"t1","status":"completed"}}}`,
     );
@@ -365,7 +373,8 @@ describe("codex live codec on recorded sessions", () => {
     codec.turn({ prompt: "continue", resume: other });
     expect(codec.interrupt()).toEqual([]);
     const opened = codec.line(`{"id":4,"result":{"thread":{"id":"${other}"}}}`);
-    expect(opened.write).toEqual([]);
+    // The prompt is not sent; only the thread it held is let go.
+    expect(opened.write.map((line) => JSON.parse(line).method)).toEqual(["thread/unsubscribe"]);
     expect(opened.turnEnd).toMatchObject({ interrupted: true, backendSessionId: other, text: "" });
     expect(codec.turn({ prompt: "now" })).toHaveLength(1);
   });
