@@ -49,8 +49,7 @@ export const claudeLive: LiveProtocol = {
 type Json = Record<string, unknown>;
 
 interface Pending {
-  /** The tool call's id in the conversation, to tell host denials from claude's own refusals. */
-  toolUseId?: string;
+  /** What the agent asked the tool to do: what an allow without an edited input runs with. */
   input: unknown;
 }
 
@@ -63,7 +62,7 @@ class ClaudeLiveCodec implements LiveCodec {
   private parser: ClaudeParser | undefined;
   private interrupting = false;
   private readonly pending = new Map<string, Pending>();
-  /** Tool calls of this turn the host decided on. */
+  /** Tool calls of this turn the host was asked about (by tool_use id). */
   private asked = new Set<string>();
   /** claude reports the process's cost so far in each result: a turn's cost is the difference. */
   private costSoFar = 0;
@@ -99,7 +98,6 @@ class ClaudeLiveCodec implements LiveCodec {
     const pending = this.pending.get(id);
     if (!pending) return [];
     this.pending.delete(id);
-    if (pending.toolUseId) this.asked.add(pending.toolUseId);
     return [answer(id, decision, pending.input)];
   }
 
@@ -178,7 +176,9 @@ class ClaudeLiveCodec implements LiveCodec {
       return step({ write: [answer(id, { behavior: "deny", message: "Too many pending permission requests." }, {})] });
     }
     const toolUseId = str(request.tool_use_id);
-    this.pending.set(id, { toolUseId, input: request.input });
+    // The host was asked: a denial (or claude withdrawing the request) is not a refusal without asking.
+    if (toolUseId) this.asked.add(toolUseId);
+    this.pending.set(id, { input: request.input });
     const permission: PermissionRequest = { id, tool, input: request.input ?? {} };
     const description = str(request.decision_reason) ?? str(request.description) ?? str(request.title);
     if (description) permission.description = description;
