@@ -204,7 +204,7 @@ class ClaudeLiveCodec implements LiveCodec {
     outcome.backendSessionId = this.session ?? outcome.backendSessionId;
     if (this.interrupting && isAborted(message)) {
       // Not a failure: the host asked for it. The text is what the agent had written so far.
-      outcome.error = undefined;
+      delete outcome.error;
       outcome.text = parser.lastAssistantText;
       return step({ events, turnEnd: { ...outcome, interrupted: true } });
     }

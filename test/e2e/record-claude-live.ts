@@ -226,7 +226,7 @@ const CASES: Case[] = [
   {
     name: "provider-error",
     args: () => LIVE_FLAGS,
-    script: () => [{ error: { status: 500, message: "stub overloaded" } }, "Fine now."],
+    script: () => [{ error: { status: 500, message: "the stub failed" } }, "Fine now."],
     async drive(p, ctx) {
       await handshake(p);
       const failed = await turn(p, "this one fails");
