@@ -6,8 +6,12 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { claudeLive } from "../../src/backends/claude-live.js";
 import type { LiveLaunchOptions, LiveTurnInput } from "../../src/backends/live-protocol.js";
-import type { EventBody } from "../../src/core/events.js";
+import type { EventBody, RunEvent } from "../../src/core/events.js";
+import type { RunRequest } from "../../src/core/request.js";
+import { Engine } from "../../src/engine/engine.js";
 import { LiveCli, type LiveTurnControl, type LiveTurnOutcome } from "../../src/engine/live-cli.js";
+import { LivePool } from "../../src/engine/live-pool.js";
+import { BackendRegistry } from "../../src/engine/registry.js";
 import { type CliSandbox, prepareCliSandbox } from "./cli-env.js";
 import { waitForNoSandboxProcesses } from "./processes.js";
 import { type ProviderStub, startProviderStub } from "./stub/index.js";
@@ -196,6 +200,57 @@ describe("claude live (real CLI)", () => {
     await cli.close();
     expect(cli.alive).toBe(false);
     expect(() => process.kill(pid, 0)).toThrow();
+    expect(await waitForNoSandboxProcesses(sb)).toEqual([]);
+  });
+});
+
+describe("claude live through the engine (real CLI)", () => {
+  async function collect(engine: Engine, request: Partial<RunRequest>) {
+    const events: RunEvent[] = [];
+    const stream = engine.stream({ backend: "claude", prompt: "hi", live: true, workdir: sb.workDir, ...request });
+    while (true) {
+      const step = await stream.next();
+      if (step.done) return { events, result: step.value };
+      events.push(step.value);
+    }
+  }
+  const liveOf = (events: RunEvent[]) =>
+    (events.find((e) => e.type === "start") as { live?: string } | undefined)?.live;
+
+  it("keeps the process warm for the conversation's next turn, and asks before a write", async () => {
+    const note = join(sb.workDir, "note.txt");
+    stub.script("First.", { toolCall: { name: "Write", input: { file_path: note, content: "n\n" } } }, "Wrote it.");
+    const pool = new LivePool({ maxIdlePerBackend: 1, idleMs: 60_000 });
+    const engine = new Engine({
+      registry: new BackendRegistry({ binaries: { claude: sb.commands.claude } }),
+      env: sb.env,
+      livePool: pool,
+    });
+    try {
+      // Asking is fixed at launch (--permission-prompt-tool): both turns ask, so that one process serves both.
+      const onPermissionRequest: RunRequest["onPermissionRequest"] = async (request) =>
+        request.tool === "Write" ? { behavior: "allow" } : { behavior: "deny", message: "only writes" };
+      const first = await collect(engine, { prompt: "hello", onPermissionRequest });
+      expect(first.result).toMatchObject({ status: "success", text: "First." });
+      expect(liveOf(first.events)).toBe("cold");
+      const conversation = first.result.backend_session_id as string;
+      expect(pool.stats().claude).toEqual({ idle: 1, busy: 0 });
+      const second = await collect(engine, {
+        prompt: "write note.txt",
+        resume: { backendSessionId: conversation },
+        onPermissionRequest,
+      });
+      expect(liveOf(second.events)).toBe("warm");
+      expect(second.result).toMatchObject({ status: "success", text: "Wrote it.", backend_session_id: conversation });
+      expect(readFileSync(note, "utf8")).toBe("n\n");
+      expect(second.events.filter((e) => e.type === "permission").map((e) => (e as { state: string }).state)).toEqual([
+        "asked",
+        "allowed",
+      ]);
+      expect(stub.mainRequests("anthropic")).toHaveLength(3);
+    } finally {
+      await pool.close();
+    }
     expect(await waitForNoSandboxProcesses(sb)).toEqual([]);
   });
 });
