@@ -48,11 +48,6 @@ export const claudeLive: LiveProtocol = {
 
 type Json = Record<string, unknown>;
 
-interface Pending {
-  /** What the agent asked the tool to do: what an allow without an edited input runs with. */
-  input: unknown;
-}
-
 class ClaudeLiveCodec implements LiveCodec {
   private sequence = 0;
   private initializeId: string | undefined;
@@ -61,7 +56,8 @@ class ClaudeLiveCodec implements LiveCodec {
   /** The running turn's reader; undefined between turns. */
   private parser: ClaudeParser | undefined;
   private interrupting = false;
-  private readonly pending = new Map<string, Pending>();
+  /** Permission requests waiting for the host: what the agent asked the tool to do, by request id. */
+  private readonly pending = new Map<string, unknown>();
   /** Tool calls of this turn the host was asked about (by tool_use id). */
   private asked = new Set<string>();
   /** claude reports the process's cost so far in each result: a turn's cost is the difference. */
@@ -95,10 +91,10 @@ class ClaudeLiveCodec implements LiveCodec {
   }
 
   decide(id: string, decision: PermissionDecision): string[] {
-    const pending = this.pending.get(id);
-    if (!pending) return [];
+    if (!this.pending.has(id)) return [];
+    const asked = this.pending.get(id);
     this.pending.delete(id);
-    return [answer(id, decision, pending.input)];
+    return [answer(id, decision, asked)];
   }
 
   line(text: string): LiveStep {
@@ -128,7 +124,10 @@ class ClaudeLiveCodec implements LiveCodec {
     const parser = this.parser;
     this.parser = undefined;
     this.pending.clear();
-    if (parser) return parser.finish(outcome);
+    if (parser) {
+      const parsed = parser.finish(outcome);
+      return { ...parsed, backendSessionId: this.session ?? parsed.backendSessionId };
+    }
     const parsed: ParsedOutcome = { text: "", backendSessionId: this.session, events: [] };
     // Between turns an exit is the host closing stdin; before the handshake it is a failed start.
     if (!this.ready || outcome.signal || (outcome.exitCode !== 0 && outcome.exitCode !== null)) {
@@ -178,7 +177,7 @@ class ClaudeLiveCodec implements LiveCodec {
     const toolUseId = str(request.tool_use_id);
     // The host was asked: a denial (or claude withdrawing the request) is not a refusal without asking.
     if (toolUseId) this.asked.add(toolUseId);
-    this.pending.set(id, { input: request.input });
+    this.pending.set(id, request.input);
     const permission: PermissionRequest = { id, tool, input: request.input ?? {} };
     const description = str(request.decision_reason) ?? str(request.description) ?? str(request.title);
     if (description) permission.description = description;
