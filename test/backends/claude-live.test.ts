@@ -204,6 +204,19 @@ describe("claude live codec, replaying the real CLI", () => {
     expect(codec.interrupt()).toEqual([]);
   });
 
+  it("interrupts a turn that has not started yet, and an interrupt between turns changes nothing", () => {
+    const { codec, steps, writes, recorded } = replay("interrupt-at-once-and-idle");
+    // The idle interrupt of the recording is not the codec's: it writes nothing between turns.
+    const idle = recorded.filter((line) => line.includes('"interrupt"')).at(-1);
+    expect(writes.map(withoutIds)).toEqual(recorded.filter((line) => line !== idle).map(withoutIds));
+    const [cut, second, third] = turnEnds(steps);
+    expect(cut).toMatchObject({ interrupted: true, text: "" });
+    expect(cut?.error).toBeUndefined();
+    expect(second?.text).toBe("Answer to the second prompt.");
+    expect(third?.error).toBeUndefined();
+    expect(codec.interrupt()).toEqual([]);
+  });
+
   it("asks the host before a tool runs and writes its answers", () => {
     const { steps, writes, recorded } = replay("permissions", { askPermissions: true });
     expect(writes.map(withoutIds)).toEqual(recorded.map(withoutIds));

@@ -46,6 +46,7 @@ interface Case {
   drive(p: LiveChild, ctx: Context): Promise<void>;
 }
 
+/** Numbers the recording's own request ids, from 1 in each case. */
 let requestSeq = 0;
 const control = (subtype: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({
@@ -117,6 +118,31 @@ const CASES: Case[] = [
       const next = await turn(p, "go on");
       ctx.check("the next turn completes", next.subtype === "success" && next.is_error === false);
       ctx.check("same session after the interrupt", next.session_id === cut.session_id);
+    },
+  },
+  {
+    name: "interrupt-at-once-and-idle",
+    args: () => LIVE_FLAGS,
+    script: () => ["Answer to the second prompt."],
+    async drive(p, ctx) {
+      await handshake(p);
+      // Written with the prompt, before claude has started the turn: the turn ends before any request.
+      let from = p.stdout.length;
+      p.write(user("stopped before it starts"));
+      p.write(control("interrupt"));
+      const cut = await p.waitFor(isResult, { from });
+      ctx.check("the turn ends interrupted", cut.subtype === "error_during_execution");
+      ctx.check("no provider request for it", ctx.stub.mainRequests("anthropic").length === 0);
+      const next = await turn(p, "second prompt");
+      ctx.check("the next turn runs", next.is_error === false);
+      // Between turns: answered, and the next turn is not affected.
+      from = p.stdout.length;
+      const line = control("interrupt");
+      p.write(line);
+      const id = JSON.parse(line).request_id;
+      await p.waitFor((m) => m.type === "control_response" && m.response?.request_id === id, { from });
+      const after = await turn(p, "third prompt");
+      ctx.check("a turn after an idle interrupt runs", after.is_error === false);
     },
   },
   {
@@ -299,6 +325,7 @@ async function main(): Promise<number> {
     if (last < 0) throw new Error(`--only ${only.join(", ")}: no such case`);
     for (const c of CASES.slice(0, last + 1)) {
       stub.reset();
+      requestSeq = 0;
       const checks: string[] = [];
       const ctx: Context = {
         sb,
