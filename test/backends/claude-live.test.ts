@@ -265,6 +265,16 @@ describe("claude live codec, replaying the real CLI", () => {
     expect(codec.decide("unknown", { behavior: "allow" })).toEqual([]);
   });
 
+  it("passes the agent's question on as a permission request, answered with edited input", () => {
+    const { steps, writes, recorded } = replay("ask-user-question", { askPermissions: true });
+    expect(writes.map(withoutIds)).toEqual(recorded.map(withoutIds));
+    const [question] = permissionsOf(steps);
+    expect(question?.tool).toBe("AskUserQuestion");
+    expect(question?.input).toMatchObject({ questions: [{ question: "Which color?" }] });
+    expect(ofType(eventsOf(steps), "tool_result")[0]?.output).toContain('"Which color?"="blue"');
+    expect(turnEnds(steps)[0]?.text).toBe("Blue it is.");
+  });
+
   it("drops a request that claude withdraws when the turn is interrupted", () => {
     const { codec, steps } = replay("interrupt-while-asking", { askPermissions: true });
     const [request] = permissionsOf(steps);

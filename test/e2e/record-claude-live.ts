@@ -182,6 +182,44 @@ const CASES: Case[] = [
     },
   },
   {
+    name: "ask-user-question",
+    args: () => [...LIVE_FLAGS, ASK],
+    script: () => [
+      {
+        toolCall: {
+          name: "AskUserQuestion",
+          input: {
+            questions: [
+              {
+                question: "Which color?",
+                header: "Color",
+                options: [
+                  { label: "red", description: "warm" },
+                  { label: "blue", description: "cool" },
+                ],
+                multiSelect: false,
+              },
+            ],
+          },
+        },
+      },
+      "Blue it is.",
+    ],
+    async drive(p, ctx) {
+      await handshake(p);
+      const from = p.stdout.length;
+      p.write(user("ask me a question"));
+      const ask = await p.waitFor(isAsk, { from });
+      ctx.check("the question comes as a can_use_tool request", ask.request.tool_name === "AskUserQuestion");
+      // The answer is the allowed input with `answers` added: question -> chosen label.
+      const updatedInput = { ...ask.request.input, answers: { "Which color?": "blue" } };
+      p.write(answer(ask.request_id, { behavior: "allow", updatedInput }));
+      await p.waitFor(isResult, { from });
+      const results = ctx.stub.mainRequests("anthropic")[1]?.toolResults ?? [];
+      ctx.check("the agent reads the answer", results.at(-1)?.output.includes('"Which color?"="blue"') === true);
+    },
+  },
+  {
     name: "interrupt-while-asking",
     args: () => [...LIVE_FLAGS, ASK],
     script: (ctx) => [write(ctx, "never.txt", "never\n"), "Done after the interrupt."],
