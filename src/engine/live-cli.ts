@@ -231,6 +231,11 @@ export class LiveCli {
     return ended;
   }
 
+  /** An idle process in a pool lets this process end; a busy one keeps it alive. */
+  keepAlive(on: boolean): void {
+    this.child.keepAlive(on);
+  }
+
   /** Ends the process and everything it started. */
   async close(): Promise<ProcessExit> {
     this.child.endInput();
