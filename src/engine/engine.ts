@@ -152,6 +152,37 @@ export class Engine {
     return Object.fromEntries((this.options.breakers?.all() ?? []).map((b) => [b.name, b.state]));
   }
 
+  /** Idle and busy live processes per backend (empty without a pool). */
+  liveStats(): ReturnType<LivePool["stats"]> {
+    return this.options.livePool?.stats() ?? {};
+  }
+
+  /**
+   * Starts `count` idle live processes of a backend for new sessions, with what a request with
+   * these fields would be launched with (the defaults, in the default workdir): the first turn of
+   * a matching session then costs no start either. Resolves to how many were started.
+   */
+  async prewarm(backend: BackendName, count: number, request: Partial<RunRequest> = {}): Promise<number> {
+    const pool = this.options.livePool;
+    if (!pool || count <= 0) return 0;
+    const prepared = this.prepare({ ...request, backend, prompt: "(prewarm)", live: true });
+    const live = prepared.live;
+    if (!live)
+      throw new ClinvkError("invalid_request", `${backend} cannot start ahead: ${prepared.warnings.join("; ")}`);
+    let started = 0;
+    for (; started < count; started++) {
+      const cli = await this.openLive(prepared, live);
+      pool.adopt(cli);
+      pool.give(cli, live.keys[0]);
+    }
+    return started;
+  }
+
+  /** Ends every live process (a server's or an SDK client's shutdown). */
+  async closeLive(): Promise<void> {
+    await this.options.livePool?.close();
+  }
+
   /** Validates the request and builds the command without running anything. */
   prepare(request: RunRequest, additions: EngineAdditions = {}): PreparedRun {
     if (request?.outputSchema !== undefined) compileSchema(request.outputSchema);
@@ -448,6 +479,20 @@ export class Engine {
     };
   }
 
+  private openLive(prepared: PreparedRun, live: PreparedLive, tag?: string): Promise<LiveCli> {
+    return LiveCli.open({
+      backend: prepared.backend.name,
+      protocol: live.protocol,
+      launch: live.launch,
+      invocation: live.invocation,
+      command: prepared.command,
+      env: prepared.env,
+      ...(tag ? { tag } : {}),
+      maxLineBytes: this.options.maxLineBytes,
+      killGraceMs: this.options.killGraceMs,
+    });
+  }
+
   /** One turn on a long-lived process: a warm one from the pool, or one started for it. */
   private async *liveTurn(
     request: RunRequest,
@@ -462,17 +507,7 @@ export class Engine {
     let cli = warm;
     if (!cli) {
       try {
-        cli = await LiveCli.open({
-          backend: prepared.backend.name,
-          protocol: live.protocol,
-          launch: live.launch,
-          invocation: live.invocation,
-          command: prepared.command,
-          env: prepared.env,
-          ...(sessionId ? { tag: sessionId } : {}),
-          maxLineBytes: this.options.maxLineBytes,
-          killGraceMs: this.options.killGraceMs,
-        });
+        cli = await this.openLive(prepared, live, sessionId);
       } catch (error) {
         // The one-shot way still works where the long-lived one would not start.
         const info = toClinvkError(error).toInfo();

@@ -57,6 +57,7 @@ export class LivePool {
       if (!entry) continue;
       this.idle.splice(this.idle.indexOf(entry), 1);
       clearTimeout(entry.timer);
+      entry.cli.keepAlive(true);
       this.busy.add(entry.cli);
       return entry.cli;
     }
@@ -82,6 +83,7 @@ export class LivePool {
     const timer = setTimeout(() => this.evict(entry), this.options.idleMs);
     timer.unref();
     const entry: Idle = { cli, key, timer, since: Date.now() };
+    cli.keepAlive(false);
     this.idle.push(entry);
   }
 

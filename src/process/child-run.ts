@@ -213,6 +213,22 @@ export class ChildRun {
     this.timers.push(kill);
   }
 
+  /**
+   * Whether the program keeps this process's event loop alive: a long-lived program waiting idle
+   * in a pool must not keep a script from ending (its exit hook still kills it).
+   */
+  keepAlive(on: boolean): void {
+    const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as ({
+      ref?: () => void;
+      unref?: () => void;
+    } | null)[];
+    for (const handle of handles) {
+      // Pipes are sockets here, whose ref and unref exist but are not in the stream types.
+      if (on) handle?.ref?.();
+      else handle?.unref?.();
+    }
+  }
+
   /** Terminates (unless ended) and waits until the program has closed its pipes, bounded. */
   async stop(why: EndReason = "aborted"): Promise<ProcessExit> {
     if (!this.closedFlag) {

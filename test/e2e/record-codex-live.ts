@@ -6,14 +6,13 @@
 //
 //   npx tsx test/e2e/record-codex-live.ts [--out /tmp/codex-live]
 //
-// Placeholders as in record.ts (normalizer.ts); thread ids are numbered as sessions over the whole recording.
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+// Placeholders as in record.ts (normalize.ts); thread ids are numbered as sessions over the whole recording.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { type CliSandbox, E2E_CLI_DIR, prepareCliSandbox, REPO_ROOT } from "./cli-env.js";
-import { Normalizer } from "./normalizer.js";
+import { type LiveChild, startLiveChild } from "./live-child.js";
+import { Normalizer } from "./normalize.js";
 import { startProviderStub, type TurnInput } from "./stub/index.js";
 
 const OUT_DIR = join(REPO_ROOT, "test", "fixtures", "cli-output", "codex-live");
@@ -40,37 +39,32 @@ const execCall = (cmd: string): TurnInput => ({
   },
 });
 
-/** One app-server process: writes and reads whole lines, remembers both. */
+/** One app-server process (live-child.ts) with a JSON-RPC client that numbers its requests as the codec does. */
 class AppServer {
-  readonly stdin: string[] = [];
-  readonly stdout: string[] = [];
-  stderr = "";
   private nextId = 1;
-  private readonly waiters: Array<{ test: (m: Record<string, unknown>) => boolean; done: (m: unknown) => void }> = [];
-  private readonly child: ChildProcessWithoutNullStreams;
-  readonly exited: Promise<number | null>;
+  private readonly child: LiveChild;
 
   constructor(
     sb: CliSandbox,
     readonly args: string[],
   ) {
-    this.child = spawn(sb.commands.codex, args, { cwd: sb.workDir, env: sb.env, stdio: ["pipe", "pipe", "pipe"] });
-    this.child.stderr.on("data", (chunk: Buffer) => {
-      this.stderr += chunk.toString();
-    });
-    createInterface({ input: this.child.stdout }).on("line", (line) => {
-      this.stdout.push(line);
-      const message = JSON.parse(line) as Record<string, unknown>;
-      const index = this.waiters.findIndex((w) => w.test(message));
-      if (index >= 0) this.waiters.splice(index, 1)[0]?.done(message);
-    });
-    this.exited = new Promise((done) => this.child.on("exit", (code) => done(code)));
+    this.child = startLiveChild(sb, sb.commands.codex, args);
+  }
+
+  get stdin(): readonly string[] {
+    return this.child.stdin;
+  }
+
+  get stdout(): readonly string[] {
+    return this.child.stdout;
+  }
+
+  stderr(): string {
+    return this.child.stderr();
   }
 
   write(message: unknown): void {
-    const line = JSON.stringify(message);
-    this.stdin.push(line);
-    this.child.stdin.write(`${line}\n`);
+    this.child.write(JSON.stringify(message));
   }
 
   request(method: string, params: unknown): number {
@@ -79,21 +73,10 @@ class AppServer {
     return id;
   }
 
+  /** The first line from stdout line `from` on that `test` accepts. */
   // biome-ignore lint/suspicious/noExplicitAny: the recorder reads the wire loosely.
-  wait(test: (m: any) => boolean, timeoutMs = 30_000): Promise<any> {
-    return new Promise((done, fail) => {
-      const timer = setTimeout(
-        () => fail(new Error(`timed out waiting in ${this.args.join(" ")}:\n${this.stdout.slice(-12).join("\n")}`)),
-        timeoutMs,
-      );
-      this.waiters.push({
-        test,
-        done: (m) => {
-          clearTimeout(timer);
-          done(m);
-        },
-      });
-    });
+  wait(test: (m: any) => boolean, from = 0): Promise<any> {
+    return this.child.waitFor(test, { from });
   }
 
   response(id: number) {
@@ -111,19 +94,18 @@ class AppServer {
     return reply.result?.thread?.id;
   }
 
-  /** turn/start; the turn/completed notification. */
-  async turn(threadId: string, text: string, during?: (turnId: string) => Promise<void>) {
-    const completed = this.wait((m) => m.method === "turn/completed");
+  /** turn/start, `during` (given the turn id and where the turn's lines start); the turn/completed notification. */
+  async turn(threadId: string, text: string, during?: (turnId: string, from: number) => Promise<void>) {
+    const from = this.stdout.length;
     const reply = await this.response(
       this.request("turn/start", { threadId, input: [{ type: "text", text, text_elements: [] }] }),
     );
-    if (during) await during(reply.result.turn.id);
-    return completed;
+    if (during) await during(reply.result.turn.id, from);
+    return this.wait((m) => m.method === "turn/completed", from);
   }
 
   async close(): Promise<number | null> {
-    this.child.stdin.end();
-    return this.exited;
+    return (await this.child.close()).code;
   }
 }
 
@@ -160,7 +142,7 @@ async function main(): Promise<void> {
     writeFileSync(`${base}.cmd`, clean(cmd));
     writeFileSync(`${base}.stdin`, clean(`${server.stdin.join("\n")}\n`));
     writeFileSync(`${base}.stdout`, clean(`${server.stdout.join("\n")}\n`));
-    writeFileSync(`${base}.stderr`, clean(server.stderr));
+    writeFileSync(`${base}.stderr`, clean(server.stderr()));
     writeFileSync(`${base}.rc`, `${rc}\n`);
     notes.push(`${name}: exit ${rc}, ${server.stdout.length} lines out, ${stub.requests.length} request(s); ${note}`);
     stub.reset();
@@ -176,8 +158,8 @@ async function main(): Promise<void> {
     const threadId = await server.open(sb);
     await server.turn(threadId, "hello");
     await server.turn(threadId, "again");
-    await server.turn(threadId, "slow one", async (turnId) => {
-      await server.wait((m) => m.method === "item/agentMessage/delta");
+    await server.turn(threadId, "slow one", async (turnId, from) => {
+      await server.wait((m) => m.method === "item/agentMessage/delta", from);
       await server.response(server.request("turn/interrupt", { threadId, turnId }));
     });
     await server.turn(threadId, "after the interrupt");
@@ -193,8 +175,8 @@ async function main(): Promise<void> {
     server = new AppServer(sb, ["app-server"]);
     const approvals = await server.open(sb, undefined, { approvalPolicy: "untrusted", sandbox: "workspace-write" });
     for (const decision of ["accept", "decline"]) {
-      await server.turn(approvals, `touch a file (${decision})`, async () => {
-        const ask = await server.wait((m) => m.method === "item/commandExecution/requestApproval");
+      await server.turn(approvals, `touch a file (${decision})`, async (_turnId, from) => {
+        const ask = await server.wait((m) => m.method === "item/commandExecution/requestApproval", from);
         server.write({ id: ask.id, result: { decision } });
       });
     }
@@ -225,8 +207,8 @@ async function main(): Promise<void> {
     stub.script(...script);
     server = new AppServer(sb, ["app-server"]);
     const patching = await server.open(sb, undefined, { approvalPolicy: "untrusted", sandbox: "read-only" });
-    await server.turn(patching, "patch a file", async () => {
-      const ask = await server.wait((m) => typeof m.method === "string" && m.method.endsWith("/requestApproval"));
+    await server.turn(patching, "patch a file", async (_turnId, from) => {
+      const ask = await server.wait((m) => typeof m.method === "string" && m.method.endsWith("/requestApproval"), from);
       server.write({ id: ask.id, result: { decision: "accept" } });
     });
     await save("file-change", server, script, `patched.txt ${existsSync(join(sb.workDir, "patched.txt"))}`);

@@ -28,7 +28,7 @@ import {
   prepareCliSandbox,
   REPO_ROOT,
 } from "./cli-env.js";
-import { Normalizer } from "./normalizer.js";
+import { Normalizer, shellQuote } from "./normalize.js";
 import { type RunResult, runCli } from "./run-cli.js";
 import { type ProviderStub, startProviderStub, type TurnInput } from "./stub/index.js";
 
@@ -399,11 +399,6 @@ const CASES: Record<CliName, Case[]> = {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-
-/** POSIX shell quoting, for the command line in `.cmd`. */
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
-}
 
 /** Sets the retries of codex (config.toml) or gemini (settings.json) in a sandbox; returns what it set. */
 function setConfigRetries(cli: CliName, sb: CliSandbox, retries: number): string | undefined {

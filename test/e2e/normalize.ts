@@ -1,12 +1,11 @@
-// Replaces what varies between recordings of the real CLIs (test/e2e/record.ts, record-codex-live.ts) with stable
-// placeholders, so that a re-record shows only real changes in `git diff`.
+// Stable placeholders for what varies between recordings of the real CLIs and says nothing about them (scratch
+// dirs, ports, session and other ids, timestamps, durations): see record.ts, which explains each.
 
-/** Values from the recipes (record.ts) that must stay as they are. */
-const FIXED_UUIDS = new Set(["11111111-2222-4333-8444-555555555555"]);
-
+/** UUIDs that recipes of record.ts fix (gemini --session-id): kept as they are. */
+export const FIXED_UUIDS = new Set(["11111111-2222-4333-8444-555555555555"]);
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
 /** Where the CLIs print their session ids: claude and gemini `session_id`, codex `thread_id` and `session id:`. */
-export const SESSION_ID =
+const SESSION_ID =
   /(?:"(?:session_id|thread_id)"\s*:\s*"|session id: )([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/g;
 
 /**
@@ -28,7 +27,7 @@ export class Normalizer {
     return next;
   }
 
-  /** Numbers the session ids that `text` shows, in order, unless already known. */
+  /** Numbers the session ids that `text` shows (where `where` finds them), in order, unless already known. */
   sessionsIn(text: string, where: RegExp = SESSION_ID): void {
     for (const match of text.matchAll(where)) {
       const id = (match[1] ?? "").toLowerCase();
@@ -88,4 +87,9 @@ export class Normalizer {
     );
     return text;
   }
+}
+
+/** POSIX shell quoting, for the command line in `.cmd`. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }
