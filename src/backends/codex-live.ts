@@ -32,6 +32,7 @@ export const codexLive: LiveProtocol = {
     return new CodexLiveCodec({
       ...options,
       model: settings.model ?? options.model,
+      ephemeral: settings.ephemeral ?? options.ephemeral,
       sandbox: settings.sandbox ?? (options.sandboxMode === "default" ? undefined : SANDBOX[options.sandboxMode]),
     });
   },
@@ -40,12 +41,13 @@ export const codexLive: LiveProtocol = {
 interface LiveFlagSettings {
   model?: string;
   sandbox?: string;
+  ephemeral?: boolean;
   dirs: string[];
 }
 
 /**
  * The one-shot's extra flags (already checked against `codex.extraFlags`) as app-server takes
- * them: it has none of exec's flags, so the model and sandbox go into the thread, added
+ * them: it has none of exec's flags, so the model, sandbox and ephemeral go into the thread, added
  * directories into the config, and the rest is said not to apply.
  */
 function liveExtraFlags(tokens: readonly string[], warnings: string[]): LiveFlagSettings {
@@ -69,6 +71,9 @@ function liveExtraFlags(tokens: readonly string[], warnings: string[]): LiveFlag
         if (dir) settings.dirs.push(dir);
         break;
       }
+      case "--ephemeral":
+        settings.ephemeral = true;
+        break;
       case "--skip-git-repo-check":
         break; // app-server has no git check
       default:

@@ -148,10 +148,12 @@ describe("codex live launch", () => {
       method: "thread/start",
       params: { cwd: CWD, approvalPolicy: "on-request", sandbox: "read-only", model: "gpt-5", ephemeral: true },
     });
-    const flagged = codexLive.connect(launchOptions({ extraFlags: ["-m", "o3", "--sandbox=danger-full-access"] }));
+    const extraFlags = ["-m", "o3", "--sandbox=danger-full-access", "--ephemeral"];
+    expect(codexLive.launch(launchOptions({ extraFlags })).warnings).toEqual([]);
+    const flagged = codexLive.connect(launchOptions({ extraFlags }));
     flagged.start();
     const params = JSON.parse(flagged.line('{"id":1,"result":{}}').write[1] ?? "").params;
-    expect(params).toMatchObject({ model: "o3", sandbox: "danger-full-access" });
+    expect(params).toEqual({ cwd: CWD, model: "o3", sandbox: "danger-full-access", ephemeral: true });
   });
 
   it("declares what it does", () => {
