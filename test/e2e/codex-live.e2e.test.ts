@@ -269,6 +269,17 @@ describe("codex live (app-server) through the codec and the live host", () => {
     }
   });
 
+  it("keeps an ephemeral conversation off the disk", async () => {
+    stub.script("Gone soon.");
+    const cli = await start({ ephemeral: true });
+    const run = await turn(cli, { prompt: "hello" });
+    expect(run.outcome.parsed.text).toBe("Gone soon.");
+    await cli.close();
+    await expect(start({ resume: run.outcome.parsed.backendSessionId as string })).rejects.toMatchObject({
+      code: "session_not_found",
+    });
+  });
+
   it("fails to start on a conversation codex does not have", async () => {
     await expect(start({ resume: "01a23544-0000-7000-8000-000000000000" })).rejects.toMatchObject({
       code: "session_not_found",
