@@ -65,7 +65,14 @@ export const codex: Backend = {
     if (options.resume) args.push("resume", options.resume);
     args.push("--json", "--skip-git-repo-check");
     if (options.model) args.push(`--model=${options.model}`);
-    if (options.approvalMode !== "default") {
+    if (options.approvalMode === "always") {
+      // `codex exec` asks no one (it refuses what would need approval) and no longer starts with
+      // approval_policy "untrusted" (0.169: "no longer supported"); the live mode asks per call.
+      args.push("-c", `approval_policy=${tomlString(APPROVAL_POLICY.auto)}`);
+      warnings.push(
+        "codex exec cannot ask before a command runs: it refuses what needs approval (run live to be asked)",
+      );
+    } else if (options.approvalMode !== "default") {
       args.push("-c", `approval_policy=${tomlString(APPROVAL_POLICY[options.approvalMode])}`);
     }
     if (options.sandboxMode !== "default") {
