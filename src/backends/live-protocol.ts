@@ -9,7 +9,7 @@
 import type { ErrorInfo } from "../core/errors.js";
 import type { EventBody } from "../core/events.js";
 import type { PermissionDecision, PermissionRequest } from "../core/permissions.js";
-import type { ImageInput, Invocation, InvocationOptions, ParsedOutcome, ProcessOutcome } from "./backend.js";
+import type { ImageInput, Invocation, InvocationOptions, ParsedOutcome, ProcessOutcome } from "./invocation.js";
 
 /**
  * Everything fixed for the life of one process: the one-shot options without the turn's own parts.
