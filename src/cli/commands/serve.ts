@@ -2,6 +2,7 @@
 
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
 import { LiveConfig } from "../../config/live.js";
 import { loadConfig } from "../../config/load.js";
 import { clinvkHome } from "../../config/paths.js";
@@ -74,6 +75,22 @@ async function sharedRedis(config: Config): Promise<{ client: Redis; where: stri
   return { client: await connectRedis(config.redis.url), where: describeRedisUrl(config.redis.url), prefix };
 }
 
+/**
+ * Starts the idle live processes of `live.prewarm`, per backend, through the engine that serves
+ * requests (so that their pool keys are those of network runs); never holds up the start, and a
+ * backend that cannot start ahead is logged, not fatal.
+ */
+function prewarmLive(app: FastifyInstance, config: Config): void {
+  for (const backend of BACKEND_NAMES) {
+    const count = config.live.prewarm[backend];
+    if (count <= 0) continue;
+    app.clinvk.engine.prewarm(backend, count).then(
+      (started) => app.log.info({ backend, started }, "live processes started ahead"),
+      (error: unknown) => app.log.warn({ backend, err: error }, "could not start live processes ahead"),
+    );
+  }
+}
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 export async function runServeCommand(flags: ServeFlags): Promise<number> {
@@ -109,6 +126,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     store,
     breakers: true,
     versionCache: versionCacheOf(clinvkHome()),
+    livePool: true,
     ...(redis ? { shared: { redis: redis.client, prefix: redis.prefix, config: () => live.current } } : {}),
   });
   await sharedBreakers?.start(BACKEND_NAMES);
@@ -153,8 +171,9 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   }
   const address = boundAddress(app.server.address());
   process.stderr.write(
-    `clinvk ${app.clinvk.version} serving on ${address}\n  native API  ${address}/api/v1\n  OpenAI      ${address}/openai/v1\n  Anthropic   ${address}/anthropic/v1\n  MCP         ${address}/mcp\n  docs        ${address}/docs  (${address}/openapi.json)\n  health      ${address}/health\n`,
+    `clinvk ${app.clinvk.version} serving on ${address}\n  native API  ${address}/api/v1\n  OpenAI      ${address}/openai/v1\n  Anthropic   ${address}/anthropic/v1\n  MCP         ${address}/mcp\n  docs        ${address}/docs  (${address}/openapi.json)\n  dashboard   ${address}/ui\n  health      ${address}/health\n`,
   );
+  prewarmLive(app, live.current);
   if (!isLoopbackName(host) && flags.insecureNoAuth)
     process.stderr.write("clinvk: warning: no API keys on a network address\n");
 
