@@ -130,6 +130,23 @@ describe("live runs on the server", () => {
     expect((await app.inject({ method: "POST", url: "/api/v1/runs/nope/interrupt" })).statusCode).toBe(400);
   });
 
+  it("a run interrupted while it waits in the queue stops its turn as soon as it starts", async () => {
+    const { app } = await liveServer((config) => {
+      config.concurrency.max_running = 1;
+    });
+    const first = prompt(app, { prompt: "hang", live: true });
+    const running = await until(async () => (await app.inject("/api/v1/runs?state=running")).json().runs[0]);
+    const second = prompt(app, { prompt: "hang", live: true });
+    const queued = await until(async () => (await app.inject("/api/v1/runs?state=queued")).json().runs[0]);
+    const early = await app.inject({ method: "POST", url: `/api/v1/runs/${queued.id}/interrupt` });
+    expect(early.json()).toMatchObject({ interrupted: true, run: { state: "queued" } });
+    await until(async () => (await app.inject(`/api/v1/runs/${running.id}`)).json().event_count >= 2);
+    await app.inject({ method: "POST", url: `/api/v1/runs/${running.id}/interrupt` });
+    expect((await first).json().error_code).toBe("interrupted");
+    expect((await second).json().error_code).toBe("interrupted");
+    expect((await app.inject(`/api/v1/runs/${queued.id}`)).json().state).toBe("interrupted");
+  });
+
   it("ask_permissions parks the tool call in the approvals API: allow (with an edited input) and deny", async () => {
     const { app } = await liveServer();
     const asking = prompt(app, { prompt: "ask", ask_permissions: true });
@@ -142,6 +159,7 @@ describe("live runs on the server", () => {
     expect(Date.parse(approval.expires_at) - Date.parse(approval.created_at)).toBe(120_000);
     expect((await app.inject(`/api/v1/runs/${approval.run_id}`)).json().state).toBe("running");
     expect((await app.inject(`/api/v1/approvals/${approval.id}`)).json()).toEqual(approval);
+    expect((await app.inject("/health")).json().runs.approvals_pending).toBe(1);
 
     // A bad body is a 400, and leaves the request pending.
     const bad = await app.inject({
