@@ -4,6 +4,7 @@ import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Config } from "../../src/config/schema.js";
 import { LivePool } from "../../src/engine/live-pool.js";
+import { prewarmLive } from "../../src/server/service/prewarm.js";
 import { fakeLiveRegistry } from "../engine/fake-live-protocol.js";
 import { ndjson, testServer } from "./test-server.js";
 
@@ -253,6 +254,15 @@ describe("live runs on the server", () => {
     await app.inject({ method: "POST", url: `/api/v1/runs/${approval.run_id}/cancel` });
     expect((await asking).json().error_code).toBe("cancelled");
     expect((await app.inject("/api/v1/approvals")).json().approvals).toEqual([]);
+  });
+
+  it("live.prewarm starts idle processes through the serving engine: a new session's first prompt is warm", async () => {
+    const { app, pool } = await liveServer();
+    await prewarmLive(app, { claude: 1, codex: 1 }); // codex has no live mode here: logged, not fatal
+    expect(pool.stats()).toEqual({ claude: { idle: 1, busy: 0 } });
+    const first = eventsOf(await prompt(app, { prompt: "first", live: true, output_format: "stream-json" }));
+    expect(first.find((e) => e.type === "start")?.live).toBe("warm");
+    expect(historyOf(first)).toEqual(["first"]);
   });
 
   it("closing the server ends every live process: the pool is empty and the fake is gone", async () => {

@@ -2,7 +2,6 @@
 
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
 import { LiveConfig } from "../../config/live.js";
 import { loadConfig } from "../../config/load.js";
 import { clinvkHome } from "../../config/paths.js";
@@ -75,22 +74,6 @@ async function sharedRedis(config: Config): Promise<{ client: Redis; where: stri
   return { client: await connectRedis(config.redis.url), where: describeRedisUrl(config.redis.url), prefix };
 }
 
-/**
- * Starts the idle live processes of `live.prewarm`, per backend, through the engine that serves
- * requests (so that their pool keys are those of network runs); never holds up the start, and a
- * backend that cannot start ahead is logged, not fatal.
- */
-function prewarmLive(app: FastifyInstance, config: Config): void {
-  for (const backend of BACKEND_NAMES) {
-    const count = config.live.prewarm[backend];
-    if (count <= 0) continue;
-    app.clinvk.engine.prewarm(backend, count).then(
-      (started) => app.log.info({ backend, started }, "live processes started ahead"),
-      (error: unknown) => app.log.warn({ backend, err: error }, "could not start live processes ahead"),
-    );
-  }
-}
-
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 export async function runServeCommand(flags: ServeFlags): Promise<number> {
@@ -134,6 +117,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   if (retention > 0) await store.clean(retentionCutoff(retention)).catch(() => undefined);
 
   const { buildServer } = await import("../../server/build-server.js");
+  const { prewarmLive } = await import("../../server/service/prewarm.js");
   const app = await buildServer({
     engine,
     store,
@@ -173,7 +157,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   process.stderr.write(
     `clinvk ${app.clinvk.version} serving on ${address}\n  native API  ${address}/api/v1\n  OpenAI      ${address}/openai/v1\n  Anthropic   ${address}/anthropic/v1\n  MCP         ${address}/mcp\n  docs        ${address}/docs  (${address}/openapi.json)\n  dashboard   ${address}/ui\n  health      ${address}/health\n`,
   );
-  prewarmLive(app, live.current);
+  void prewarmLive(app, live.current.live.prewarm);
   if (!isLoopbackName(host) && flags.insecureNoAuth)
     process.stderr.write("clinvk: warning: no API keys on a network address\n");
 
