@@ -194,8 +194,14 @@ describe("live runs on the server", () => {
     expect(again.statusCode).toBe(404);
     expect((await app.inject(`/api/v1/approvals/${approval.id}`)).statusCode).toBe(404);
 
-    const denying = prompt(app, { prompt: "ask", ask_permissions: true, output_format: "stream-json" });
+    // The resume route asks too.
+    const denying = app.inject({
+      method: "POST",
+      url: `/api/v1/sessions/${allowed.session_id}/resume`,
+      payload: { prompt: "ask", ask_permissions: true, output_format: "stream-json" },
+    });
     const second = await pendingApproval(app);
+    expect(second.session_id).toBe(allowed.session_id);
     await app.inject({
       method: "POST",
       url: `/api/v1/approvals/${second.id}`,
