@@ -1,5 +1,6 @@
 // The server's face of live CLI processes: live prompts (warm and cold), interrupt by run id, the
 // pending approvals API, /health's live counts, and no process left once the server has closed.
+import type { AddressInfo } from "node:net";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Config } from "../../src/config/schema.js";
@@ -269,6 +270,24 @@ describe("live runs on the server", () => {
     const first = eventsOf(await prompt(app, { prompt: "first", live: true, output_format: "stream-json" }));
     expect(first.find((e) => e.type === "start")?.live).toBe("warm");
     expect(historyOf(first)).toEqual(["first"]);
+  });
+
+  it("closing the server denies the approvals that wait, so that their requests finish", async () => {
+    const { app } = await liveServer();
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const asking = fetch(`${base}/api/v1/prompt`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ backend: "claude", prompt: "ask", ask_permissions: true }),
+    });
+    await pendingApproval(app);
+    const closed = app.close();
+    const answer = (await (await asking).json()) as { output: string };
+    expect(answer.output).toBe("not run");
+    // The test client keeps its connection alive after the answer: Node's close waits for it otherwise.
+    app.server.closeIdleConnections();
+    await closed;
   });
 
   it("closing the server ends every live process: the pool is empty and the fake is gone", async () => {
