@@ -237,6 +237,15 @@ export const ConfigSchema = section(
           "How long a run that called a client's tool waits for the result; then it stops, and a late result goes on from its session (clinvoker).",
           1,
         ),
+        approval_wait_secs: int(
+          120,
+          "How long a live run's tool call that asks for approval (ask_permissions) waits for someone to decide it through /api/v1/approvals; then approval_timeout_decision applies (clinvoker).",
+          1,
+        ),
+        approval_timeout_decision: Type.Enum(["deny", "allow"], {
+          default: "deny",
+          description: "What an approval no one decided in time becomes: deny or allow (clinvoker).",
+        }),
         client_tools_keep_builtins: bool(
           false,
           "When a request brings its own tools, let the CLI's agent use its built-in tools too; they run on the server (clinvoker).",

@@ -26,6 +26,8 @@ export type PermissionDecision =
 
 export interface PermissionContext {
   backend: BackendName;
+  /** The run's id in the engine's run tracker, where runs are tracked (the server's runs API). */
+  runId?: string;
   /** clinvoker's session the run belongs to. */
   sessionId?: string;
   /** The directory the CLI runs in. */

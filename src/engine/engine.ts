@@ -227,7 +227,12 @@ export class Engine {
     });
     const signal = control.signal ? AbortSignal.any([control.signal, tracked.signal]) : tracked.signal;
     const interrupt = control.interrupt ? AbortSignal.any([control.interrupt, tracked.interrupt]) : tracked.interrupt;
-    const events = this.structured(request, { ...control, signal, interrupt });
+    // The handler is told which tracked run asks (the server's approvals name it).
+    const handler = request.onPermissionRequest;
+    const asked: RunRequest = handler
+      ? { ...request, onPermissionRequest: (question, context) => handler(question, { ...context, runId: tracked.id }) }
+      : request;
+    const events = this.structured(asked, { ...control, signal, interrupt });
     let result: RunResult | undefined;
     let failure: ErrorInfo | undefined;
     try {

@@ -207,7 +207,11 @@ export class LiveCli {
     if (control.signal?.aborted) onAbort();
 
     try {
-      if (!control.signal?.aborted) this.writeAll(this.codec.turn(input));
+      if (!control.signal?.aborted) {
+        this.writeAll(this.codec.turn(input));
+        // Interrupted before the turn began (while the run was queued): the turn stops at once.
+        if (control.interrupt?.aborted) onInterrupt();
+      }
       while (true) {
         const item = queue.shift();
         if (item) {

@@ -18,6 +18,8 @@ import type { RouteFile, ServerContext } from "./context.js";
 import { registerErrorHandling } from "./http/error-handler.js";
 import { OneLinePerRequest } from "./http/request-log.js";
 import { mcpRoutes } from "./mcp/routes.js";
+import { Approvals } from "./native/approvals.js";
+import { approvalsRoutes } from "./native/approvals-routes.js";
 import { apiRoutes } from "./native/routes.js";
 import { runsRoutes } from "./native/runs-routes.js";
 import { sessionEditRoutes } from "./native/session-edit-routes.js";
@@ -119,6 +121,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     ),
     active: new Set(),
     toolRuns: new ToolRuns(() => options.config.current.server.client_tool_wait_secs * 1000),
+    approvals: new Approvals({
+      waitMs: () => options.config.current.server.approval_wait_secs * 1000,
+      timeoutDecision: () => options.config.current.server.approval_timeout_decision,
+    }),
     startedAt: Date.now(),
     version: VERSION,
     ...(options.redis ? { redis: options.redis } : {}),
@@ -127,6 +133,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.decorate("clinvk", context);
   // Runs parked on their client's tool results are no request that closing would wait for.
   app.addHook("onClose", async () => context.toolRuns.stopAll());
+  // A run waiting for a decision is no request that closing should wait for: its questions are denied.
+  app.addHook("preClose", (done) => {
+    context.approvals.stopAll();
+    done();
+  });
+  // No live process outlives the server.
+  app.addHook("onClose", async () => context.engine.closeLive());
   app.removeContentTypeParser("text/plain"); // JSON only: anything else is a 415
   registerErrorHandling(app);
   // The hooks that run on every request take a callback: an async hook costs a promise each time.
@@ -162,6 +175,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(routes(docsRoutes, context));
   await app.register(routes(apiRoutes, context), { prefix: "/api/v1" });
   await app.register(routes(runsRoutes, context), { prefix: "/api/v1" });
+  await app.register(routes(approvalsRoutes, context), { prefix: "/api/v1" });
   await app.register(routes(sessionEditRoutes, context), { prefix: "/api/v1" });
   await app.register(routes(openaiRoutes, context));
   await app.register(routes(anthropicSurface(options.anthropic), context));

@@ -5,6 +5,7 @@ import type { Engine } from "../engine/engine.js";
 import type { Redis } from "../engine/redis.js";
 import type { SessionStore } from "../sessions/store.js";
 import type { ToolRuns } from "./compat/tool-runs.js";
+import type { Approvals } from "./native/approvals.js";
 import type { ApiKeyRing } from "./plugins/api-keys.js";
 
 export interface ServerContext {
@@ -16,6 +17,8 @@ export interface ServerContext {
   active: Set<AbortController>;
   /** Turns of the compatible APIs that wait for their client's tool results. */
   toolRuns: ToolRuns;
+  /** Permission requests of live runs that wait for their caller's decision (the approvals API). */
+  approvals: Approvals;
   startedAt: number;
   version: string;
   /** The Redis that instances share (config `redis.url`), when there is one. */

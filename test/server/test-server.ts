@@ -8,6 +8,8 @@ import type { Config } from "../../src/config/schema.js";
 import type { BreakerRegistry } from "../../src/engine/circuit-breaker.js";
 import { Engine } from "../../src/engine/engine.js";
 import { engineOptionsFromConfig } from "../../src/engine/from-config.js";
+import type { LivePool } from "../../src/engine/live-pool.js";
+import type { BackendRegistry } from "../../src/engine/registry.js";
 import type { AnthropicSurfaceOptions } from "../../src/server/anthropic/routes.js";
 import { buildServer } from "../../src/server/build-server.js";
 import { FileSessionStore } from "../../src/sessions/file-store.js";
@@ -24,6 +26,10 @@ export async function testServer(
     anthropic?: AnthropicSurfaceOptions;
     breakers?: BreakerRegistry;
     logger?: FastifyServerOptions["logger"];
+    /** The backends (a registry with the fake live CLI, test/engine/fake-live-protocol.ts). */
+    registry?: BackendRegistry;
+    /** Keeps live processes between turns, as `clinvk serve` does. */
+    livePool?: LivePool;
   } = {},
 ): Promise<{ app: FastifyInstance; live: LiveConfig; store: FileSessionStore; home: string }> {
   const config = defaults() as unknown as Config;
@@ -38,6 +44,8 @@ export async function testServer(
     env: { ...process.env, FAKE_CLI_MODE: "echo", FAKE_CLI_DELAY_MS: String(options.delayMs ?? 0), ...options.env },
     killGraceMs: 300,
     breakers: options.breakers,
+    ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.livePool ? { livePool: options.livePool } : {}),
   });
   const app = await buildServer({ engine, store, config: live, anthropic: options.anthropic, logger: options.logger });
   return { app, live, store, home };

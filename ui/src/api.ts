@@ -127,7 +127,7 @@ export interface Usage {
 
 export interface Run {
   id: string;
-  state: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+  state: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
   backend: string;
   model?: string;
   workdir: string;

@@ -109,6 +109,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     store,
     breakers: true,
     versionCache: versionCacheOf(clinvkHome()),
+    livePool: true,
     ...(redis ? { shared: { redis: redis.client, prefix: redis.prefix, config: () => live.current } } : {}),
   });
   await sharedBreakers?.start(BACKEND_NAMES);
@@ -116,6 +117,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   if (retention > 0) await store.clean(retentionCutoff(retention)).catch(() => undefined);
 
   const { buildServer } = await import("../../server/build-server.js");
+  const { prewarmLive } = await import("../../server/service/prewarm.js");
   const app = await buildServer({
     engine,
     store,
@@ -153,8 +155,9 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   }
   const address = boundAddress(app.server.address());
   process.stderr.write(
-    `clinvk ${app.clinvk.version} serving on ${address}\n  native API  ${address}/api/v1\n  OpenAI      ${address}/openai/v1\n  Anthropic   ${address}/anthropic/v1\n  MCP         ${address}/mcp\n  docs        ${address}/docs  (${address}/openapi.json)\n  health      ${address}/health\n`,
+    `clinvk ${app.clinvk.version} serving on ${address}\n  native API  ${address}/api/v1\n  OpenAI      ${address}/openai/v1\n  Anthropic   ${address}/anthropic/v1\n  MCP         ${address}/mcp\n  docs        ${address}/docs  (${address}/openapi.json)\n  dashboard   ${address}/ui\n  health      ${address}/health\n`,
   );
+  void prewarmLive(app, live.current.live.prewarm);
   if (!isLoopbackName(host) && flags.insecureNoAuth)
     process.stderr.write("clinvk: warning: no API keys on a network address\n");
 

@@ -12,6 +12,7 @@ import type { ChainSpec } from "../../workflows/specs.js";
 import type { ServerContext } from "../context.js";
 import { serveResult, serveStream } from "../http/serve-run.js";
 import type { StreamKind } from "../http/stream.js";
+import { approvalOwner } from "./approvals-routes.js";
 import { runEventsFormat, wantsStream, workflowFormat } from "./formats.js";
 import {
   ChainBody,
@@ -27,6 +28,17 @@ import {
 } from "./schemas.js";
 import { serveToolResults, serveToolRun, withNativeTools } from "./tool-runs.js";
 import { promptRequest, promptResponse, runOptions } from "./translate.js";
+
+/** With ask_permissions, the run's permission requests wait in the approvals API for its caller. */
+function withApprovals<R extends Partial<RunRequest>>(
+  run: R,
+  body: { ask_permissions?: boolean },
+  context: ServerContext,
+  request: FastifyRequest,
+): R {
+  if (body.ask_permissions) run.onPermissionRequest = context.approvals.handler(approvalOwner(context, request));
+  return run;
+}
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
 
@@ -60,7 +72,7 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
     },
     async (request, reply) => {
       const body = request.body as PromptBody;
-      let run = promptRequest(body, config());
+      let run = withApprovals(promptRequest(body, config()), body, context, request);
       if (body.session_id) {
         const session = await context.store.get(checkSessionId(body.session_id));
         run = sessionRequest(session, { ...run, workdir: undefined });
@@ -104,7 +116,10 @@ export function apiRoutes(app: FastifyInstance, context: ServerContext): void {
       const { id } = request.params as SessionIdParams;
       const body = request.body as ResumeBody;
       const session = await context.store.getByPrefix(id);
-      const run = sessionRequest(session, { ...runOptions(body), prompt: body.prompt });
+      const run = sessionRequest(session, {
+        ...withApprovals(runOptions(body), body, context, request),
+        prompt: body.prompt,
+      });
       return serveRun(reply, run, wantsStream(body, request.headers.accept));
     },
   );

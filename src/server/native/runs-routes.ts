@@ -2,7 +2,8 @@
  * The runs API under /api/v1: every run of this server, from any surface, while it runs and a while
  * after (the engine's run tracker). A run's events stream as Server-Sent Events whose ids are the
  * events' seq, so that a client that reconnects with Last-Event-ID gets what it missed from the
- * run's bounded buffer; cancelling a run kills its CLI's process group.
+ * run's bounded buffer; cancelling a run kills its CLI's process group; interrupting one stops its
+ * turn and keeps its session (a live run keeps its process too).
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { BufferedEvent, RunRecord, RunTracker } from "../../engine/run-tracker.js";
@@ -11,6 +12,7 @@ import { apiError } from "../http/errors.js";
 import { openStream } from "../http/stream.js";
 import {
   CancelResponse,
+  InterruptResponse,
   RunEventsHeaders,
   RunIdParams,
   RunListResponse,
@@ -73,6 +75,26 @@ export function runsRoutes(app: FastifyInstance, context: ServerContext): void {
       if (cancelled === undefined) return noRun(reply, id);
       if (!cancelled) return reply.status(409).send(apiError("run_finished", `run ${id} has already ended`));
       return { cancelled, run: tracker().get(id) };
+    },
+  );
+
+  app.post(
+    "/runs/:id/interrupt",
+    {
+      schema: {
+        summary: "Interrupt a run's turn, keeping its session",
+        description:
+          "A live run's turn stops and its CLI process stays, with its conversation: the session's next prompt goes on from it (the turn ends with state interrupted, error code interrupted). A one-shot run is stopped like a cancel and ends as interrupted. 409 if it had ended.",
+        params: RunIdParams,
+        response: { 200: InterruptResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as RunIdParams;
+      const interrupted = tracker().interrupt(id);
+      if (interrupted === undefined) return noRun(reply, id);
+      if (!interrupted) return reply.status(409).send(apiError("run_finished", `run ${id} has already ended`));
+      return { interrupted, run: tracker().get(id) };
     },
   );
 

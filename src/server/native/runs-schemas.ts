@@ -6,7 +6,10 @@ import { RUN_ID_PATTERN, RUN_STATES } from "../../engine/run-tracker.js";
 
 export const RunRecordSchema = Type.Object({
   id: Type.String({ pattern: RUN_ID_PATTERN, description: "The run's id (not a session id)." }),
-  state: Type.Enum(RUN_STATES),
+  state: Type.Enum(RUN_STATES, {
+    description:
+      "queued, running, or how it ended: succeeded, failed, cancelled (killed), interrupted (its turn stopped; its session goes on).",
+  }),
   backend: Type.Enum(BACKEND_NAMES),
   model: Type.Optional(Type.String()),
   workdir: Type.String(),
@@ -45,5 +48,12 @@ export const RunListResponse = Type.Object({ runs: Type.Array(RunRecordSchema) }
 
 export const CancelResponse = Type.Object({
   cancelled: Type.Boolean({ description: "True: the run was stopped (its CLI's process group is killed)." }),
+  run: RunRecordSchema,
+});
+
+export const InterruptResponse = Type.Object({
+  interrupted: Type.Boolean({
+    description: "True: the run was asked to stop its turn (a live run keeps its process and conversation).",
+  }),
   run: RunRecordSchema,
 });

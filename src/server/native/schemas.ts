@@ -30,6 +30,18 @@ const runOptions = {
   ),
   timeout_secs: Type.Optional(Type.Number({ minimum: 0, description: "Wall-clock limit of the run." })),
   include_raw: Type.Optional(Type.Boolean({ description: "Attach each backend line to its event (stream-json)." })),
+  live: Type.Optional(
+    Type.Boolean({
+      description:
+        "Drive the CLI as a long-lived process (default: the server's live.enabled and backends.<name>.live). The process stays up between turns, so the session's next turn starts warm (its start event says live: warm or cold); POST /runs/{id}/interrupt stops a turn and keeps the conversation. A run live mode cannot carry (client tools, a fork) goes one-shot with a warning.",
+    }),
+  ),
+  ask_permissions: Type.Optional(
+    Type.Boolean({
+      description:
+        "Tool calls the approval mode leaves to asking wait in GET /api/v1/approvals until you allow or deny them (POST /approvals/{id}), or server.approval_wait_secs passes and server.approval_timeout_decision applies. Implies live unless live is false; only live runs ask.",
+    }),
+  ),
 };
 
 const ClientToolSchema = Type.Object(

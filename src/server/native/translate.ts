@@ -21,6 +21,8 @@ export function runOptions(body: RunOptionsBody): Omit<RunRequest, "backend" | "
     dryRun: body.dry_run,
     includeRaw: body.include_raw,
     timeoutMs: body.timeout_secs !== undefined ? Math.round(body.timeout_secs * 1000) : undefined,
+    // Only a live process can ask: asking for permissions makes a run live unless it says otherwise.
+    live: body.live ?? (body.ask_permissions ? true : undefined),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * GET /health: the state of the backends and the session store. `ok` when every enabled backend is
  * installed, `degraded` when some are missing or their circuit is open, `unhealthy` (HTTP 503) when
- * the store fails or no backend can run.
+ * the store fails or no backend can run. Each backend's live processes are counted (idle, busy).
  */
 import type { FastifyInstance } from "fastify";
 import { redisHealth } from "../../engine/redis.js";
@@ -19,15 +19,23 @@ export function formatUptime(ms: number): string {
 export function healthRoutes(app: FastifyInstance, context: ServerContext): void {
   app.get(
     "/health",
-    { schema: { summary: "Health of the server, its backends and its session store" } },
+    {
+      schema: {
+        summary: "Health of the server, its backends and its session store",
+        description:
+          "status ok, degraded or unhealthy (503); each backend's availability, version, circuit and live processes (idle ones wait for their session's next turn, busy ones run a turn); the session store, Redis, and the runs in flight with the approvals that wait for a decision.",
+      },
+    },
     async (_request, reply) => {
       const statuses = await context.engine.registry.statuses();
       const breakers = context.engine.breakerStates();
+      const live = context.engine.liveStats();
       const backends = statuses.map((s) => ({
         name: s.name,
         available: s.available && s.enabled,
         version: s.version ?? null,
         circuit: breakers[s.name] ?? "closed",
+        live: live[s.name] ?? { idle: 0, busy: 0 },
       }));
       const { kind } = describeStore(context.store);
       let store: { available: boolean; kind: string; session_count?: number; error?: string };
@@ -53,7 +61,11 @@ export function healthRoutes(app: FastifyInstance, context: ServerContext): void
         backends,
         session_store: store,
         ...(redis ? { redis } : {}),
-        runs: { active: context.active.size, ...context.engine.admissionStats() },
+        runs: {
+          active: context.active.size,
+          ...context.engine.admissionStats(),
+          approvals_pending: context.approvals.size,
+        },
       });
     },
   );
