@@ -149,8 +149,31 @@ describe("live runs on the server", () => {
     expect((await app.inject(`/api/v1/runs/${queued.id}`)).json().state).toBe("interrupted");
   });
 
-  it("ask_permissions parks the tool call in the approvals API: allow (with an edited input) and deny", async () => {
+  it("allowing a call is granting its tool: refused (403) unless the server lets network clients grant it", async () => {
     const { app } = await liveServer();
+    const asking = prompt(app, { prompt: "ask", ask_permissions: true });
+    const approval = await pendingApproval(app);
+    const refused = await app.inject({
+      method: "POST",
+      url: `/api/v1/approvals/${approval.id}`,
+      payload: { behavior: "allow" },
+    });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.message).toContain("does not let network clients allow Bash");
+    // Still pending: a deny goes through.
+    const denied = await app.inject({
+      method: "POST",
+      url: `/api/v1/approvals/${approval.id}`,
+      payload: { behavior: "deny" },
+    });
+    expect(denied.statusCode).toBe(200);
+    expect((await asking).json().output).toBe("not run");
+  });
+
+  it("ask_permissions parks the tool call in the approvals API: allow (with an edited input) and deny", async () => {
+    const { app } = await liveServer((config) => {
+      config.server.grantable_tools = ["Bash"];
+    });
     const asking = prompt(app, { prompt: "ask", ask_permissions: true });
     const approval = await pendingApproval(app);
     expect(approval).toMatchObject({ backend: "claude", tool: "Bash", input: { command: "ls" } });

@@ -55,7 +55,7 @@ const DecisionResponse = Type.Object({
   approval: ApprovalSchema,
 });
 
-const errors = { 400: ErrorResponse, 404: ErrorResponse };
+const errors = { 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
 
 const noApproval = (reply: FastifyReply, id: string) =>
   reply
@@ -112,7 +112,26 @@ export function approvalsRoutes(app: FastifyInstance, context: ServerContext): v
         body.behavior === "allow"
           ? { behavior: "allow", ...(body.input !== undefined ? { input: body.input } : {}) }
           : { behavior: "deny", ...(body.message ? { message: body.message } : {}) };
-      const approval = context.approvals.decide(id, approvalOwner(context, request), decision);
+      const owner = approvalOwner(context, request);
+      const pending = context.approvals.get(id, owner);
+      if (!pending) return noApproval(reply, id);
+      // Allowing one call is granting its tool: the same policy as granting it up front.
+      const server = context.config.current.server;
+      const grantable =
+        server.allow_dangerous_modes || server.grantable_tools.some((tool) => tool === "*" || tool === pending.tool);
+      if (decision.behavior === "allow" && !grantable) {
+        return reply
+          .status(403)
+          .send(
+            apiError(
+              "forbidden",
+              `the server does not let network clients allow ${pending.tool}`,
+              undefined,
+              "the server's admin can list it in server.grantable_tools (or allow every tool with server.allow_dangerous_modes); deny it instead",
+            ),
+          );
+      }
+      const approval = context.approvals.decide(id, owner, decision);
       if (!approval) return noApproval(reply, id);
       return { id, decision, approval };
     },
