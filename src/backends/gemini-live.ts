@@ -62,6 +62,11 @@ class GeminiAcpCodec implements LiveCodec {
   /** A turn waiting for its session/load (LiveTurnInput.resume) to finish. */
   private queuedPrompt: LiveTurnInput | undefined;
   private interrupted = false;
+  /**
+   * After a session/load, gemini replays the conversation as session/update notifications, some of them
+   * after the load's answer and our next prompt; `available_commands_update` follows the last of them.
+   */
+  private replaying = false;
   private text = "";
   private model: string | undefined;
   private denials: PermissionDenial[] = [];
@@ -224,6 +229,7 @@ class GeminiAcpCodec implements LiveCodec {
   }
 
   private load(sessionId: string, kind: "open" | "load" = "load"): string {
+    this.replaying = true;
     return this.request("session/load", kind, { sessionId, cwd: this.options.cwd, mcpServers: [] });
   }
 
@@ -303,9 +309,21 @@ class GeminiAcpCodec implements LiveCodec {
 
   private notification(method: string, params: Record<string, unknown>, step: LiveStep) {
     const update = obj(params.update);
-    // Outside a turn come the commands list and the history a session/load replays: not this turn's.
-    if (method !== "session/update" || !update || this.phase !== "turn") return;
-    if (str(params.sessionId) !== this.sessionId) return;
+    if (method !== "session/update" || !update) return;
+    if (update.sessionUpdate === "available_commands_update") {
+      this.replaying = false;
+      return;
+    }
+    // A tool that starts now is this turn's (replayed ones are completed or failed).
+    if (
+      this.replaying &&
+      update.sessionUpdate === "tool_call" &&
+      !/^(completed|failed)$/.test(str(update.status) ?? "")
+    ) {
+      this.replaying = false;
+    }
+    // Outside a turn, and while a load replays the history, nothing is this turn's.
+    if (this.replaying || this.phase !== "turn" || str(params.sessionId) !== this.sessionId) return;
     const content = obj(update.content);
     switch (update.sessionUpdate) {
       case "agent_message_chunk": {
@@ -370,6 +388,7 @@ class GeminiAcpCodec implements LiveCodec {
       step.write.push(response(id, { outcome: { outcome: "cancelled" } }));
       return;
     }
+    this.replaying = false;
     this.toolNames.set(toolCallId, pending.tool);
     // The agent announces no tool_call for a tool it asks about: this is where it starts.
     step.events.push({ type: "tool_call", id: toolCallId, name: pending.tool, input: pending.input, raw: params });
@@ -496,6 +515,14 @@ function rpcMessage(error: Record<string, unknown>): string {
 
 function rpcFailure(error: Record<string, unknown>, context: string): ErrorInfo {
   const message = rpcMessage(error);
+  // ACP's auth_required.
+  if (error.code === -32000) {
+    return {
+      code: "auth",
+      message: `${context}: ${message}`,
+      hint: 'set GEMINI_API_KEY and select "gemini-api-key" auth in ~/.gemini/settings.json, or log in with `gemini` once',
+    };
+  }
   const info = classifyProviderError(`${context}: ${message}`, httpStatus(error));
   return info.code === "api_error" && httpStatus(error) === undefined ? { ...info, code: "backend_error" } : info;
 }

@@ -9,6 +9,7 @@
 // 00000000-0000-4000-a000-00000000000N over the whole run, so resumes stay traceable) and epoch milliseconds in
 // tool-call ids. Input tokens are fixed through the stub.
 // biome-ignore-all lint/suspicious/noExplicitAny: protocol JSON is read loosely here.
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -371,6 +372,9 @@ async function main() {
     await stub.close();
     sb.cleanup();
   }
+  // The repository's formatting for the .requests.json files, so that a re-record diffs only what changed.
+  const biome = join(REPO_ROOT, "node_modules", "@biomejs", "biome", "bin", "biome");
+  execFileSync(process.execPath, [biome, "format", "--write", out], { stdio: "ignore" });
 }
 
 await main();
