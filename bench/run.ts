@@ -1,6 +1,6 @@
 // What clinvoker costs on top of the CLIs, measured side by side with the physical floor in the same
 // run (absolute times on a shared machine drift; ratios hold). Prints figures, never fails on them.
-//   npm run bench [-- --only start,run,stream,server,sessions,workflows] [--quick] [--out FILE]
+//   npm run bench [-- --only start,run,stream,server,sessions,workflows,live] [--quick] [--out FILE]
 // Writes bench/results/latest.json. See docs/performance.md.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +11,7 @@ import { VERSION } from "../src/version.js";
 import { prepareBundle } from "./lib/bundle.js";
 import type { BenchContext, Section } from "./lib/context.js";
 import { footnotes, machine, table, writeResults } from "./lib/report.js";
+import { liveSection } from "./sections/live.js";
 import { runSection } from "./sections/run-overhead.js";
 import { serverSection } from "./sections/server.js";
 import { startSection } from "./sections/start.js";
@@ -25,6 +26,7 @@ const SECTIONS: Record<string, { title: string; run: Section }> = {
   server: { title: "4. Server throughput and memory", run: serverSection },
   sessions: { title: "5. Session store", run: sessionsSection },
   workflows: { title: "6. Workflows", run: workflowsSection },
+  live: { title: "7. Live processes", run: liveSection },
 };
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");

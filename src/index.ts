@@ -17,6 +17,12 @@ export {
 } from "./core/events.js";
 export type { ApprovalMode, SandboxMode } from "./core/modes.js";
 export { APPROVAL_MODES, SANDBOX_MODES } from "./core/modes.js";
+export type {
+  PermissionContext,
+  PermissionDecision,
+  PermissionHandler,
+  PermissionRequest,
+} from "./core/permissions.js";
 export type { OutputFormat, RunRequest, RunResult } from "./core/request.js";
 export type { ClientToolChoice } from "./core/tools.js";
 export type { BackendStatus } from "./engine/registry.js";
@@ -24,6 +30,7 @@ export {
   type CallOptions,
   Clinvoker,
   type Query,
+  type RunningQuery,
   type Tool,
   type ToolOutput,
   type WorkflowCallOptions,

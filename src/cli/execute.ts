@@ -2,9 +2,10 @@
 import type { Config } from "../config/schema.js";
 import type { OutputFormat, RunRequest, RunResult } from "../core/request.js";
 import type { Engine } from "../engine/engine.js";
-import { cancelOnSignals } from "./cancel.js";
+import { interruptOnSignals } from "./cancel.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { printError } from "./fail.js";
+import { terminalPermissions } from "./permission-prompt.js";
 import { createRenderer } from "./render.js";
 
 export async function executeRun(
@@ -18,14 +19,18 @@ export async function executeRun(
   const dryRun = request.dryRun ?? config.unified_flags.dry_run;
   if (dryRun && format !== "stream-json") return printDryRun(engine, { ...request, dryRun }, explicitJson);
 
-  const cancel = cancelOnSignals("stopping the run");
+  const cancel = interruptOnSignals();
+  const ask = request.onPermissionRequest ? undefined : terminalPermissions();
   try {
     const renderer = createRenderer(format, {
       showTokens: config.output.show_tokens,
       showTiming: config.output.show_timing,
       color: config.output.color,
     });
-    const events = engine.stream(request, { signal: cancel.signal });
+    const events = engine.stream(ask ? { ...request, onPermissionRequest: ask } : request, {
+      signal: cancel.signal,
+      interrupt: cancel.interrupt,
+    });
     let result: RunResult;
     while (true) {
       const step = await events.next();

@@ -39,6 +39,7 @@ export function exitCodeFor(code: ErrorCode, backendExitCode?: number | null): n
     case "timeout":
       return ExitCode.timeout;
     case "cancelled":
+    case "interrupted":
       return ExitCode.cancelled;
     case "backend_crashed":
     case "backend_error":

@@ -30,6 +30,7 @@ export interface RunFlags {
   raw?: boolean;
   jsonSchema?: string;
   image?: string[];
+  live?: boolean;
 }
 
 export function addRunOptions(command: Command): Command {
@@ -51,6 +52,11 @@ export function addRunOptions(command: Command): Command {
       "--json-schema <file|json>",
       "the answer must be JSON matching this JSON Schema (a file, or the schema itself): checked and repaired once, else the run fails (bad_output)",
     )
+    .option(
+      "--live",
+      "drive the CLI as a long-lived process over its machine protocol: Ctrl+C interrupts the turn and keeps the session, tool calls that need approval are asked here, codex streams tokens (default: config live.enabled)",
+    )
+    .option("--no-live", "one process per turn, whatever the config says")
     .option("--raw", "with -o stream-json: attach each backend line to its event as `raw`");
 }
 
@@ -75,6 +81,7 @@ export function runFlagsToRequest(flags: RunFlags, format: OutputFormat): Omit<R
     includeRaw: flags.raw,
     outputSchema: parseJsonSchema(flags.jsonSchema),
     images: flags.image,
+    live: flags.live,
   };
 }
 

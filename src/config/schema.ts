@@ -34,6 +34,10 @@ const BackendConfigSchema = section(
     system_prompt: str("", "System prompt used when a request gives none (claude, codex)."),
     extra_flags: list("Flags appended to every command line of this backend (trusted: not allowlisted)."),
     enabled: bool(true, "Whether clinvoker may run this backend."),
+    live: Type.Enum(["", "on", "off"], {
+      default: "",
+      description: "Overrides live.enabled for this backend (empty: no override) (clinvoker).",
+    }),
     env: Type.Record(Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }), Type.String(), {
       default: {},
       additionalProperties: false,
@@ -100,6 +104,26 @@ export const ConfigSchema = section(
         ),
       },
       "Redis, for the short-lived state that instances share (clinvoker).",
+    ),
+    live: section(
+      {
+        enabled: bool(
+          false,
+          "Drive the CLIs as long-lived processes over their machine protocols (claude stream-json, codex app-server, gemini ACP): token streaming for codex, interrupt, permission requests; where a run needs what live mode lacks, it goes one-shot (clinvoker).",
+        ),
+        max_idle_per_backend: int(
+          4,
+          "Idle live processes kept per backend by the server and the SDK, so that a session's next turn costs no start (0: none kept) (clinvoker).",
+        ),
+        idle_timeout_secs: int(300, "How long an idle live process waits for its session's next turn (clinvoker)."),
+        prewarm: section(
+          Object.fromEntries(
+            BACKEND_NAMES.map((name) => [name, int(0, `Idle ${name} processes started ahead for new sessions.`)]),
+          ) as Record<(typeof BACKEND_NAMES)[number], ReturnType<typeof int>>,
+          "Processes `clinvk serve` (and the SDK's startup()) start before the first request, per backend, with the default options in the default workdir (clinvoker).",
+        ),
+      },
+      "Long-lived CLI processes (clinvoker).",
     ),
     output: section(
       {

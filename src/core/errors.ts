@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   "max_turns",
   "timeout",
   "cancelled",
+  /** The turn was stopped on request and the conversation kept: the next prompt continues it. */
+  "interrupted",
   "backend_crashed",
   "backend_error",
   "output_too_large",

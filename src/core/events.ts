@@ -64,6 +64,12 @@ export const StartEventSchema = event(
     command: Type.Array(Type.String(), { description: "The argv that was spawned (program first)." }),
     resumed: Type.Boolean({ description: "Whether this run resumes an earlier backend session." }),
     warnings: Type.Array(Type.String(), { description: "Options this backend cannot honour, and similar." }),
+    live: Type.Optional(
+      Type.Union([Type.Literal("warm"), Type.Literal("cold")], {
+        description:
+          "The run went to a long-lived process of the CLI: one that was already running (warm) or one started for it (cold); absent: a one-shot process.",
+      }),
+    ),
   },
   "The CLI was started.",
 );
@@ -126,6 +132,19 @@ export const NoticeEventSchema = event(
   "Something worth knowing that is not a failure, such as a retry by the CLI.",
 );
 
+export const PermissionEventSchema = event(
+  "permission",
+  {
+    id: Type.String({ description: "The request's id, the same in its asked and decided events." }),
+    state: Type.Union([Type.Literal("asked"), Type.Literal("allowed"), Type.Literal("denied")]),
+    tool: Type.String({ description: "The tool's name in the CLI." }),
+    input: Type.Optional(Type.Unknown({ description: "What the agent asked the tool to do." })),
+    description: Type.Optional(Type.String({ description: "What the CLI says about the request." })),
+    message: Type.Optional(Type.String({ description: "A deny's reason, as the agent is told it." })),
+  },
+  "A tool call the CLI asks about before it runs (live runs with someone to ask), and the decision.",
+);
+
 export const ErrorEventSchema = event(
   "error",
   {
@@ -177,6 +196,7 @@ export const RunEventSchema = Type.Union(
     ToolResultEventSchema,
     UsageEventSchema,
     NoticeEventSchema,
+    PermissionEventSchema,
     ErrorEventSchema,
     RawEventSchema,
     ResultEventSchema,

@@ -2,6 +2,7 @@
 
 import type { BackendName, ResultEvent } from "./events.js";
 import type { ApprovalMode, SandboxMode } from "./modes.js";
+import type { PermissionHandler } from "./permissions.js";
 import type { ClientTools } from "./tools.js";
 
 export type OutputFormat = "text" | "json" | "stream-json";
@@ -62,6 +63,14 @@ export interface RunRequest {
   outputSchema?: Record<string, unknown>;
   /** Image files (PNG, JPEG, GIF, WebP) that go with the prompt, for the CLIs that take images. */
   images?: string[];
+  /**
+   * Drive the CLI as a long-lived process (its machine protocol) rather than one process per turn,
+   * where the backend has that mode: interrupt, permission requests, codex token streaming, and,
+   * in a host that keeps processes (the server, the SDK), a next turn that costs no start.
+   */
+  live?: boolean;
+  /** Asked before each tool call the approval mode leaves to asking (live runs; see core/permissions.ts). */
+  onPermissionRequest?: PermissionHandler;
 }
 
 /** Per-backend settings (from the config): defaults for requests and how to find the CLI. */
@@ -78,6 +87,8 @@ export interface BackendSettings {
   /** Environment passed to this CLI. */
   env?: Record<string, string>;
   enabled?: boolean;
+  /** Runs of this backend are live by default (config `backends.<name>.live`, else `live.enabled`). */
+  live?: boolean;
 }
 
 /** The outcome of a run: the final `result` event without its envelope. */

@@ -224,6 +224,7 @@ const BACKEND_FAILURE: Record<ErrorCode, boolean> = {
   invalid_model: false,
   max_turns: false,
   cancelled: false,
+  interrupted: false,
   queue_full: false,
   circuit_open: false,
   internal: false,

@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ProcessOutcome } from "../backends/backend.js";
+import type { ParsedOutcome, ProcessOutcome } from "../backends/backend.js";
 import { ClinvkError, type ErrorInfo, toClinvkError } from "../core/errors.js";
 import { EVENT_SCHEMA_VERSION, emptyUsage } from "../core/event-values.js";
 import type { BackendName, EventBody, ResultEvent, RunEvent } from "../core/events.js";
@@ -16,6 +16,9 @@ import { type ProcessExit, runProcess } from "../process/run-process.js";
 import { type BreakerRegistry, type BreakerState, countsAsBackendFailure } from "./circuit-breaker.js";
 import { offeredTools } from "./client-tools.js";
 import { applyOverlay } from "./config-overlay.js";
+import type { PreparedLive } from "./live-choice.js";
+import { LiveCli, type LiveItem, type LiveTurnOutcome } from "./live-cli.js";
+import type { LivePool } from "./live-pool.js";
 import { permissionNotice } from "./permission-notice.js";
 import { type EngineAdditions, type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from "./prepare.js";
 import { BackendRegistry } from "./registry.js";
@@ -64,6 +67,8 @@ export interface EngineOptions {
   maxTimeoutMs?: () => number;
   /** Records every run (state, usage, recent events) and lets it be cancelled by id. */
   tracker?: RunTracker;
+  /** Keeps live CLI processes between turns (the server, the SDK); without one each live turn has its own. */
+  livePool?: LivePool;
 }
 
 /** How a face that serves untrusted callers restricts runs: see Engine.forNetwork. */
@@ -76,7 +81,13 @@ export interface NetworkRestrictions {
 }
 
 export interface RunControl {
+  /** Cancels the run: its CLI is killed. */
   signal?: AbortSignal;
+  /**
+   * Interrupts the run: a live run's turn stops and its conversation stays (the next prompt goes
+   * on from it); a one-shot run is stopped like a cancel, and ends as `interrupted`.
+   */
+  interrupt?: AbortSignal;
 }
 
 /** Told of every finished run (metrics, logs); must not throw. */
@@ -141,6 +152,37 @@ export class Engine {
     return Object.fromEntries((this.options.breakers?.all() ?? []).map((b) => [b.name, b.state]));
   }
 
+  /** Idle and busy live processes per backend (empty without a pool). */
+  liveStats(): ReturnType<LivePool["stats"]> {
+    return this.options.livePool?.stats() ?? {};
+  }
+
+  /**
+   * Starts `count` idle live processes of a backend for new sessions, with what a request with
+   * these fields would be launched with (the defaults, in the default workdir): the first turn of
+   * a matching session then costs no start either. Resolves to how many were started.
+   */
+  async prewarm(backend: BackendName, count: number, request: Partial<RunRequest> = {}): Promise<number> {
+    const pool = this.options.livePool;
+    if (!pool || count <= 0) return 0;
+    const prepared = this.prepare({ ...request, backend, prompt: "(prewarm)", live: true });
+    const live = prepared.live;
+    if (!live)
+      throw new ClinvkError("invalid_request", `${backend} cannot start ahead: ${prepared.warnings.join("; ")}`);
+    let started = 0;
+    for (; started < count; started++) {
+      const cli = await this.openLive(prepared, live);
+      pool.adopt(cli);
+      pool.give(cli, live.keys[0]);
+    }
+    return started;
+  }
+
+  /** Ends every live process (a server's or an SDK client's shutdown). */
+  async closeLive(): Promise<void> {
+    await this.options.livePool?.close();
+  }
+
   /** Validates the request and builds the command without running anything. */
   prepare(request: RunRequest, additions: EngineAdditions = {}): PreparedRun {
     if (request?.outputSchema !== undefined) compileSchema(request.outputSchema);
@@ -184,7 +226,8 @@ export class Engine {
       prompt: request.prompt,
     });
     const signal = control.signal ? AbortSignal.any([control.signal, tracked.signal]) : tracked.signal;
-    const events = this.structured(request, { ...control, signal });
+    const interrupt = control.interrupt ? AbortSignal.any([control.interrupt, tracked.interrupt]) : tracked.interrupt;
+    const events = this.structured(request, { ...control, signal, interrupt });
     let result: RunResult | undefined;
     let failure: ErrorInfo | undefined;
     try {
@@ -241,7 +284,7 @@ export class Engine {
       if (!request.includeRaw) delete event.raw;
       return event;
     };
-    const startEvent = () =>
+    const startEvent = (live?: "warm" | "cold") =>
       stamp({
         type: "start",
         model: prepared.model,
@@ -249,6 +292,7 @@ export class Engine {
         command: [prepared.command, ...prepared.args],
         resumed: prepared.resumed,
         warnings: prepared.warnings,
+        ...(live ? { live } : {}),
       });
 
     if (prepared.dryRun) {
@@ -288,8 +332,13 @@ export class Engine {
       const hookResult = await this.options.hooks?.beforeRun?.(request, prepared);
       began = true;
       sessionId = hookResult?.sessionId ?? sessionId;
-      yield startEvent();
-      result = yield* this.execute(request, prepared, control, stamp, sessionId, bridge);
+      const live = prepared.live;
+      const warm = live && this.options.livePool?.take(live.keys, live.turn.resume ?? live.launch.resume);
+      yield startEvent(live ? (warm ? "warm" : "cold") : undefined);
+      const turn = live
+        ? this.liveTurn(request, prepared, live, warm || undefined, control, sessionId)
+        : this.oneShot(prepared, control, sessionId, bridge);
+      result = yield* this.execute(request, prepared, turn, stamp, sessionId);
       return result;
     } finally {
       bridge?.close();
@@ -368,15 +417,13 @@ export class Engine {
     }
   }
 
-  /** Runs the CLI and turns its output into events; the generator's value is the result. */
-  private async *execute(
-    request: RunRequest,
+  /** One run of the CLI as its own process: its output lines turned into events, and how it ended. */
+  private async *oneShot(
     prepared: PreparedRun,
     control: RunControl,
-    stamp: (body: EventBody) => RunEvent,
     sessionId: string | undefined,
     bridge?: ToolBridgeRun,
-  ): AsyncGenerator<RunEvent, RunResult, undefined> {
+  ): AsyncGenerator<TurnItem, TurnEnd, undefined> {
     const parser = prepared.backend.createParser();
     const limits = {
       timeoutMs: prepared.timeoutMs,
@@ -386,6 +433,10 @@ export class Engine {
       maxLineBytes: this.options.maxLineBytes,
       killGraceMs: this.options.killGraceMs,
     };
+    // An interrupt of a one-shot run stops it like a cancel: the CLI has no way to be asked.
+    const interrupted = control.interrupt;
+    const signal =
+      interrupted && control.signal ? AbortSignal.any([control.signal, interrupted]) : (control.signal ?? interrupted);
     const proc = runProcess(
       {
         command: prepared.command,
@@ -396,10 +447,9 @@ export class Engine {
         ...(sessionId ? { tag: sessionId } : {}),
       },
       limits,
-      control.signal,
+      signal,
     );
     let exit: ProcessExit;
-    let overflow: ErrorInfo | undefined;
     try {
       while (true) {
         const step = await proc.next();
@@ -408,37 +458,147 @@ export class Engine {
           break;
         }
         const item = step.value;
-        if (item.kind === "overflow") {
-          overflow = {
-            code: "output_too_large",
-            message: `${prepared.backend.name} printed a line of ${item.bytes} bytes, over the limit of ${limits.maxLineBytes ?? "16 MiB"}; it was skipped`,
-          };
-          yield stamp({ type: "error", error: overflow });
-          continue;
-        }
-        for (const body of safeParse(() => parser.line(item.line), item.line)) yield stamp(body);
+        if (item.kind === "overflow") yield item;
+        else for (const body of safeParse(() => parser.line(item.line), item.line)) yield { kind: "event", body };
       }
     } finally {
       // Runs when the consumer stops early too: the process generator then kills the CLI's group.
       await proc.return(undefined as never);
     }
-
     const outcome: ProcessOutcome = { exitCode: exit.exitCode, signal: exit.signal, stderr: exit.stderr };
     const parsed = parser.finish(outcome);
+    const stopped =
+      exit.reason === "aborted" && interrupted?.aborted && !control.signal?.aborted
+        ? interruptedError(prepared)
+        : undefined;
+    return {
+      parsed,
+      endError: stopped ?? endError(exit, prepared, limits),
+      durationMs: exit.durationMs,
+      exitCode: exit.exitCode ?? -1,
+    };
+  }
+
+  private openLive(prepared: PreparedRun, live: PreparedLive, tag?: string): Promise<LiveCli> {
+    return LiveCli.open({
+      backend: prepared.backend.name,
+      protocol: live.protocol,
+      launch: live.launch,
+      invocation: live.invocation,
+      command: prepared.command,
+      env: prepared.env,
+      ...(tag ? { tag } : {}),
+      maxLineBytes: this.options.maxLineBytes,
+      killGraceMs: this.options.killGraceMs,
+    });
+  }
+
+  /** One turn on a long-lived process: a warm one from the pool, or one started for it. */
+  private async *liveTurn(
+    request: RunRequest,
+    prepared: PreparedRun,
+    live: PreparedLive,
+    warm: LiveCli | undefined,
+    control: RunControl,
+    sessionId: string | undefined,
+  ): AsyncGenerator<TurnItem, TurnEnd, undefined> {
+    const pool = this.options.livePool;
+    const started = performance.now();
+    let cli = warm;
+    if (!cli) {
+      try {
+        cli = await this.openLive(prepared, live, sessionId);
+      } catch (error) {
+        // The one-shot way still works where the long-lived one would not start.
+        const info = toClinvkError(error).toInfo();
+        yield {
+          kind: "event",
+          body: {
+            type: "notice",
+            level: "warn",
+            message: `the live ${prepared.backend.name} process did not start (${info.message}); the run goes one-shot`,
+          },
+        };
+        const oneShot = this.prepare({ ...request, live: false });
+        return yield* this.oneShot(oneShot, control, sessionId);
+      }
+      pool?.adopt(cli);
+    }
+    const handler = request.onPermissionRequest;
+    const context = { backend: prepared.backend.name, workdir: prepared.cwd, ...(sessionId ? { sessionId } : {}) };
+    let outcome: LiveTurnOutcome | undefined;
+    try {
+      outcome = yield* cli.turn(live.turn, {
+        signal: control.signal,
+        interrupt: control.interrupt,
+        ...(handler ? { onPermission: (asked, signal) => handler(asked, { ...context, signal }) } : {}),
+        timeoutMs: prepared.timeoutMs,
+        idleTimeoutMs: prepared.idleTimeoutMs,
+      });
+    } finally {
+      if (pool) pool.give(cli, outcome && cli.alive ? live.keyFor(cli.conversationId) : undefined);
+      else await cli.close();
+    }
+    const exit = outcome.exit;
+    const endOf = outcome.reason
+      ? endError({ reason: outcome.reason } as ProcessExit, prepared, prepared)
+      : exit?.reason === "spawn_failed"
+        ? endError(exit, prepared, prepared)
+        : undefined;
+    return {
+      parsed: outcome.parsed,
+      endError: endOf,
+      durationMs: elapsed(started),
+      exitCode: exit ? (exit.exitCode ?? -1) : 0,
+    };
+  }
+
+  /** Turns a turn's items into events and its end into the result; the generator's value is the result. */
+  private async *execute(
+    request: RunRequest,
+    prepared: PreparedRun,
+    turn: AsyncGenerator<TurnItem, TurnEnd, undefined>,
+    stamp: (body: EventBody) => RunEvent,
+    sessionId: string | undefined,
+  ): AsyncGenerator<RunEvent, RunResult, undefined> {
+    let end: TurnEnd;
+    let overflow: ErrorInfo | undefined;
+    try {
+      while (true) {
+        const step = await turn.next();
+        if (step.done) {
+          end = step.value;
+          break;
+        }
+        const item = step.value;
+        if (item.kind === "overflow") {
+          overflow = {
+            code: "output_too_large",
+            message: `${prepared.backend.name} printed a line of ${item.bytes} bytes, over the limit of ${this.options.maxLineBytes ?? "16 MiB"}; it was skipped`,
+          };
+          yield stamp({ type: "error", error: overflow });
+          continue;
+        }
+        yield stamp(item.body);
+      }
+    } finally {
+      await turn.return(undefined as never);
+    }
+    const parsed = end.parsed;
     for (const body of parsed.events) yield stamp(body);
     if (parsed.permissionDenials?.length)
       yield stamp(permissionNotice(prepared.backend.name, parsed.permissionDenials));
     // No answer after a skipped line: the skipped line was the answer, and that is the error to report.
     const missingAnswer = parsed.error?.code === "bad_output" ? overflow : undefined;
-    const error = endError(exit, prepared, limits) ?? missingAnswer ?? parsed.error;
+    const error = end.endError ?? missingAnswer ?? parsed.error;
     let result = finalResult(prepared.backend.name, sessionId, {
       status: error ? "error" : "success",
       text: parsed.text,
       backend_session_id: parsed.backendSessionId,
       model: parsed.model ?? prepared.model,
       usage: parsed.usage ?? emptyUsage(),
-      duration_ms: exit.durationMs,
-      exit_code: exit.exitCode ?? -1,
+      duration_ms: end.durationMs,
+      exit_code: end.exitCode,
       num_turns: parsed.numTurns,
       permission_denials: parsed.permissionDenials,
       error,
@@ -513,6 +673,30 @@ function endError(
     default:
       return undefined;
   }
+}
+
+function interruptedError(prepared: PreparedRun): ErrorInfo {
+  return {
+    code: "interrupted",
+    message: `the ${prepared.backend.name} run was interrupted`,
+    hint: "a one-shot run is stopped by an interrupt; the session keeps what the CLI saved",
+  };
+}
+
+function elapsed(since: number): number {
+  return Math.round(performance.now() - since);
+}
+
+/** What a turn yields besides events: a line too long to read. */
+type TurnItem = LiveItem;
+
+/** How a turn ended, whatever ran it. */
+interface TurnEnd {
+  parsed: ParsedOutcome;
+  /** Why clinvoker ended it, which says more than whatever the stopped CLI printed. */
+  endError?: ErrorInfo;
+  durationMs: number;
+  exitCode: number;
 }
 
 function seconds(ms: number | undefined): string {

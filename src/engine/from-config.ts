@@ -8,6 +8,7 @@ import type { SessionStore } from "../sessions/store.js";
 import { BreakerRegistry } from "./circuit-breaker.js";
 import { type ClusterLimits, ClusterSlots, SharedAdmissionGate } from "./cluster-admission.js";
 import { Engine, type EngineOptions, type RunDefaults } from "./engine.js";
+import { LivePool } from "./live-pool.js";
 import type { Redis } from "./redis.js";
 import { sessionHooks } from "./session-hooks.js";
 import { SharedBreakers } from "./shared-breakers.js";
@@ -27,6 +28,7 @@ export function backendSettingsFromConfig(config: Config): Record<BackendName, B
       extraFlags: backend.extra_flags,
       env: backend.env,
       enabled: backend.enabled,
+      live: backend.live === "" ? undefined : backend.live === "on",
     };
   }
   return settings;
@@ -41,6 +43,7 @@ export function runDefaultsFromConfig(config: Config): RunDefaults {
     timeoutMs: flags.command_timeout_secs * 1000 || undefined,
     idleTimeoutMs: flags.idle_timeout_secs * 1000 || undefined,
     dryRun: flags.dry_run,
+    live: config.live.enabled,
   };
 }
 
@@ -94,8 +97,10 @@ export function composeEngine(
     /** Shared Redis: admission also counts the runs of every instance (read per run from `config`). */
     shared?: { redis: Redis; prefix: string; config?: () => Config };
     versionCache?: VersionCache;
+    /** Keep live processes between turns (the long-running faces), with the config's caps. */
+    livePool?: boolean;
   } = {},
-): { engine: Engine; gate: AdmissionGate; sharedBreakers?: SharedBreakers } {
+): { engine: Engine; gate: AdmissionGate; sharedBreakers?: SharedBreakers; livePool?: LivePool } {
   const options = engineOptionsFromConfig(config, parts.store);
   if (parts.shared) {
     const { redis, prefix } = parts.shared;
@@ -104,7 +109,14 @@ export function composeEngine(
     options.gate = new SharedAdmissionGate(admissionLimitsFromConfig(config), slots);
   }
   const breakers = parts.breakers ? new BreakerRegistry() : undefined;
+  const livePool = parts.livePool
+    ? new LivePool({
+        maxIdlePerBackend: config.live.max_idle_per_backend,
+        idleMs: config.live.idle_timeout_secs * 1000,
+      })
+    : undefined;
   const engine = new Engine({
+    ...(livePool ? { livePool } : {}),
     ...options,
     ...(parts.env ? { env: parts.env } : {}),
     ...(breakers ? { breakers } : {}),
@@ -113,5 +125,10 @@ export function composeEngine(
   // With Redis, a breaker that opens on one instance opens on all (started by the caller: it is async).
   const sharedBreakers =
     breakers && parts.shared ? new SharedBreakers(parts.shared.redis, parts.shared.prefix, breakers) : undefined;
-  return { engine, gate: options.gate, ...(sharedBreakers ? { sharedBreakers } : {}) };
+  return {
+    engine,
+    gate: options.gate,
+    ...(sharedBreakers ? { sharedBreakers } : {}),
+    ...(livePool ? { livePool } : {}),
+  };
 }

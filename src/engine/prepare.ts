@@ -4,7 +4,7 @@
  */
 import { accessSync, constants, statSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Backend, ConfigOverlay, InvocationOptions } from "../backends/backend.js";
+import type { Backend, ConfigOverlay, ImageInput, InvocationOptions } from "../backends/backend.js";
 import { checkExtraFlags } from "../backends/extra-flags.js";
 import { SECRET_VARIABLES } from "../config/secrets.js";
 import { ClinvkError } from "../core/errors.js";
@@ -16,6 +16,7 @@ import { allowedEnv, BASE_CHILD_ENV } from "../process/child-env.js";
 import { shellJoin, shellQuote } from "../process/shell-quote.js";
 import { checkClientTools, offeredTools, toolChoiceInstruction } from "./client-tools.js";
 import { checkImages } from "./images.js";
+import { chooseLive, type LiveChoice, type PreparedLive, preparedLive } from "./live-choice.js";
 import type { BackendRegistry } from "./registry.js";
 import { PLACEHOLDER_BRIDGE } from "./tool-bridge.js";
 
@@ -32,6 +33,8 @@ export interface RunDefaults {
   timeoutMs?: number;
   idleTimeoutMs?: number;
   dryRun?: boolean;
+  /** Runs are live where the backend can be (config `live.enabled`). */
+  live?: boolean;
 }
 
 export interface PreparedRun {
@@ -54,6 +57,8 @@ export interface PreparedRun {
   files?: { path: string; content: string }[];
   /** A private config folder to make before the CLI starts. */
   overlay?: ConfigOverlay;
+  /** Set when the run goes to a long-lived process (see live-run.ts); `args` are then its launch's. */
+  live?: PreparedLive;
 }
 
 /**
@@ -223,10 +228,13 @@ export function prepareRun(request: RunRequest, context: PrepareContext, additio
     nonNegativeInteger("idle timeout", request.idleTimeoutMs ?? defaults.idleTimeoutMs) || undefined;
   const dryRun = request.dryRun ?? defaults.dryRun ?? false;
 
+  const liveChoice = liveRun(request, settings, defaults, backend, options, cwd, images);
+  const live = typeof liveChoice === "object" ? liveChoice : undefined;
   const command = dryRun
     ? (context.registry.locate(backend.name) ?? backend.binary)
     : context.registry.require(backend.name);
-  const invocation = backend.buildInvocation(options);
+  const invocation = live?.invocation ?? backend.buildInvocation(options);
+  if (typeof liveChoice === "string" && request.live === true) invocation.warnings.push(`not live: ${liveChoice}`);
   if (inline)
     invocation.warnings.push(`${backend.name} has no system-prompt option; the system prompt heads the prompt`);
   const base = context.envAllowlist
@@ -235,6 +243,7 @@ export function prepareRun(request: RunRequest, context: PrepareContext, additio
   const env = { ...base, ...settings.env, ...request.env, ...invocation.env };
   for (const name of SECRET_VARIABLES) delete env[name];
   return {
+    ...(live ? { live: preparedLive(live, { backend: backend.name, command, cwd, env }) } : {}),
     backend,
     command,
     args: invocation.args,
@@ -254,4 +263,18 @@ export function prepareRun(request: RunRequest, context: PrepareContext, additio
         ? shellJoin([command, ...invocation.args])
         : `printf %s ${shellQuote(invocation.stdin)} | ${shellJoin([command, ...invocation.args])}`,
   };
+}
+
+/** Whether this run goes live, and with what: see live-choice.ts. */
+function liveRun(
+  request: RunRequest,
+  settings: BackendSettings,
+  defaults: RunDefaults,
+  backend: Backend,
+  options: InvocationOptions,
+  cwd: string,
+  images: ImageInput[] | undefined,
+): LiveChoice | string | undefined {
+  const wanted = request.live ?? settings.live ?? defaults.live ?? false;
+  return wanted ? chooseLive(backend, options, cwd, images, request.onPermissionRequest !== undefined) : undefined;
 }

@@ -11,7 +11,7 @@ import type { ErrorInfo } from "../core/errors.js";
 import type { RunEvent, Usage } from "../core/events.js";
 import type { RunResult } from "../core/request.js";
 
-export const RUN_STATES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export const RUN_STATES = ["queued", "running", "succeeded", "failed", "cancelled", "interrupted"] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
 /** What is known of one run. */
@@ -56,6 +56,8 @@ export interface TrackedRun {
   readonly id: string;
   /** Aborted when someone cancels the run. */
   readonly signal: AbortSignal;
+  /** Aborted when someone interrupts the run (its turn stops, its conversation stays). */
+  readonly interrupt: AbortSignal;
   event(event: RunEvent): void;
   /**
    * The run ended: with its result, or with the error that stopped it before one (a full queue, an
@@ -82,6 +84,8 @@ export interface RunTracker {
   subscribe(id: string, listener: RunListener): (() => void) | undefined;
   /** Cancels a queued or running run: true if it was, false if it had ended, undefined if unknown. */
   cancel(id: string): boolean | undefined;
+  /** Interrupts a running run: true if it was asked to stop, false if it had ended, undefined if unknown. */
+  interrupt(id: string): boolean | undefined;
 }
 
 export interface MemoryRunTrackerOptions {
@@ -106,6 +110,7 @@ interface Entry {
   buffer: { item: BufferedEvent; bytes: number }[];
   bytes: number;
   controller: AbortController;
+  interrupter: AbortController;
   listeners: Set<RunListener>;
 }
 
@@ -144,12 +149,14 @@ export class MemoryRunTracker implements RunTracker {
       buffer: [],
       bytes: 0,
       controller: new AbortController(),
+      interrupter: new AbortController(),
       listeners: new Set(),
     };
     this.runs.set(id, entry);
     return {
       id,
       signal: entry.controller.signal,
+      interrupt: entry.interrupter.signal,
       event: (event) => this.record(entry, event),
       finish: (result, failure) => this.finish(entry, result, failure),
     };
@@ -190,6 +197,14 @@ export class MemoryRunTracker implements RunTracker {
     if (!entry) return undefined;
     if (entry.ended !== undefined) return false;
     entry.controller.abort();
+    return true;
+  }
+
+  interrupt(id: string): boolean | undefined {
+    const entry = this.runs.get(id);
+    if (!entry) return undefined;
+    if (entry.ended !== undefined) return false;
+    entry.interrupter.abort();
     return true;
   }
 
@@ -237,9 +252,11 @@ export class MemoryRunTracker implements RunTracker {
     record.state =
       code === "cancelled" || (!result && !failure)
         ? "cancelled"
-        : result?.status === "success"
-          ? "succeeded"
-          : "failed";
+        : code === "interrupted"
+          ? "interrupted"
+          : result?.status === "success"
+            ? "succeeded"
+            : "failed";
     record.finished_at = new Date(entry.ended).toISOString();
     record.duration_ms = entry.ended - entry.created;
     const end = this.snapshot(entry);

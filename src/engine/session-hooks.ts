@@ -109,7 +109,7 @@ export function sessionHooks(store: SessionStore, policy: SessionPolicy): RunHoo
         if (!result.error) {
           session.status = "completed";
           delete session.error_message;
-        } else if (result.error.code === "cancelled") {
+        } else if (result.error.code === "cancelled" || result.error.code === "interrupted") {
           session.status = "paused";
         } else {
           session.status = "error";

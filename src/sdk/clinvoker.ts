@@ -22,10 +22,11 @@ import { drainWorkflow, type WorkflowEvent } from "../workflows/events.js";
 import { type ParallelSummary, runParallel } from "../workflows/parallel.js";
 import type { ChainSpec, TaskSpec } from "../workflows/specs.js";
 import { type ClinvokerOptions, resolveConfig } from "./options.js";
+import { RunningQuery } from "./running-query.js";
 import { type CallOptions, ClinvokerSession, type SessionTurns, type TurnOptions } from "./session.js";
 import { clientToolsOf, type Tool, type ToolOutput } from "./tools.js";
 
-export type { CallOptions, Tool, ToolOutput };
+export type { CallOptions, RunningQuery, Tool, ToolOutput };
 
 export interface WorkflowCallOptions extends CallOptions {
   /** Live progress: queued, started, output and finished events of each task. */
@@ -54,7 +55,29 @@ export class Clinvoker {
       options.store === false
         ? undefined
         : (options.store ?? sessionStoreFromConfig(this.config, options.home ?? clinvkHome()));
-    this.engine = composeEngine(this.config, { store: this.store, env: options.env }).engine;
+    this.engine = composeEngine(this.config, { store: this.store, env: options.env, livePool: true }).engine;
+  }
+
+  /**
+   * Starts the live processes the config asks for ahead (`live.prewarm`: a count per backend), so
+   * that a new session's first turn costs no start either. Resolves when they are ready.
+   */
+  async startup(): Promise<void> {
+    const counts = this.config.live.prewarm;
+    await Promise.all((Object.keys(counts) as BackendName[]).map((name) => this.engine.prewarm(name, counts[name])));
+  }
+
+  /** Ends this client's live processes (idle ones, and those of runs still going). */
+  async close(): Promise<void> {
+    await this.engine.closeLive();
+  }
+
+  /**
+   * Starts a prompt and hands back its events, its result, and the means to stop it:
+   * `interrupt()` ends the turn and keeps the session, `cancel()` kills the CLI.
+   */
+  query(query: Query, options: CallOptions = {}): RunningQuery {
+    return new RunningQuery((control) => this.stream(query, control), options);
   }
 
   /** Runs a prompt to the end. A backend failure is a result with `error`; an abort rejects. */
@@ -89,7 +112,7 @@ export class Clinvoker {
       backend: query.backend ?? this.config.default_backend,
       ...(tools?.length ? { clientTools: clientToolsOf(tools, { choice: toolChoice, keepBuiltinTools }) } : {}),
     };
-    for await (const event of this.engine.stream(request, { signal: options.signal })) {
+    for await (const event of this.engine.stream(request, { signal: options.signal, interrupt: options.interrupt })) {
       if (event.type === "result" && event.error?.code === "cancelled" && options.signal?.aborted) {
         throw new ClinvkError("cancelled", event.error.message);
       }

@@ -5,7 +5,13 @@ import { sessionRequest } from "../engine/session-requests.js";
 import type { Session } from "../sessions/session.js";
 
 export interface CallOptions {
+  /** Cancels: the CLI is killed, and the call rejects with `cancelled`. */
   signal?: AbortSignal;
+  /**
+   * Interrupts: the turn stops and ends as `interrupted` (a result, not a rejection); a live run's
+   * process and conversation stay, so the next prompt continues it.
+   */
+  interrupt?: AbortSignal;
 }
 
 /** Options of every turn: what a RunRequest takes, less the prompt and the session wiring. */
@@ -42,9 +48,9 @@ export class ClinvokerSession {
 
   /** Sends a prompt and streams the answer's events; the last one is the result. */
   async *stream(prompt: string, options: TurnOptions & CallOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
-    const { signal, ...turn } = options;
+    const { signal, interrupt, ...turn } = options;
     const request = await this.request({ ...this.base, ...turn, prompt });
-    for await (const event of this.client.stream(request, { signal })) {
+    for await (const event of this.client.stream(request, { signal, interrupt })) {
       if (event.session_id) this.id = event.session_id;
       if (event.type === "init" && event.backend_session_id) this.backendSessionId = event.backend_session_id;
       if (event.type === "result" && event.backend_session_id) this.backendSessionId = event.backend_session_id;

@@ -127,13 +127,23 @@ describe("clinvk prompt with a fake CLI", () => {
     expect(run.stderr).toContain("did not finish within 0.5 s");
   });
 
-  it("SIGINT cancels the run and exits 7", async () => {
+  it("SIGINT interrupts the run (a one-shot CLI is stopped) and exits 7", async () => {
     const run = await runCli(["-b", "claude", "hi"], {
       env: { ...process.env, PATH: pathWithFakes, FAKE_CLI_MODE: "hang" },
       onSpawn: (pid) => setTimeout(() => process.kill(pid, "SIGINT"), 700),
     });
     expect(run.code).toBe(7);
-    expect(run.stderr).toContain("cancelled");
+    expect(run.stderr).toContain("interrupting the turn");
+    expect(run.stderr).toContain("the claude run was interrupted");
+  });
+
+  it("SIGTERM cancels the run and exits 7", async () => {
+    const run = await runCli(["-b", "claude", "hi"], {
+      env: { ...process.env, PATH: pathWithFakes, FAKE_CLI_MODE: "hang" },
+      onSpawn: (pid) => setTimeout(() => process.kill(pid, "SIGTERM"), 700),
+    });
+    expect(run.code).toBe(7);
+    expect(run.stderr).toContain("the claude run was cancelled");
   });
 });
 

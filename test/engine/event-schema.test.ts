@@ -24,6 +24,7 @@ describe("published event schema", () => {
       "tool_result",
       "usage",
       "notice",
+      "permission",
       "error",
       "raw",
       "result",

@@ -208,3 +208,28 @@ describe("Clinvoker: workflows", () => {
     expect(compare.results.map((r) => r.output)).toEqual(["echo: z", "echo: z"]);
   });
 });
+
+describe("Clinvoker.query: a prompt in flight", () => {
+  it("resolves its result without anyone reading the events, and streams them to who does", async () => {
+    const clinvk = client();
+    expect(await clinvk.query({ prompt: "alone" }).result).toMatchObject({ text: "echo: alone" });
+    const running = clinvk.query({ prompt: "read" });
+    const types: string[] = [];
+    for await (const event of running) types.push(event.type);
+    expect(types[0]).toBe("start");
+    expect(types.at(-1)).toBe("result");
+    expect((await running.result).text).toBe("echo: read");
+  });
+
+  it("interrupt() ends the turn as interrupted (a result), cancel() rejects with cancelled", async () => {
+    const clinvk = client({ delayMs: 5000 });
+    const interrupted = clinvk.query({ prompt: "slow" });
+    setTimeout(() => interrupted.interrupt(), 300);
+    const result = await interrupted.result;
+    expect(result.error?.code).toBe("interrupted");
+
+    const cancelled = clinvk.query({ prompt: "slow" });
+    setTimeout(() => cancelled.cancel(), 300);
+    await expect(cancelled.result).rejects.toMatchObject({ code: "cancelled" });
+  });
+});

@@ -81,6 +81,7 @@ const KIND_OF_CODE: Record<ErrorCode, FailureKind> = {
   backend_unavailable: "unavailable",
   timeout: "timeout",
   cancelled: "cancelled",
+  interrupted: "cancelled",
   // The CLI or its provider failed, not clinvoker: a gateway error (502), as on the native API.
   api_error: "upstream",
   max_turns: "upstream",

@@ -29,6 +29,7 @@ export const HTTP_STATUS: Record<
   max_turns: 502,
   timeout: 504,
   cancelled: 499,
+  interrupted: 499,
   backend_crashed: 502,
   backend_error: 502,
   output_too_large: 502,

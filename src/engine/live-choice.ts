@@ -1,0 +1,70 @@
+/**
+ * Whether a run goes to a long-lived process, and the launch, turn and pool keys it goes with. A
+ * run that needs what live mode does not carry yet goes one-shot, said as a warning: client tools
+ * (their per-run MCP server is fixed on a command line), a fork, a codex output schema, a private
+ * config folder.
+ */
+
+import type { Backend, ImageInput, Invocation, InvocationOptions } from "../backends/backend.js";
+import type { LiveLaunchOptions, LiveProtocol, LiveTurnInput } from "../backends/live-protocol.js";
+import type { BackendName } from "../core/events.js";
+import { LivePool } from "./live-pool.js";
+
+export interface LiveChoice {
+  protocol: LiveProtocol;
+  launch: LiveLaunchOptions;
+  invocation: Invocation;
+  turn: LiveTurnInput;
+}
+
+export interface PreparedLive extends LiveChoice {
+  /** Pool keys of an idle process that can take this turn, best first. */
+  keys: string[];
+  /** The key a process goes back to the pool under once it holds this conversation. */
+  keyFor(conversationId: string | undefined): string;
+}
+
+/** The live run for these options, or why the run goes one-shot. */
+export function chooseLive(
+  backend: Backend,
+  options: InvocationOptions,
+  cwd: string,
+  images: ImageInput[] | undefined,
+  askPermissions: boolean,
+): LiveChoice | string {
+  const protocol = backend.live;
+  if (!protocol) return `${backend.name} has no live mode`;
+  if (options.clientTools) return "client tools run one-shot";
+  if (options.forkSession) return "a fork runs one-shot";
+  if (options.outputSchemaFile) return "an output schema runs one-shot";
+  const { prompt, promptVia: _via, images: _images, outputSchemaFile: _schema, ...fixed } = options;
+  // A process that opens any conversation is launched for none: the turn names it.
+  const launch: LiveLaunchOptions = {
+    ...fixed,
+    ...(protocol.capabilities.resume === "any" ? { resume: undefined } : {}),
+    cwd,
+    askPermissions: askPermissions && protocol.capabilities.permissions,
+  };
+  const invocation = protocol.launch(launch);
+  if (invocation.files?.length || invocation.overlay) return "this run's configuration files need a one-shot run";
+  const turn: LiveTurnInput = {
+    prompt,
+    ...(images?.length ? { images } : {}),
+    ...(protocol.capabilities.resume === "any" && options.resume ? { resume: options.resume } : {}),
+  };
+  return { protocol, launch, invocation, turn };
+}
+
+/** Adds the pool keys once the command and the environment are known. */
+export function preparedLive(
+  choice: LiveChoice,
+  where: { backend: BackendName; command: string; cwd: string; env: NodeJS.ProcessEnv },
+): PreparedLive {
+  const keyOf = (invocation: Invocation) => LivePool.key({ ...where, args: invocation.args });
+  const fixedAtLaunch = choice.protocol.capabilities.resume === "launch";
+  const keyFor = (conversationId: string | undefined) =>
+    fixedAtLaunch && conversationId !== choice.launch.resume
+      ? keyOf(choice.protocol.launch({ ...choice.launch, resume: conversationId }))
+      : keyOf(choice.invocation);
+  return { ...choice, keys: [keyOf(choice.invocation)], keyFor };
+}

@@ -1,0 +1,124 @@
+/**
+ * Live CLI processes kept between turns, so that a session's next turn costs no start: each idle
+ * process waits under the key of what it would be launched with for its conversation, with an
+ * idle timeout and a cap per backend (the oldest goes first). Pre-warmed processes wait under the
+ * key of a new conversation. A process that died is never handed out; closing the pool ends all.
+ */
+
+import { createHash } from "node:crypto";
+import type { BackendName } from "../core/events.js";
+import type { LiveCli } from "./live-cli.js";
+
+export interface LivePoolOptions {
+  /** Idle processes kept per backend (0: none are kept: every live turn opens and closes its own). */
+  maxIdlePerBackend: number;
+  /** How long an idle process waits for its next turn. */
+  idleMs: number;
+}
+
+interface Idle {
+  cli: LiveCli;
+  key: string;
+  timer: NodeJS.Timeout;
+  since: number;
+}
+
+export class LivePool {
+  private readonly idle: Idle[] = [];
+  private readonly busy = new Set<LiveCli>();
+  private closed = false;
+
+  constructor(private readonly options: LivePoolOptions) {}
+
+  /** The key of a process: everything that makes two launches the same process, hashed. */
+  static key(parts: {
+    backend: BackendName;
+    command: string;
+    args: readonly string[];
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+  }): string {
+    const env = Object.entries(parts.env)
+      .filter(([, value]) => value !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return createHash("sha256")
+      .update(JSON.stringify([parts.backend, parts.command, parts.args, parts.cwd, env]))
+      .digest("base64url");
+  }
+
+  /**
+   * An idle process waiting under one of these keys (the first key preferred; under one key, the
+   * one already holding `conversation`), taken out of the pool.
+   */
+  take(keys: readonly string[], conversation?: string): LiveCli | undefined {
+    for (const key of keys) {
+      const matching = this.idle.filter((entry) => entry.key === key && entry.cli.alive);
+      const entry = matching.find((candidate) => candidate.cli.conversationId === conversation) ?? matching[0];
+      if (!entry) continue;
+      this.idle.splice(this.idle.indexOf(entry), 1);
+      clearTimeout(entry.timer);
+      entry.cli.keepAlive(true);
+      this.busy.add(entry.cli);
+      return entry.cli;
+    }
+    return undefined;
+  }
+
+  /** Follows a process opened by a turn, so that closing the pool ends it too. */
+  adopt(cli: LiveCli): void {
+    if (this.closed) void cli.close();
+    else this.busy.add(cli);
+  }
+
+  /** A process back from its turn: kept under `key` while there is room, else closed. */
+  give(cli: LiveCli, key: string | undefined): void {
+    this.busy.delete(cli);
+    if (this.closed || !key || !cli.alive || this.options.maxIdlePerBackend <= 0 || this.options.idleMs <= 0) {
+      void cli.close();
+      return;
+    }
+    const same = this.idle.filter((entry) => entry.cli.backend === cli.backend);
+    const oldest = same[0];
+    if (oldest && same.length >= this.options.maxIdlePerBackend) this.evict(oldest);
+    const timer = setTimeout(() => this.evict(entry), this.options.idleMs);
+    timer.unref();
+    const entry: Idle = { cli, key, timer, since: Date.now() };
+    cli.keepAlive(false);
+    this.idle.push(entry);
+  }
+
+  /** Idle and busy processes per backend, for /health and the admission stats. */
+  stats(): Partial<Record<BackendName, { idle: number; busy: number }>> {
+    const out: Partial<Record<BackendName, { idle: number; busy: number }>> = {};
+    const slot = (name: BackendName) => {
+      out[name] ??= { idle: 0, busy: 0 };
+      return out[name];
+    };
+    for (const entry of this.idle) slot(entry.cli.backend).idle++;
+    for (const cli of this.busy) slot(cli.backend).busy++;
+    return out;
+  }
+
+  /** Idle processes of one backend, whatever their key. */
+  idleCount(backend: BackendName): number {
+    return this.idle.filter((entry) => entry.cli.backend === backend).length;
+  }
+
+  /** Ends every process, idle or busy; later processes are closed as they come back. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.idle.map((entry) => entry.cli), ...this.busy];
+    for (const entry of this.idle) clearTimeout(entry.timer);
+    this.idle.length = 0;
+    this.busy.clear();
+    await Promise.all(all.map((cli) => cli.close().catch(() => undefined)));
+  }
+
+  private evict(entry: Idle): void {
+    const index = this.idle.indexOf(entry);
+    if (index === -1) return;
+    this.idle.splice(index, 1);
+    clearTimeout(entry.timer);
+    void entry.cli.close();
+  }
+}
