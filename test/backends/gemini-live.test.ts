@@ -253,6 +253,23 @@ describe("gemini live: resume", () => {
     expect(texts(events).join("")).not.toContain("Before the interrupt.");
   });
 
+  it("keeps replaying until the loaded session's own commands list, whatever other sessions say meanwhile", () => {
+    const codec = ready();
+    const [load] = codec.turn({ prompt: "which word?", resume: SESSION(2) });
+    const update = (session: number, body: string) =>
+      ok(`{"method":"session/update","params":{"sessionId":"${SESSION(session)}","update":${body}}}`);
+    const chunk = (text: string) =>
+      `{"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"${text}"}}`;
+    const commands = '{"sessionUpdate":"available_commands_update","availableCommands":[]}';
+    const loaded = codec.line(ok(`{"id":${JSON.parse(load ?? "").id},"result":{}}`));
+    expect(loaded.write).toHaveLength(1);
+    // The first session's commands list comes late (gemini sends it on a timer after session/new).
+    expect(codec.line(update(1, commands)).events).toEqual([]);
+    expect(codec.line(update(2, chunk("Remember kiwi."))).events).toEqual([]);
+    expect(codec.line(update(2, commands)).events).toEqual([]);
+    expect(texts(codec.line(update(2, chunk("kiwi"))).events)).toEqual(["kiwi"]);
+  });
+
   it("a failed load at launch is fatal: session_not_found", () => {
     for (const name of ["load-unknown", "load-same-minute"]) {
       const load = transcript(name).find((l) => l.line.includes('"session/load"'))?.line ?? "";
@@ -384,7 +401,7 @@ describe("gemini live: launch", () => {
   });
 
   it("declares what it does", () => {
-    expect(live!.capabilities).toEqual({ interrupt: true, permissions: true, resume: "launch", streaming: true });
+    expect(live!.capabilities).toEqual({ interrupt: true, permissions: true, resume: "any", streaming: true });
     expect(live!.minVersion).toBe("0.61.0");
   });
 });
