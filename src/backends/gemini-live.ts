@@ -72,6 +72,8 @@ class GeminiAcpCodec implements LiveCodec {
   private model: string | undefined;
   private denials: PermissionDenial[] = [];
   private readonly toolNames = new Map<string, string>();
+  /** Files this turn attached by path: gemini asks before it reads one outside its workspace. */
+  private readonly attached = new Set<string>();
   /** Events of a decision taken in decide() (which returns only lines), given with the next step. */
   private carried: EventBody[] = [];
 
@@ -227,6 +229,7 @@ class GeminiAcpCodec implements LiveCodec {
     this.text = "";
     this.denials = [];
     this.toolNames.clear();
+    this.attached.clear();
   }
 
   private load(sessionId: string, kind: "open" | "load" = "load"): string {
@@ -256,6 +259,7 @@ class GeminiAcpCodec implements LiveCodec {
   private prompt(input: LiveTurnInput): string {
     const blocks: unknown[] = [{ type: "text", text: input.prompt }];
     for (const image of input.images ?? []) {
+      if (!image.base64) this.attached.add(image.path);
       blocks.push(
         image.base64
           ? { type: "image", mimeType: image.mediaType, data: image.base64 }
@@ -388,6 +392,11 @@ class GeminiAcpCodec implements LiveCodec {
     const pending = { rpcId: id, toolCallId, tool: toolName(toolCallId), input: toolInput(toolCall), options };
     if (this.phase !== "turn" || this.interrupted) {
       step.write.push(response(id, { outcome: { outcome: "cancelled" } }));
+      return;
+    }
+    // Reading a file the prompt attached (an image outside the workspace) is the caller's own request.
+    if ([...this.attached].some((path) => toolCallId.startsWith(`resolve-prompt-${path}-`))) {
+      step.write.push(response(id, selected(pick(options, ["allow_once", "allow_always"]))));
       return;
     }
     this.replaying = undefined;

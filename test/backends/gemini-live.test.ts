@@ -218,6 +218,43 @@ describe("gemini live: permissions", () => {
   });
 });
 
+describe("gemini live: images", () => {
+  const attachment = (path: string) =>
+    ok(
+      `{"id":0,"method":"session/request_permission","params":{"sessionId":"${SESSION(1)}","options":[{"optionId":"proceed_once","name":"Allow once","kind":"allow_once"},{"optionId":"cancel","name":"Deny","kind":"reject_once"}],"toolCall":{"toolCallId":"resolve-prompt-${path}-00000000-0000-4000-8000-000000000001","status":"pending","title":"Allow access to absolute path: ${path}","kind":"read"}}}`,
+    );
+
+  it("attaches inline images as image blocks and files as resource links", () => {
+    const codec = ready();
+    const [line] = codec.turn({
+      prompt: "what is this",
+      images: [
+        { path: "/tmp/a.png", mediaType: "image/png" },
+        { path: "/tmp/b.jpg", mediaType: "image/jpeg", base64: "AAAA" },
+      ],
+    });
+    expect(JSON.parse(line ?? "").params.prompt).toEqual([
+      { type: "text", text: "what is this" },
+      { type: "resource_link", uri: "file:///tmp/a.png", name: "/tmp/a.png", mimeType: "image/png" },
+      { type: "image", mimeType: "image/jpeg", data: "AAAA" },
+    ]);
+  });
+
+  it("allows gemini to read the files it was given, and asks about any other", () => {
+    const codec = ready({ askPermissions: false });
+    codec.turn({ prompt: "x", images: [{ path: "/tmp/a.png", mediaType: "image/png" }] });
+    const own = codec.line(attachment("/tmp/a.png"));
+    expect(own.write.map((w) => JSON.parse(w).result)).toEqual([
+      { outcome: { outcome: "selected", optionId: "proceed_once" } },
+    ]);
+    expect(own.events).toEqual([]);
+    const other = codec.line(attachment("/etc/shadow"));
+    expect(other.write.map((w) => JSON.parse(w).result)).toEqual([
+      { outcome: { outcome: "selected", optionId: "cancel" } },
+    ]);
+  });
+});
+
 describe("gemini live: tools", () => {
   it("reports tools the approval mode runs without asking (yolo), and the answer after them", () => {
     const { events, ends } = replay("yolo-tool");

@@ -2,7 +2,7 @@
 // by the host (src/engine/live-cli.ts), offline against the provider stub. Two turns in one process, an interrupt
 // and a turn after it, a permission allowed and one denied, a resume in a fresh process, and no process left
 // behind after close.
-import { existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { gemini } from "../../src/backends/gemini.js";
@@ -80,6 +80,7 @@ async function turn(
   }
 }
 
+const PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 const contents = (n: number) => JSON.stringify(stub.mainRequests("gemini")[n]?.body?.contents ?? []);
 const texts = (events: EventBody[]) => events.flatMap((e) => (e.type === "text" ? [e.text] : [])).join("");
 
@@ -189,6 +190,18 @@ describe("gemini live (ACP) against the real CLI", () => {
     expect(events.some((e) => e.type === "permission")).toBe(false);
     expect(outcome.parsed.permissionDenials).toMatchObject([{ tool: "run_shell_command" }]);
     expect(existsSync(join(sb.workDir, "no.txt"))).toBe(false);
+  });
+
+  it("sends an image given by path (outside the workspace) to the model", async () => {
+    const sb = sandbox();
+    const path = join(sb.root, "dot.png");
+    writeFileSync(path, Buffer.from(PNG_1X1, "base64"));
+    const cli = await open(sb, { askPermissions: false });
+    stub.script("A dot.");
+    const { outcome } = await turn(cli, { prompt: "what is this", images: [{ path, mediaType: "image/png" }] });
+    expect(outcome.parsed.text).toBe("A dot.");
+    const parts = stub.mainRequests("gemini")[0]?.body?.contents?.flatMap((c: { parts: unknown[] }) => c.parts);
+    expect(parts).toContainEqual({ inlineData: { mimeType: "image/png", data: PNG_1X1 } });
   });
 
   it("resumes an earlier conversation in a fresh process (session/load)", async () => {
