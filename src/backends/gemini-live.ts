@@ -44,6 +44,7 @@ export const geminiLive: LiveProtocol = {
 };
 
 type Phase = "init" | "opening" | "idle" | "loading" | "turn" | "closed";
+type RequestKind = "initialize" | "open" | "load" | "prompt" | "invalid";
 
 interface PendingPermission {
   toolCallId: string;
@@ -57,7 +58,7 @@ class GeminiAcpCodec implements LiveCodec {
   private nextId = 1;
   private sessionId: string | undefined;
   /** Request ids we sent and what they were for. */
-  private readonly requests = new Map<number, "initialize" | "open" | "load" | "prompt">();
+  private readonly requests = new Map<number, RequestKind>();
   private readonly permissions = new Map<string, PendingPermission & { rpcId: string | number }>();
   /** A turn waiting for its session/load (LiveTurnInput.resume) to finish. */
   private queuedPrompt: LiveTurnInput | undefined;
@@ -95,7 +96,9 @@ class GeminiAcpCodec implements LiveCodec {
 
   turn(input: LiveTurnInput): string[] {
     this.beginTurn();
-    if (input.resume && input.resume !== this.sessionId && SESSION_ID.test(input.resume)) {
+    if (input.resume && input.resume !== this.sessionId) {
+      // Not an id to write: a request the agent refuses stands in, so that the turn still ends (on its answer).
+      if (!SESSION_ID.test(input.resume)) return [this.request("clinvoker/invalid_session_id", "invalid", {})];
       this.phase = "loading";
       this.queuedPrompt = input;
       return [this.load(input.resume)];
@@ -163,6 +166,13 @@ class GeminiAcpCodec implements LiveCodec {
         break;
       case "prompt":
         this.prompted(result, error, step, message);
+        break;
+      case "invalid":
+        this.phase = "idle";
+        step.turnEnd = {
+          ...this.outcome(),
+          error: { code: "session_not_found", message: "not a gemini session id; the turn was not run" },
+        };
         break;
     }
     return step;
@@ -432,7 +442,7 @@ class GeminiAcpCodec implements LiveCodec {
     });
   }
 
-  private request(method: string, kind: "initialize" | "open" | "load" | "prompt", params: unknown): string {
+  private request(method: string, kind: RequestKind, params: unknown): string {
     const id = this.nextId++;
     this.requests.set(id, kind);
     return JSON.stringify({ jsonrpc: "2.0", id, method, params });

@@ -327,6 +327,16 @@ describe("gemini live: resume", () => {
     expect(codec.turn({ prompt: "next" })).toHaveLength(1);
   });
 
+  it("a turn that names no valid session id ends with session_not_found, the id never written", () => {
+    const codec = ready();
+    const [line] = codec.turn({ prompt: "x", resume: "../../etc --x" });
+    expect(line).not.toContain("etc");
+    const id = JSON.parse(line ?? "").id;
+    const step = codec.line(ok(`{"id":${id},"error":{"code":-32601,"message":"Method not found"}}`));
+    expect(step.turnEnd?.error?.code).toBe("session_not_found");
+    expect(codec.conversationId).toBe(SESSION(1));
+  });
+
   it("does not write an id that is not one", () => {
     const codec = live!.connect({ ...base, resume: "../../etc --x" });
     codec.start();

@@ -221,6 +221,16 @@ describe("gemini live (ACP) against the real CLI", () => {
     expect(contents(1)).toContain("Remember the word kiwi.");
   });
 
+  it("ends a turn that names an invalid session id, and the process goes on", async () => {
+    const sb = sandbox();
+    const cli = await open(sb);
+    const bad = await turn(cli, { prompt: "x", resume: "not a session id" });
+    expect(bad.outcome.parsed.error?.code).toBe("session_not_found");
+    stub.script("Still here.");
+    const good = await turn(cli, { prompt: "hello" });
+    expect(good.outcome.parsed.text).toBe("Still here.");
+  });
+
   it("leaves no process behind after close, with gemini's own relaunch as a second process", async () => {
     const sb = sandbox({ geminiNoRelaunch: false });
     const cli = await open(sb);
