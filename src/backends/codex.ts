@@ -5,25 +5,19 @@
 
 import type { ErrorInfo } from "../core/errors.js";
 import type { EventBody, Usage } from "../core/events.js";
-import type {
-  Backend,
-  ClientToolServer,
-  Invocation,
-  InvocationOptions,
-  OutputParser,
-  ParsedOutcome,
-  ProcessOutcome,
-} from "./backend.js";
+import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
 import { classifyProviderError, int, obj, parseJsonObject, str } from "./classify.js";
+import {
+  APPROVAL_POLICY,
+  codexClientTools,
+  codexInstructions,
+  SANDBOX,
+  STDERR_NOISE,
+  tomlString,
+} from "./codex-config.js";
+import { codexLive } from "./codex-live.js";
 import { flag, granting } from "./extra-flags.js";
 import { failureWithoutResult } from "./outcome.js";
-
-const APPROVAL_POLICY = { auto: "on-request", none: "never", always: "untrusted" } as const;
-const SANDBOX = { "read-only": "read-only", workspace: "workspace-write", full: "danger-full-access" } as const;
-const STDERR_NOISE = [/^Reading (additional input|prompt) from stdin/, /^WARNING: proceeding, even though/];
-
-/** TOML basic string, for `-c key="value"` overrides. */
-const tomlString = (value: string) => JSON.stringify(value);
 
 export const codex: Backend = {
   name: "codex",
@@ -59,6 +53,8 @@ export const codex: Backend = {
     granting("mode", false, "--approve-for-me"),
   ],
 
+  live: codexLive,
+
   parseVersion(output) {
     return /(\d+\.\d+\.\d+[\w.-]*)/.exec(output)?.[1];
   },
@@ -69,16 +65,21 @@ export const codex: Backend = {
     if (options.resume) args.push("resume", options.resume);
     args.push("--json", "--skip-git-repo-check");
     if (options.model) args.push(`--model=${options.model}`);
-    if (options.approvalMode !== "default") {
+    if (options.approvalMode === "always") {
+      // `codex exec` asks no one (it refuses what would need approval) and no longer starts with
+      // approval_policy "untrusted" (0.169: "no longer supported"); the live mode asks per call.
+      args.push("-c", `approval_policy=${tomlString(APPROVAL_POLICY.auto)}`);
+      warnings.push(
+        "codex exec cannot ask before a command runs: it refuses what needs approval (run live to be asked)",
+      );
+    } else if (options.approvalMode !== "default") {
       args.push("-c", `approval_policy=${tomlString(APPROVAL_POLICY[options.approvalMode])}`);
     }
     if (options.sandboxMode !== "default") {
       // `codex exec resume` has no --sandbox flag; the config override works for both.
       args.push("-c", `sandbox_mode=${tomlString(SANDBOX[options.sandboxMode])}`);
     }
-    if (options.maxTurns) warnings.push("codex has no max-turns option; max_turns is not applied");
-    if (options.systemPrompt) args.push("-c", `developer_instructions=${tomlString(options.systemPrompt)}`);
-    if (options.allowedTools.length) warnings.push("codex has no allowed-tools option; allowed_tools is not applied");
+    codexInstructions(options, args, warnings);
     if (!options.resume) for (const dir of options.allowedDirs) args.push(`--add-dir=${dir}`);
     else if (options.allowedDirs.length)
       warnings.push("codex cannot add directories when resuming; allowed_dirs is not applied");
@@ -95,48 +96,6 @@ export const codex: Backend = {
 
   createParser: () => new CodexParser(),
 };
-
-/** The variable through which codex sends the tool server's token (config keys are argv, which `ps` shows). */
-const TOOL_TOKEN_VARIABLE = "CLINVK_TOOL_TOKEN";
-
-/** codex's own tools, each behind a feature (its `exec` and `wait` tools have none: the instruction says so). */
-const BUILTIN_FEATURES = [
-  "shell_tool",
-  "unified_exec",
-  "multi_agent",
-  "goals",
-  "view_image",
-  "image_generation",
-  "sleep_tool",
-  "apps",
-  "plugins",
-  "tool_suggest",
-  "browser_use",
-  "computer_use",
-  "skill_search",
-  "hooks",
-];
-
-/** The run's client-tool server as codex MCP configuration overrides; returns the environment it needs. */
-function codexClientTools(tools: ClientToolServer, args: string[]): Record<string, string> {
-  const key = `mcp_servers.${tools.name}`;
-  const set = (name: string, value: string) => args.push("-c", `${name}=${value}`);
-  set(`${key}.url`, tomlString(tools.url));
-  set(`${key}.bearer_token_env_var`, tomlString(TOOL_TOKEN_VARIABLE));
-  // The client is the one asked: codex must not ask again (with approval "never" it would refuse).
-  set(`${key}.default_tools_approval_mode`, tomlString("approve"));
-  // A client takes its time to run a tool: the call waits for it (the run keeps its own limits).
-  set(`${key}.tool_timeout_sec`, "86400");
-  // Models in code mode would reach the tools only from JavaScript, whose cells give up after 30 s:
-  // the client's tools are called directly instead.
-  set("features.code_mode.direct_only_tool_namespaces", `[${tomlString(`mcp__${tools.name}`)}]`);
-  set("features.code_mode.default_exec_yield_time_ms", "86400000");
-  if (!tools.keepBuiltins) {
-    for (const feature of BUILTIN_FEATURES) set(`features.${feature}`, "false");
-    set("web_search", tomlString("disabled"));
-  }
-  return { [TOOL_TOKEN_VARIABLE]: tools.token };
-}
 
 function codexUsage(usage: Record<string, unknown>): Usage {
   const cached = int(usage.cached_input_tokens);

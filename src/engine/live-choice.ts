@@ -30,7 +30,6 @@ export function chooseLive(
   options: InvocationOptions,
   cwd: string,
   images: ImageInput[] | undefined,
-  askPermissions: boolean,
 ): LiveChoice | string {
   const protocol = backend.live;
   if (!protocol) return `${backend.name} has no live mode`;
@@ -43,7 +42,9 @@ export function chooseLive(
     ...fixed,
     ...(protocol.capabilities.resume === "any" ? { resume: undefined } : {}),
     cwd,
-    askPermissions: askPermissions && protocol.capabilities.permissions,
+    // Always, where the protocol asks: a run with no one to ask refuses what the CLI would have
+    // refused (live-cli.ts), and every turn of a conversation can go to the same process.
+    askPermissions: protocol.capabilities.permissions,
   };
   const invocation = protocol.launch(launch);
   if (invocation.files?.length || invocation.overlay) return "this run's configuration files need a one-shot run";

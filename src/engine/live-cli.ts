@@ -8,7 +8,7 @@
 import type { Invocation, ParsedOutcome } from "../backends/backend.js";
 import type { LiveCodec, LiveLaunchOptions, LiveProtocol, LiveStep, LiveTurnInput } from "../backends/live-protocol.js";
 import { ClinvkError, type ErrorInfo } from "../core/errors.js";
-import type { BackendName, EventBody } from "../core/events.js";
+import type { BackendName, EventBody, PermissionDenial } from "../core/events.js";
 import type { PermissionDecision, PermissionRequest } from "../core/permissions.js";
 import { ChildRun, type EndReason, type ProcessExit } from "../process/child-run.js";
 
@@ -50,6 +50,8 @@ export interface LiveTurnOutcome {
   reason?: EndReason;
   durationMs: number;
 }
+
+const NO_ONE_TO_ASK = "this run has no one to ask for approval; the approval mode decides what runs without asking";
 
 /** How long an interrupted turn may take to say it has ended before the process is killed. */
 const INTERRUPT_GRACE_MS = 10_000;
@@ -143,9 +145,11 @@ export class LiveCli {
       resolve?.();
     };
     const timers: NodeJS.Timeout[] = [];
+    const unasked: PermissionDenial[] = [];
     const finish = (parsed: LiveTurnOutcome["parsed"], exit?: ProcessExit) => {
+      const denials = [...(parsed.permissionDenials ?? []), ...unasked];
       outcome ??= {
-        parsed,
+        parsed: denials.length ? { ...parsed, permissionDenials: denials } : parsed,
         ...(exit ? { exit } : {}),
         ...(reason ? { reason } : {}),
         durationMs: Math.round(performance.now() - started),
@@ -162,7 +166,11 @@ export class LiveCli {
       if ("overflow" in step) queue.push({ kind: "overflow", bytes: step.overflow });
       else {
         for (const body of step.events) queue.push({ kind: "event", body });
-        if (step.permission) {
+        if (step.permission && !control.onPermission) {
+          // No one to ask: refused as the CLI refuses on its own, and reported the same way.
+          unasked.push({ tool: step.permission.tool, input: step.permission.input });
+          this.writeAll(this.codec.decide(step.permission.id, { behavior: "deny", message: NO_ONE_TO_ASK }));
+        } else if (step.permission) {
           const request = step.permission;
           queue.push({ kind: "event", body: permissionEvent(request, "asked") });
           this.ask(request, control, (decision) => {
@@ -288,7 +296,7 @@ export class LiveCli {
     const pending = new AbortController();
     this.pendingPermissions.set(request.id, pending);
     const decide = async (): Promise<PermissionDecision> => {
-      if (!control.onPermission) return { behavior: "deny", message: "clinvoker has no one to ask for this run" };
+      if (!control.onPermission) return { behavior: "deny", message: NO_ONE_TO_ASK };
       try {
         return await control.onPermission(request, pending.signal);
       } catch (error) {

@@ -276,5 +276,5 @@ function liveRun(
   images: ImageInput[] | undefined,
 ): LiveChoice | string | undefined {
   const wanted = request.live ?? settings.live ?? defaults.live ?? false;
-  return wanted ? chooseLive(backend, options, cwd, images, request.onPermissionRequest !== undefined) : undefined;
+  return wanted ? chooseLive(backend, options, cwd, images) : undefined;
 }

@@ -82,6 +82,26 @@ describe("claude argv", () => {
     expect(invocation.args).not.toContain("--");
   });
 
+  it("sends images with the prompt as one stream-json user message", () => {
+    const { args, stdin } = claude.buildInvocation({
+      ...base,
+      images: [{ path: "/a.png", mediaType: "image/png", base64: "iVBORw0K" }],
+    });
+    expect(args.slice(-1)).toEqual(["--input-format=stream-json"]);
+    expect(args).not.toContain("hello");
+    expect(stdin?.endsWith("\n")).toBe(true);
+    expect(JSON.parse(stdin ?? "")).toEqual({
+      type: "user",
+      message: {
+        role: "user",
+        content: [
+          { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBORw0K" } },
+          { type: "text", text: "hello" },
+        ],
+      },
+    });
+  });
+
   it("reads its version", () => {
     expect(claude.parseVersion("2.1.197 (Claude Code)\n")).toBe("2.1.197");
   });

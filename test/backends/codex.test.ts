@@ -46,9 +46,16 @@ describe("codex argv", () => {
 
   it.each([
     ["auto", 'approval_policy="on-request"'],
-    ["always", 'approval_policy="untrusted"'],
+    ["none", 'approval_policy="never"'],
   ] as const)("maps approval mode %s", (mode, override) => {
     expect(codex.buildInvocation({ ...base, approvalMode: mode }).args).toContain(override);
+  });
+
+  it("approval mode always: codex exec no longer starts with untrusted, and cannot ask; it says so", () => {
+    const { args, warnings } = codex.buildInvocation({ ...base, approvalMode: "always" });
+    expect(args).toContain('approval_policy="on-request"');
+    expect(args.join(" ")).not.toContain("untrusted");
+    expect(warnings.join(" ")).toContain("cannot ask");
   });
 
   it.each([

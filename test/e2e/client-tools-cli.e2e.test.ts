@@ -7,93 +7,15 @@
 // request, the final answer arrives, and no built-in tool is offered to the model.
 
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { z } from "zod";
 import { type CliName, type CliSandbox, prepareCliSandbox } from "./cli-env.js";
 import { parseJsonLines, type RunResult, runCli } from "./run-cli.js";
 import { codeModeScript, mcpToolCall, type ProviderStub, startProviderStub } from "./stub/index.js";
+import { type ToolCallRecord, WeatherMcpServer } from "./weather-mcp.js";
 
 const RUN_TIMEOUT_MS = 90_000;
 const SERVER = "client";
-const SECRET_PATH = "/run-3f9c2a";
-
-interface ToolCallRecord {
-  city: string;
-  start: number;
-  end?: number;
-}
-
-/** A stateless Streamable HTTP MCP server on 127.0.0.1 (SSE answers, the SDK default) offering get_weather. */
-class WeatherMcpServer {
-  readonly calls: ToolCallRecord[] = [];
-  readonly rpcMethods: string[] = [];
-  /** How long each tool call takes, ms. */
-  delayMs = 0;
-  readOnlyHint: boolean | undefined;
-  private http: Server | undefined;
-  url = "";
-
-  async start(): Promise<void> {
-    this.http = createServer((req, res) => {
-      void this.handle(req, res);
-    });
-    await new Promise<void>((resolve) => this.http?.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(this.http.address() as AddressInfo).port}${SECRET_PATH}`;
-  }
-
-  reset(): void {
-    this.calls.length = 0;
-    this.rpcMethods.length = 0;
-    this.delayMs = 0;
-    this.readOnlyHint = undefined;
-  }
-
-  async close(): Promise<void> {
-    this.http?.closeAllConnections();
-    await new Promise((resolve) => this.http?.close(resolve));
-  }
-
-  private async handle(req: any, res: any): Promise<void> {
-    if (!req.url?.startsWith(SECRET_PATH)) {
-      res.writeHead(404).end();
-      return;
-    }
-    let raw = "";
-    for await (const chunk of req) raw += chunk;
-    const body = raw ? JSON.parse(raw) : undefined;
-    if (body?.method) this.rpcMethods.push(body.method);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    const server = this.mcpServer();
-    res.on("close", () => {
-      void transport.close();
-      void server.close();
-    });
-    await server.connect(transport);
-    await transport.handleRequest(req, res, body);
-  }
-
-  private mcpServer(): McpServer {
-    const server = new McpServer({ name: "weather", version: "1.0.0" });
-    const annotations = this.readOnlyHint === undefined ? undefined : { readOnlyHint: this.readOnlyHint };
-    server.registerTool(
-      "get_weather",
-      { description: "Current weather for a city", inputSchema: { city: z.string() }, annotations },
-      async ({ city }) => {
-        const record: ToolCallRecord = { city, start: Date.now() };
-        this.calls.push(record);
-        await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-        record.end = Date.now();
-        return { content: [{ type: "text", text: `Sunny in ${city}, 21C` }] };
-      },
-    );
-    return server;
-  }
-}
 
 let stub: ProviderStub;
 const mcp = new WeatherMcpServer();

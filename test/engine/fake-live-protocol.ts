@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the fake's wire JSON is read loosely.
 // The live protocol of test/fixtures/fake-live-cli: a codec as small as the contract allows, for the host's tests.
 import { join } from "node:path";
 import type { Backend } from "../../src/backends/backend.js";

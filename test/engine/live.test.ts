@@ -138,9 +138,11 @@ describe("live runs", () => {
     expect(denied.result.text).toBe("not run");
     expect(denied.events.find((e) => e.type === "permission" && e.state === "denied")).toMatchObject({ message: "no" });
 
-    // No handler: denied without asking anyone.
+    // No handler: refused as the CLI refuses on its own, and reported as a denial.
     const unasked = await collect(engine, { prompt: "ask" });
     expect(unasked.result.text).toBe("not run");
+    expect(unasked.result.permission_denials).toEqual([{ tool: "Bash", input: { command: "ls" } }]);
+    expect(unasked.events.some((e) => e.type === "permission")).toBe(false);
   });
 
   it("a process that dies mid-turn ends the turn with the codec's error and leaves the pool", async () => {

@@ -217,6 +217,7 @@ export async function startProviderStub(options: ProviderStubOptions = {}): Prom
       turn: null,
       reply: null,
       outcome: "pending",
+      contentSentAt: [],
     };
     requests.push(rec);
 
@@ -333,7 +334,9 @@ export async function startProviderStub(options: ProviderStubOptions = {}): Prom
       }
       if (i > 0 && chunkDelay > 0) await sleep(chunkDelay, signal);
       if (signal.aborted) return cut();
-      res.write(adapter.formatEvent(events[i] as (typeof events)[number]));
+      const event = events[i] as (typeof events)[number];
+      res.write(adapter.formatEvent(event));
+      if (event.content) rec.contentSentAt.push(Date.now());
     }
     // A cut point at or past the end: everything was sent, but the response never ends cleanly.
     if (dropAt >= events.length) {

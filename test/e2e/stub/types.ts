@@ -152,4 +152,6 @@ export interface RecordedRequest {
   reply: string | null;
   /** What happened to the answer: completed normally, error status, dropped, or hung. */
   outcome: "ok" | "error" | "dropped" | "hung" | "aborted" | "pending";
+  /** When each streamed event with content (a text or tool delta) was written, in `Date.now()` ms. */
+  contentSentAt: number[];
 }
