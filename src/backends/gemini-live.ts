@@ -44,7 +44,7 @@ export const geminiLive: LiveProtocol = {
 };
 
 type Phase = "init" | "opening" | "idle" | "loading" | "turn" | "closed";
-type RequestKind = "initialize" | "open" | "load" | "prompt" | "invalid";
+type RequestKind = "initialize" | "open" | "load" | "renew" | "prompt" | "invalid";
 
 interface PendingPermission {
   toolCallId: string;
@@ -63,6 +63,8 @@ class GeminiAcpCodec implements LiveCodec {
   /** A turn waiting for its session/load (LiveTurnInput.resume) to finish. */
   private queuedPrompt: LiveTurnInput | undefined;
   private interrupted = false;
+  /** The session has had a prompt: a turn that names no conversation needs a new one. */
+  private used = false;
   /**
    * After a session/load, gemini replays the conversation as session/update notifications, some of them
    * after the load's answer and our next prompt; its `available_commands_update` follows the last of them.
@@ -102,6 +104,12 @@ class GeminiAcpCodec implements LiveCodec {
       this.phase = "loading";
       this.queuedPrompt = input;
       return [this.load(input.resume)];
+    }
+    // A pooled process can serve a new conversation after another one: it gets a session of its own.
+    if (!input.resume && this.used) {
+      this.phase = "loading";
+      this.queuedPrompt = input;
+      return [this.request("session/new", "renew", { cwd: this.options.cwd, mcpServers: [] })];
     }
     return [this.prompt(input)];
   }
@@ -163,6 +171,9 @@ class GeminiAcpCodec implements LiveCodec {
         break;
       case "load":
         this.loaded(error, step);
+        break;
+      case "renew":
+        this.renewed(result, error, step);
         break;
       case "prompt":
         this.prompted(result, error, step, message);
@@ -266,7 +277,32 @@ class GeminiAcpCodec implements LiveCodec {
     step.write.push(this.prompt(input));
   }
 
+  private renewed(result: Record<string, unknown>, error: Record<string, unknown> | undefined, step: LiveStep) {
+    const input = this.queuedPrompt;
+    this.queuedPrompt = undefined;
+    const id = str(result.sessionId);
+    if (error || !input || !id || !SESSION_ID.test(id)) {
+      this.phase = "idle";
+      const failure = error
+        ? rpcFailure(error, "gemini could not start a session")
+        : { code: "bad_output" as const, message: "gemini started a session without a usable id" };
+      step.turnEnd = { ...this.outcome(), error: failure };
+      return;
+    }
+    this.sessionId = id;
+    this.used = false;
+    step.events.push({ type: "init", backend_session_id: id, model: this.model });
+    if (this.interrupted) {
+      this.phase = "idle";
+      step.turnEnd = { ...this.outcome(), interrupted: true };
+      return;
+    }
+    this.phase = "turn";
+    step.write.push(this.prompt(input));
+  }
+
   private prompt(input: LiveTurnInput): string {
+    this.used = true;
     const blocks: unknown[] = [{ type: "text", text: input.prompt }];
     for (const image of input.images ?? []) {
       if (!image.base64) this.attached.add(image.path);

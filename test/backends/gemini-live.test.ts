@@ -83,7 +83,8 @@ function replay(
 function intention(codec: LiveCodec, message: { method?: string; params?: any }, rest: Line[]): string[] {
   switch (message.method) {
     case "session/prompt":
-      return codec.turn({ prompt: message.params.prompt[0].text });
+      // As the engine does: a turn names the conversation it continues.
+      return codec.turn({ prompt: message.params.prompt[0].text, resume: message.params.sessionId });
     case "session/cancel":
       return codec.interrupt();
     case "session/load": {
@@ -335,6 +336,29 @@ describe("gemini live: resume", () => {
     const step = codec.line(ok(`{"id":${id},"error":{"code":-32601,"message":"Method not found"}}`));
     expect(step.turnEnd?.error?.code).toBe("session_not_found");
     expect(codec.conversationId).toBe(SESSION(1));
+  });
+
+  it("a turn that names no conversation, in a process whose session has had one, gets a new session", () => {
+    const codec = ready();
+    codec.turn({ prompt: "first" });
+    codec.line(ok('{"id":3,"result":{"stopReason":"end_turn"}}'));
+    const [renew] = codec.turn({ prompt: "another conversation" });
+    expect(JSON.parse(renew ?? "")).toMatchObject({
+      id: 4,
+      method: "session/new",
+      params: { cwd: CWD, mcpServers: [] },
+    });
+    const step = codec.line(ok(`{"id":4,"result":{"sessionId":"${SESSION(5)}"}}`));
+    expect(step.events).toMatchObject([{ type: "init", backend_session_id: SESSION(5) }]);
+    expect(JSON.parse(step.write[0] ?? "")).toMatchObject({
+      id: 5,
+      method: "session/prompt",
+      params: { sessionId: SESSION(5), prompt: [{ type: "text", text: "another conversation" }] },
+    });
+    expect(codec.conversationId).toBe(SESSION(5));
+    // Naming the conversation continues it.
+    codec.line(ok('{"id":5,"result":{"stopReason":"end_turn"}}'));
+    expect(JSON.parse(codec.turn({ prompt: "more", resume: SESSION(5) })[0] ?? "").method).toBe("session/prompt");
   });
 
   it("does not write an id that is not one", () => {

@@ -131,6 +131,19 @@ describe("gemini live (ACP) against the real CLI", () => {
     expect(contents(1)).toContain("hello");
   });
 
+  it("gives a new conversation (a turn naming none) a session of its own in a used process", async () => {
+    const sb = sandbox();
+    const cli = await open(sb);
+    stub.script("One.", "Two.");
+    await turn(cli, { prompt: "first conversation" });
+    const first = cli.conversationId;
+    const other = await turn(cli, { prompt: "second conversation" });
+    expect(other.outcome.parsed.text).toBe("Two.");
+    expect(cli.conversationId).not.toBe(first);
+    expect(other.outcome.parsed.backendSessionId).toBe(cli.conversationId);
+    expect(contents(1)).not.toContain("first conversation");
+  });
+
   it("interrupts a turn and continues the same conversation in the same process", async () => {
     const sb = sandbox();
     const cli = await open(sb);
@@ -141,13 +154,14 @@ describe("gemini live (ACP) against the real CLI", () => {
     );
     await turn(cli, { prompt: "first" });
     const interrupt = new AbortController();
-    const cut = await turn(cli, { prompt: "count slowly" }, { interrupt: interrupt.signal }, (event) => {
+    const resume = cli.conversationId;
+    const cut = await turn(cli, { prompt: "count slowly", resume }, { interrupt: interrupt.signal }, (event) => {
       if (event.type === "text") interrupt.abort();
     });
     expect(cut.outcome.parsed.interrupted).toBe(true);
     expect(cut.outcome.exit).toBeUndefined();
     expect(cli.alive).toBe(true);
-    const after = await turn(cli, { prompt: "continue" });
+    const after = await turn(cli, { prompt: "continue", resume });
     expect(after.outcome.parsed.text).toBe("After the interrupt.");
     expect(after.outcome.parsed.error).toBeUndefined();
     expect(contents(2)).toContain("Before the interrupt.");
@@ -171,7 +185,7 @@ describe("gemini live (ACP) against the real CLI", () => {
     const allowed = await turn(cli, { prompt: "run echo" }, { onPermission });
     expect(allowed.outcome.parsed.text).toBe("Ran it.");
     expect(existsSync(join(sb.workDir, "allowed.txt"))).toBe(true);
-    const denied = await turn(cli, { prompt: "write denied.txt" }, { onPermission });
+    const denied = await turn(cli, { prompt: "write denied.txt", resume: cli.conversationId }, { onPermission });
     expect(asked).toEqual(["run_shell_command", "write_file"]);
     expect(existsSync(join(sb.workDir, "denied.txt"))).toBe(false);
     expect(denied.outcome.parsed.permissionDenials).toMatchObject([{ tool: "write_file" }]);
