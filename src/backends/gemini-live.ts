@@ -5,6 +5,10 @@
  * `_meta.quota`) when the turn is over; text and tool calls arrive as `session/update` notifications
  * meanwhile. `session/cancel` stops a turn; the agent asks before a tool runs with its own request,
  * `session/request_permission`. Recorded in test/fixtures/cli-output/gemini-live (README there).
+ *
+ * A turn names the conversation it continues (`LiveTurnInput.resume`): another one is loaded first, and a
+ * turn naming none in a process whose session already had a prompt gets a new session (a pooled process
+ * serving a new conversation).
  */
 
 import type { ErrorInfo } from "../core/errors.js";
