@@ -4,31 +4,13 @@
  */
 
 import { dirname } from "node:path";
-import type { ErrorInfo } from "../core/errors.js";
 import type { EventBody, PermissionDenial, Usage } from "../core/events.js";
-import type {
-  Backend,
-  ClientToolServer,
-  ConfigOverlay,
-  Invocation,
-  InvocationOptions,
-  OutputParser,
-  ParsedOutcome,
-  ProcessOutcome,
-} from "./backend.js";
-import { classifyProviderError, int, num, obj, parseJsonObject, str } from "./classify.js";
+import type { Backend, Invocation, InvocationOptions, OutputParser, ParsedOutcome, ProcessOutcome } from "./backend.js";
+import { int, obj, parseJsonObject, str } from "./classify.js";
 import { flag, granting } from "./extra-flags.js";
-import { failureWithoutResult } from "./outcome.js";
-
-const APPROVAL_MODE = { auto: "auto_edit", none: "yolo", always: "default" } as const;
-const STDERR_NOISE = [
-  /^Warning: 256-color support/,
-  /^Ripgrep is not available/,
-  /^\[STARTUP\]/,
-  /^Loaded cached credentials/,
-  /^[{}]$/,
-  /^status: \d+$/,
-];
+import { geminiFailure } from "./gemini-errors.js";
+import { geminiRunFlags } from "./gemini-flags.js";
+import { geminiLive } from "./gemini-live.js";
 
 export const gemini: Backend = {
   name: "gemini",
@@ -70,20 +52,9 @@ export const gemini: Backend = {
 
   buildInvocation(options: InvocationOptions): Invocation {
     const args: string[] = [];
-    const warnings: string[] = [];
     if (options.resume) args.push(`--resume=${options.resume}`);
-    // Headless runs choose their directory explicitly, as `claude -p` and `codex exec` do.
-    args.push("--output-format=stream-json", "--skip-trust");
-    if (options.model) args.push(`--model=${options.model}`);
-    if (options.approvalMode !== "default") args.push(`--approval-mode=${APPROVAL_MODE[options.approvalMode]}`);
-    if (options.sandboxMode === "read-only" || options.sandboxMode === "workspace") args.push("--sandbox");
-    if (options.maxTurns) warnings.push("gemini has no max-turns option; max_turns is not applied");
-    for (const tool of options.allowedTools) args.push(`--allowed-tools=${tool}`);
-    for (const dir of options.allowedDirs) args.push(`--include-directories=${dir}`);
-    if (options.ephemeral) {
-      warnings.push("gemini cannot skip saving its own session files; the run is ephemeral for clinvoker only");
-    }
-    const overlay = options.clientTools && geminiClientTools(options.clientTools, args);
+    args.push("--output-format=stream-json");
+    const { warnings, overlay } = geminiRunFlags(options, args);
     // Images are `@file` references in the prompt, which gemini reads from its workspace: their
     // folders join it.
     const images = options.images ?? [];
@@ -98,38 +69,10 @@ export const gemini: Backend = {
     return { args, warnings, overlay };
   },
 
+  live: geminiLive,
+
   createParser: () => new GeminiParser(),
 };
-
-/**
- * The run's client-tool server in gemini's settings. gemini takes MCP servers from settings files
- * only, and reads no per-run file but its home's (a system settings path must be root's), so the run
- * gets a home of its own (GEMINI_CLI_HOME) whose config folder links the user's.
- */
-function geminiClientTools(tools: ClientToolServer, args: string[]): ConfigOverlay {
-  // Only this server's tools, and not the user's own servers.
-  args.push(`--allowed-mcp-server-names=${tools.name}`);
-  const modelNames = tools.tools.map((tool) => `mcp_${tools.name}_${tool}`);
-  return {
-    homeVariable: "GEMINI_CLI_HOME",
-    folder: ".gemini",
-    settingsFile: "settings.json",
-    ensure: ["tmp", "history"],
-    settings: {
-      mcpServers: {
-        [tools.name]: {
-          httpUrl: tools.url,
-          headers: { Authorization: `Bearer ${tools.token}` },
-          trust: true,
-          // A client takes its time to run a tool: an hour per call (the run keeps its own limits).
-          timeout: 3_600_000,
-        },
-      },
-      // `core` lists the tools the model gets, MCP ones included: the built-ins go unless kept.
-      ...(tools.keepBuiltins ? {} : { tools: { core: modelNames } }),
-    },
-  };
-}
 
 function geminiUsage(stats: Record<string, unknown>): Usage {
   const input = int(stats.input_tokens);
@@ -244,63 +187,4 @@ class GeminiParser implements OutputParser {
     if (this.result && this.result.status !== "error" && outcome.exitCode === 0) return base;
     return { ...base, text: "", error: geminiFailure(this.result, outcome) };
   }
-}
-
-function geminiFailure(result: Record<string, unknown> | undefined, outcome: ProcessOutcome): ErrorInfo {
-  const error = obj(result?.error) ?? obj(lastJsonObject(outcome.stderr)?.error);
-  if (error) {
-    const unwrapped = unwrapApiError(str(error.message) ?? "gemini failed");
-    const status = unwrapped.status ?? httpStatusFromExit(outcome.exitCode) ?? num(error.code);
-    return classifyProviderError(unwrapped.text, status);
-  }
-  switch (outcome.exitCode) {
-    case 41:
-      return {
-        code: "auth",
-        message: "gemini has no usable authentication method",
-        hint: 'set GEMINI_API_KEY and select "gemini-api-key" auth in ~/.gemini/settings.json, or log in with `gemini` once',
-      };
-    case 42:
-      if (/resum|session/i.test(outcome.stderr)) {
-        return {
-          code: "session_not_found",
-          message: "gemini has no session with that id in this working directory",
-          hint: "gemini sessions belong to the directory they ran in; resume from the same workdir",
-        };
-      }
-      break;
-    case 55:
-      return {
-        code: "invalid_request",
-        message: "gemini refuses to run in an untrusted directory",
-        hint: "set GEMINI_CLI_TRUST_WORKSPACE=true or trust the folder in gemini",
-      };
-  }
-  return failureWithoutResult("gemini", outcome, STDERR_NOISE);
-}
-
-/** gemini exits with the HTTP status modulo 256 on API errors (401 → 145, 500 → 244). */
-function httpStatusFromExit(exitCode: number | null): number | undefined {
-  if (exitCode === null || exitCode < 128) return undefined;
-  const candidate = exitCode + 256;
-  return candidate >= 400 && candidate < 600 ? candidate : undefined;
-}
-
-/** "[API Error: {"error":{"code":401,"message":"…"}}]" → the inner message and status. */
-function unwrapApiError(message: string): { text: string; status?: number } {
-  const start = message.indexOf("{");
-  const end = message.lastIndexOf("}");
-  if (start !== -1 && end > start) {
-    const inner = obj(parseJsonObject(message.slice(start, end + 1))?.error);
-    const text = str(inner?.message);
-    if (text) return { text, status: num(inner?.code) };
-  }
-  return { text: message };
-}
-
-/** gemini prints its error object, pretty-printed, at the end of stderr. */
-function lastJsonObject(stderr: string): Record<string, unknown> | undefined {
-  const start = stderr.lastIndexOf("\n{");
-  const candidate = start === -1 ? stderr.trimStart() : stderr.slice(start + 1);
-  return parseJsonObject(candidate.replace(/\s+/g, " "));
 }
