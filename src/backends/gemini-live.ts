@@ -30,9 +30,11 @@ const MAX_PENDING_PERMISSIONS = 64;
 const MAX_TEXT_CHARS = 8 * 1024 * 1024;
 
 export const geminiLive: LiveProtocol = {
-  // session/load opens any conversation in a running process. The pinned CLI's session store has a bug
-  // there (fixtures README: a load in the minute the session began empties it, a second load fails).
-  capabilities: { interrupt: true, permissions: true, resume: "any", streaming: true },
+  // session/load could open any conversation in a running process, but the pinned CLI's session store
+  // loses conversations there (fixtures README: a load in the minute the session began empties it, a
+  // second load fails and deletes its files): a process goes on only with the session it began, and a
+  // resume no warm process holds runs one-shot (`--resume`, which is safe).
+  capabilities: { interrupt: true, permissions: true, resume: "own", streaming: true },
   minVersion: "0.61.0",
 
   launch(options: LiveLaunchOptions): Invocation {

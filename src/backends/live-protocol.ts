@@ -79,9 +79,11 @@ export interface LiveCapabilities {
   permissions: boolean;
   /**
    * `any`: a running process can open any conversation (`LiveTurnInput.resume`), so a pre-warmed
-   * process serves resumed sessions too; `launch`: the conversation is fixed on the command line.
+   * process serves resumed sessions too; `launch`: the conversation is fixed on the command line;
+   * `own`: a process goes on only with the conversation it began (opening another is unsafe in
+   * this CLI version), so a resumed conversation no warm process holds runs one-shot.
    */
-  resume: "any" | "launch";
+  resume: "any" | "launch" | "own";
   /** Text arrives as deltas while the agent writes it. */
   streaming: boolean;
 }

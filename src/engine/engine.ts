@@ -337,8 +337,14 @@ export class Engine {
       const hookResult = await this.options.hooks?.beforeRun?.(request, prepared);
       began = true;
       sessionId = hookResult?.sessionId ?? sessionId;
-      const live = prepared.live;
-      const warm = live && this.options.livePool?.take(live.keys, live.turn.resume ?? live.launch.resume);
+      let live = prepared.live;
+      const switching = live?.protocol.capabilities.resume === "any";
+      const warm = live && this.options.livePool?.take(live.keys, live.conversation, switching);
+      if (live && !warm && live.conversation && live.protocol.capabilities.resume === "own") {
+        // Only the process that began this conversation may go on with it: it is gone, so one-shot.
+        prepared = this.prepare({ ...request, live: false }, additions);
+        live = undefined;
+      }
       yield startEvent(live ? (warm ? "warm" : "cold") : undefined);
       const turn = live
         ? this.liveTurn(request, prepared, live, warm || undefined, control, sessionId)

@@ -15,6 +15,8 @@ export interface LiveChoice {
   launch: LiveLaunchOptions;
   invocation: Invocation;
   turn: LiveTurnInput;
+  /** The CLI's conversation this turn continues, however the protocol opens it. */
+  conversation?: string;
 }
 
 export interface PreparedLive extends LiveChoice {
@@ -37,10 +39,11 @@ export function chooseLive(
   if (options.forkSession) return "a fork runs one-shot";
   if (options.outputSchemaFile) return "an output schema runs one-shot";
   const { prompt, promptVia: _via, images: _images, outputSchemaFile: _schema, ...fixed } = options;
-  // A process that opens any conversation is launched for none: the turn names it.
+  const resume = protocol.capabilities.resume;
+  // A process that opens a conversation itself is launched for none: the turn names it.
   const launch: LiveLaunchOptions = {
     ...fixed,
-    ...(protocol.capabilities.resume === "any" ? { resume: undefined } : {}),
+    ...(resume !== "launch" ? { resume: undefined } : {}),
     cwd,
     // Always, where the protocol asks: a run with no one to ask refuses what the CLI would have
     // refused (live-cli.ts), and every turn of a conversation can go to the same process.
@@ -51,9 +54,9 @@ export function chooseLive(
   const turn: LiveTurnInput = {
     prompt,
     ...(images?.length ? { images } : {}),
-    ...(protocol.capabilities.resume === "any" && options.resume ? { resume: options.resume } : {}),
+    ...(resume !== "launch" && options.resume ? { resume: options.resume } : {}),
   };
-  return { protocol, launch, invocation, turn };
+  return { protocol, launch, invocation, turn, ...(options.resume ? { conversation: options.resume } : {}) };
 }
 
 /** Adds the pool keys once the command and the environment are known. */

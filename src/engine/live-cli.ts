@@ -67,6 +67,7 @@ export class LiveCli {
   private onReady: ((error?: ClinvkError) => void) | undefined;
   private readonly pendingPermissions = new Map<string, AbortController>();
   private activity = () => {};
+  private turns = 0;
 
   private constructor(spec: LiveCliSpec) {
     this.backend = spec.backend;
@@ -117,6 +118,11 @@ export class LiveCli {
     return this.ended === undefined && !this.child.closed && !this.child.stopping;
   }
 
+  /** Whether a turn has run here: the process then holds a conversation. */
+  get used(): boolean {
+    return this.turns > 0;
+  }
+
   get busy(): boolean {
     return this.turnSink !== undefined;
   }
@@ -135,6 +141,7 @@ export class LiveCli {
     if (!this.readyFlag || !this.alive) throw new ClinvkError("backend_error", `the ${this.backend} process has ended`);
     if (this.turnSink) throw new ClinvkError("internal", `the ${this.backend} process is already running a turn`);
     const started = performance.now();
+    this.turns += 1;
     const queue: LiveItem[] = [];
     let outcome: LiveTurnOutcome | undefined;
     let reason: EndReason | undefined;

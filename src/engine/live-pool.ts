@@ -47,13 +47,17 @@ export class LivePool {
   }
 
   /**
-   * An idle process waiting under one of these keys (the first key preferred; under one key, the
-   * one already holding `conversation`), taken out of the pool.
+   * An idle process waiting under one of these keys that can take a turn of `conversation` (none:
+   * a new one), taken out of the pool: the one holding it; else, where `switching` (the protocol
+   * opens any conversation), a fresh one, then any. A process that has held a conversation never
+   * takes a new one: its conversation would go on.
    */
-  take(keys: readonly string[], conversation?: string): LiveCli | undefined {
+  take(keys: readonly string[], conversation: string | undefined, switching: boolean): LiveCli | undefined {
     for (const key of keys) {
       const matching = this.idle.filter((entry) => entry.key === key && entry.cli.alive);
-      const entry = matching.find((candidate) => candidate.cli.conversationId === conversation) ?? matching[0];
+      const holding = conversation && matching.find((candidate) => candidate.cli.conversationId === conversation);
+      const fresh = matching.find((candidate) => !candidate.cli.used);
+      const entry = holding || (conversation === undefined ? fresh : switching ? (fresh ?? matching[0]) : undefined);
       if (!entry) continue;
       this.idle.splice(this.idle.indexOf(entry), 1);
       clearTimeout(entry.timer);

@@ -472,7 +472,7 @@ describe("gemini live: launch", () => {
   });
 
   it("declares what it does", () => {
-    expect(live!.capabilities).toEqual({ interrupt: true, permissions: true, resume: "any", streaming: true });
+    expect(live!.capabilities).toEqual({ interrupt: true, permissions: true, resume: "own", streaming: true });
     expect(live!.minVersion).toBe("0.61.0");
   });
 });

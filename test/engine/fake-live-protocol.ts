@@ -11,8 +11,8 @@ export const FAKE_LIVE_CLI = join(FIXTURES, "fake-live-cli", "fake-live-cli.mjs"
 
 const step = (partial: Partial<LiveStep> = {}): LiveStep => ({ events: [], write: [], ...partial });
 
-export const fakeLiveProtocol: LiveProtocol = {
-  capabilities: { interrupt: true, permissions: true, resume: "launch", streaming: true },
+export const fakeLiveProtocol = (resume: LiveProtocol["capabilities"]["resume"] = "launch"): LiveProtocol => ({
+  capabilities: { interrupt: true, permissions: true, resume, streaming: true },
   minVersion: "0.0.0",
   launch: (options) => ({ args: options.resume ? ["--resume", options.resume] : [], warnings: [] }),
   connect(): LiveCodec {
@@ -56,11 +56,11 @@ export const fakeLiveProtocol: LiveProtocol = {
       }),
     };
   },
-};
+});
 
 /** Claude with the fake's live mode, in a registry whose claude is the fake live CLI. */
-export function fakeLiveRegistry(): BackendRegistry {
-  const backend: Backend = { ...claude, live: fakeLiveProtocol };
+export function fakeLiveRegistry(resume?: LiveProtocol["capabilities"]["resume"]): BackendRegistry {
+  const backend: Backend = { ...claude, live: fakeLiveProtocol(resume) };
   return new (class extends BackendRegistry {
     override get(name: string): Backend {
       return name === "claude" ? backend : super.get(name);

@@ -166,4 +166,47 @@ describe("live runs", () => {
     expect(prepared.live).toBeUndefined();
     expect(prepared.warnings).toContain("not live: a fork runs one-shot");
   });
+
+  it("a new conversation never goes to a process that has held one, whatever the protocol opens", async () => {
+    const pool = new LivePool({ maxIdlePerBackend: 4, idleMs: 60_000 });
+    const engine = new Engine({ registry: fakeLiveRegistry("any"), livePool: pool });
+    try {
+      const first = await collect(engine, { prompt: "one" });
+      const second = await collect(engine, { prompt: "two" });
+      expect(startOf(second.events).live).toBe("cold");
+      expect(historyOf(second.events)).toEqual(["two"]);
+      // A turn of the first conversation finds the process holding it.
+      const again = await collect(engine, {
+        prompt: "three",
+        resume: { backendSessionId: first.result.backend_session_id as string },
+      });
+      expect(startOf(again.events).live).toBe("warm");
+      expect(historyOf(again.events)).toEqual(["one", "three"]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("a protocol that may go on only with its own conversation runs a resume no warm process holds one-shot", async () => {
+    const pool = new LivePool({ maxIdlePerBackend: 4, idleMs: 60_000 });
+    const engine = new Engine({ registry: fakeLiveRegistry("own"), livePool: pool });
+    try {
+      const first = await collect(engine, { prompt: "one" });
+      const conversation = first.result.backend_session_id as string;
+      const warm = await collect(engine, { prompt: "two", resume: { backendSessionId: conversation } });
+      expect(startOf(warm.events).live).toBe("warm");
+      const elsewhere = engine.prepare({
+        backend: "claude",
+        prompt: "x",
+        live: true,
+        resume: { backendSessionId: "conv-1" },
+      });
+      expect(elsewhere.live?.conversation).toBe("conv-1");
+      const cold = await collect(engine, { prompt: "three", resume: { backendSessionId: "conv-gone" } });
+      expect(startOf(cold.events).live).toBeUndefined();
+      expect(startOf(cold.events).command).toContain("--resume=conv-gone");
+    } finally {
+      await pool.close();
+    }
+  });
 });
