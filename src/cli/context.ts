@@ -46,7 +46,9 @@ export function contextFor(loaded: LoadedConfig, capacity?: { running: number; q
     caps.max_queued = Math.max(caps.max_queued, capacity.queued);
   }
   const store = openStore(loaded.config);
-  return { loaded, config: loaded.config, store, engine: composeEngine(loaded.config, { store }).engine };
+  // The version cache is read only by a live run (its protocol's oldest version).
+  const versionCache = versionCacheOf(clinvkHome());
+  return { loaded, config: loaded.config, store, engine: composeEngine(loaded.config, { store, versionCache }).engine };
 }
 
 /** An engine without sessions, for commands that only inspect (doctor); CLI versions are cached. */

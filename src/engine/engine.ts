@@ -16,7 +16,7 @@ import { type ProcessExit, runProcess } from "../process/run-process.js";
 import { type BreakerRegistry, type BreakerState, countsAsBackendFailure } from "./circuit-breaker.js";
 import { offeredTools } from "./client-tools.js";
 import { applyOverlay } from "./config-overlay.js";
-import type { PreparedLive } from "./live-choice.js";
+import { type PreparedLive, tooOldForLive } from "./live-choice.js";
 import { LiveCli, type LiveItem, type LiveTurnOutcome } from "./live-cli.js";
 import type { LivePool } from "./live-pool.js";
 import { permissionNotice } from "./permission-notice.js";
@@ -169,6 +169,8 @@ export class Engine {
     const live = prepared.live;
     if (!live)
       throw new ClinvkError("invalid_request", `${backend} cannot start ahead: ${prepared.warnings.join("; ")}`);
+    const tooOld = tooOldForLive((await this.registry.status(backend)).version, live.protocol, backend);
+    if (tooOld) throw new ClinvkError("invalid_request", `${backend} cannot start ahead: ${tooOld}`);
     let started = 0;
     for (; started < count; started++) {
       const cli = await this.openLive(prepared, live);
@@ -340,9 +342,20 @@ export class Engine {
       let live = prepared.live;
       const switching = live?.protocol.capabilities.resume === "any";
       const warm = live && this.options.livePool?.take(live.keys, live.conversation, switching);
-      if (live && !warm && live.conversation && live.protocol.capabilities.resume === "own") {
-        // Only the process that began this conversation may go on with it: it is gone, so one-shot.
+      // A warm process passed these checks when it started.
+      const oneShot =
+        live && !warm
+          ? live.conversation && live.protocol.capabilities.resume === "own"
+            ? "" // Only the process that began this conversation may go on with it, and it is gone.
+            : tooOldForLive(
+                (await this.registry.status(prepared.backend.name)).version,
+                live.protocol,
+                prepared.backend.name,
+              )
+          : undefined;
+      if (oneShot !== undefined) {
         prepared = this.prepare({ ...request, live: false }, additions);
+        if (oneShot) prepared.warnings.push(oneShot);
         live = undefined;
       }
       yield startEvent(live ? (warm ? "warm" : "cold") : undefined);

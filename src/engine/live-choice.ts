@@ -72,3 +72,28 @@ export function preparedLive(
       : keyOf(choice.invocation);
   return { ...choice, keys: [keyOf(choice.invocation)], keyFor };
 }
+
+/**
+ * Why this CLI version should not run live (older than its protocol was recorded against), or
+ * undefined. An unknown version is given the benefit of the doubt: its process then fails to start
+ * or speaks the protocol, and a start that fails goes one-shot anyway.
+ */
+export function tooOldForLive(
+  version: string | undefined,
+  protocol: LiveProtocol,
+  backend: BackendName,
+): string | undefined {
+  if (!version) return undefined;
+  const parts = (text: string) => (text.match(/\d+/g) ?? []).slice(0, 3).map(Number);
+  const have = parts(version);
+  const need = parts(protocol.minVersion);
+  for (let i = 0; i < need.length; i++) {
+    const a = have[i] ?? 0;
+    const b = need[i] ?? 0;
+    if (a !== b)
+      return a < b
+        ? `not live: ${backend} ${version} is older than its live protocol (${protocol.minVersion}); one process per turn`
+        : undefined;
+  }
+  return undefined;
+}

@@ -3,8 +3,9 @@ import { describe, expect, it } from "vitest";
 import type { RunEvent } from "../../src/core/events.js";
 import type { RunRequest } from "../../src/core/request.js";
 import { Engine } from "../../src/engine/engine.js";
+import { tooOldForLive } from "../../src/engine/live-choice.js";
 import { LivePool } from "../../src/engine/live-pool.js";
-import { fakeLiveRegistry } from "./fake-live-protocol.js";
+import { fakeLiveProtocol, fakeLiveRegistry } from "./fake-live-protocol.js";
 
 const isAlive = (pid: number | undefined) => {
   if (!pid) return false;
@@ -208,5 +209,16 @@ describe("live runs", () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it("a CLI older than its live protocol runs one-shot; a newer or unknown one runs live", () => {
+    const protocol = fakeLiveProtocol();
+    expect(tooOldForLive("2.1.196 (Claude Code)", { ...protocol, minVersion: "2.1.197" }, "claude")).toContain(
+      "claude 2.1.196 (Claude Code) is older than its live protocol (2.1.197)",
+    );
+    expect(tooOldForLive("2.2.0", { ...protocol, minVersion: "2.1.197" }, "claude")).toBeUndefined();
+    expect(tooOldForLive("2.1.197", { ...protocol, minVersion: "2.1.197" }, "claude")).toBeUndefined();
+    expect(tooOldForLive("codex-cli 0.99.1", { ...protocol, minVersion: "0.169.0" }, "codex")).toBeDefined();
+    expect(tooOldForLive(undefined, protocol, "claude")).toBeUndefined();
   });
 });
