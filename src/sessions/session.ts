@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { BackendName } from "../core/backend-names.js";
 import { ClinvkError } from "../core/errors.js";
+import type { SessionTurn } from "./turns.js";
 
 export const SESSION_STATUSES = ["active", "completed", "error", "paused"] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -35,12 +36,19 @@ export interface Session {
   metadata: Record<string, string>;
   /** The process running a turn of this session now (pid and start time): one turn at a time. */
   running?: { pid: number; start: string };
+  /** The newest turns, oldest first, bounded (turns.ts); absent in records written before they were kept. */
+  turns?: SessionTurn[];
+  /** Turns dropped from `turns` to keep it bounded. */
+  turns_dropped?: number;
   created_at: string;
   last_used: string;
 }
 
 /** What listing needs, kept in the index so that a list reads one file. */
-export type SessionSummary = Omit<Session, "metadata" | "error_message" | "initial_prompt"> & {
+export type SessionSummary = Omit<
+  Session,
+  "metadata" | "error_message" | "initial_prompt" | "turns" | "turns_dropped"
+> & {
   /** The first 120 characters of the initial prompt. */
   prompt_preview?: string;
 };
@@ -68,6 +76,11 @@ export interface SessionFilter {
   model?: string;
   /** Only sessions that have a backend session id, i.e. can be resumed. */
   resumable?: boolean;
+  /**
+   * Text searched (case-insensitive, as a plain substring) in the title, tags, workdir, the
+   * initial prompt and the kept turns' prompts.
+   */
+  q?: string;
   limit?: number;
   offset?: number;
 }
@@ -135,7 +148,14 @@ export function checkSessionPrefix(prefix: string): string {
 }
 
 export function summarize(session: Session): SessionSummary {
-  const { metadata: _metadata, error_message: _error, initial_prompt, ...rest } = session;
+  const {
+    metadata: _metadata,
+    error_message: _error,
+    initial_prompt,
+    turns: _turns,
+    turns_dropped: _dropped,
+    ...rest
+  } = session;
   return initial_prompt ? { ...rest, prompt_preview: initial_prompt.slice(0, 120) } : rest;
 }
 
