@@ -302,7 +302,7 @@ export function SessionsPage() {
             type="search"
             value={filters.search}
             onInput={set("search")}
-            placeholder="title, prompt, tag, workdir"
+            placeholder="title, tag, prompt…"
             maxLength={200}
           />
         </label>

@@ -1,5 +1,13 @@
 /** A session's kept turns, oldest first: each prompt and answer with its status, model, duration and usage. */
-import { fmt, type SessionTurns } from "../api.js";
+import { fmt, type SessionTurn, type SessionTurns } from "../api.js";
+
+/** The turn's model, duration, tokens and cost, those it has. */
+const facts = (turn: SessionTurn) => [
+  ...(turn.model ? [turn.model] : []),
+  fmt.ms(turn.duration_ms),
+  ...(turn.usage ? [fmt.tokens(turn.usage)] : []),
+  ...(turn.usage?.cost_usd !== undefined ? [fmt.cost(turn.usage)] : []),
+];
 
 export function Turns({ turns }: { turns: SessionTurns }) {
   const first = turns.turns_dropped + 1;
@@ -21,9 +29,7 @@ export function Turns({ turns }: { turns: SessionTurns }) {
                 <span class={`badge ${turn.status === "success" ? "completed" : "error"}`}>
                   {turn.status === "success" ? "ok" : (turn.error_code ?? "error")}
                 </span>{" "}
-                {turn.model ?? ""} · {fmt.ms(turn.duration_ms)} · {fmt.tokens(turn.usage)}
-                {turn.usage?.cost_usd !== undefined && ` · ${fmt.cost(turn.usage)}`} ·{" "}
-                <time dateTime={turn.at}>{fmt.age(turn.at)}</time>
+                {facts(turn).join(" · ")} · <time dateTime={turn.at}>{fmt.age(turn.at)}</time>
               </p>
               {turn.prompt === undefined && turn.answer === undefined ? (
                 <p class="muted">Prompt and answer not kept (session.keep_turns is off).</p>
