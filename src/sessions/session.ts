@@ -5,7 +5,6 @@
 import { randomBytes } from "node:crypto";
 import type { BackendName } from "../core/backend-names.js";
 import { ClinvkError } from "../core/errors.js";
-import type { SessionTurn } from "./turns.js";
 
 export const SESSION_STATUSES = ["active", "completed", "error", "paused"] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -15,6 +14,24 @@ export interface SessionTokenUsage {
   output_tokens: number;
   cached_tokens: number;
   reasoning_tokens: number;
+}
+
+/** One run of a session, as kept in its record (bounds and recording: turns.ts). */
+export interface SessionTurn {
+  /** When the turn ended (ISO). */
+  at: string;
+  status: "success" | "error";
+  /** The error's code (`cancelled`, `timeout`, `backend_error`, ...) when it failed. */
+  error_code?: string;
+  model?: string;
+  duration_ms: number;
+  /** Absent when `session.store_token_usage` is off. */
+  usage?: SessionTokenUsage & { cost_usd?: number };
+  /** Absent when `session.keep_turns` is off. */
+  prompt?: string;
+  prompt_truncated?: true;
+  answer?: string;
+  answer_truncated?: true;
 }
 
 export interface Session {

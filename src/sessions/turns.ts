@@ -3,7 +3,9 @@
  * record (so both stores keep them with no table of their own), bounded in count and in size, since
  * the file store rewrites the whole record on every update.
  */
-import type { Session, SessionTokenUsage } from "./session.js";
+import type { Session, SessionTurn } from "./session.js";
+
+export type { SessionTurn };
 
 /** Turns kept per session; older ones are dropped and counted in `turns_dropped`. */
 export const MAX_TURNS_KEPT = 30;
@@ -11,23 +13,6 @@ export const MAX_TURNS_KEPT = 30;
 export const MAX_TURN_PROMPT_CHARS = 2000;
 /** Characters of a turn's answer kept. */
 export const MAX_TURN_ANSWER_CHARS = 4000;
-
-export interface SessionTurn {
-  /** When the turn ended (ISO). */
-  at: string;
-  status: "success" | "error";
-  /** The error's code (`cancelled`, `timeout`, `backend_error`, ...) when it failed. */
-  error_code?: string;
-  model?: string;
-  duration_ms: number;
-  /** Absent when `session.store_token_usage` is off. */
-  usage?: SessionTokenUsage & { cost_usd?: number };
-  /** Absent when `session.keep_turns` is off. */
-  prompt?: string;
-  prompt_truncated?: true;
-  answer?: string;
-  answer_truncated?: true;
-}
 
 export interface TurnInput {
   status: "success" | "error";
