@@ -44,6 +44,7 @@ export type {
   SessionPage,
   SessionStatus,
   SessionSummary,
+  SessionTurn,
 } from "./sessions/session.js";
 export type { SessionStore } from "./sessions/store.js";
 export { VERSION } from "./version.js";

@@ -93,6 +93,7 @@ Exit codes: 0 ok, 1 error, 2 backend unknown or not available, 3 invalid usage o
     .option("--status <status>", "only this status: active, completed, error, paused")
     .option("--tag <tag>", "only sessions with this tag")
     .option("--workdir <dir>", "only sessions of this directory")
+    .option("--search <text>", "only sessions whose title, tags, workdir or prompts contain this (any case)")
     .option("-n, --limit <n>", "at most this many")
     .option("--offset <n>", "skip this many")
     .option("--json", "as JSON")

@@ -75,6 +75,10 @@ export const ConfigSchema = section(
         auto_resume: bool(true, "A bare prompt continues the newest session of the same directory."),
         retention_days: int(30, "Sessions unused for longer are removed by `sessions clean` (0: keep)."),
         store_token_usage: bool(true, "Add each run's token usage to its session."),
+        keep_turns: bool(
+          true,
+          "Keep each turn's prompt and answer (bounded) with its session, for the dashboard and `GET /api/v1/sessions/{id}/turns`; off: a turn keeps only its status, usage, duration and model (clinvoker).",
+        ),
         default_tags: list("Tags given to every new session."),
       },
       "Sessions.",

@@ -77,6 +77,7 @@ export function engineOptionsFromConfig(config: Config, store?: SessionStore): E
   if (store) {
     options.hooks = sessionHooks(store, {
       storeTokenUsage: config.session.store_token_usage,
+      keepTurns: config.session.keep_turns,
       defaultTags: config.session.default_tags,
     });
   }

@@ -8,6 +8,7 @@ import type { RunResult } from "../core/request.js";
 import { processStartTime } from "../process/run-registry.js";
 import type { Session } from "../sessions/session.js";
 import type { SessionStore } from "../sessions/store.js";
+import { makeTurn, recordTurn } from "../sessions/turns.js";
 import type { RunHooks } from "./engine.js";
 import type { PreparedRun } from "./prepare.js";
 import { collectTranscript, restoreTranscript } from "./transcript-files.js";
@@ -15,6 +16,8 @@ import { collectTranscript, restoreTranscript } from "./transcript-files.js";
 export interface SessionPolicy {
   storeTokenUsage: boolean;
   defaultTags: string[];
+  /** Keep each turn's prompt and answer (bounded) with the session; default on (`session.keep_turns`). */
+  keepTurns?: boolean;
 }
 
 /**
@@ -91,13 +94,26 @@ export function sessionHooks(store: SessionStore, policy: SessionPolicy): RunHoo
       });
     },
 
-    async afterRun(_request, result: RunResult, prepared) {
+    async afterRun(request, result: RunResult, prepared) {
       if (!result.session_id) return;
       const shared = await save(store, result, prepared);
+      const turn = makeTurn(
+        {
+          status: result.error ? "error" : "success",
+          errorCode: result.error?.code,
+          model: result.model ?? prepared.model,
+          durationMs: result.duration_ms,
+          usage: policy.storeTokenUsage ? { ...result.usage } : undefined,
+          prompt: request.prompt,
+          answer: result.text,
+        },
+        { keepText: policy.keepTurns !== false },
+      );
       await store.update(result.session_id, (session) => {
         if (shared) session.metadata.transcript = shared;
         delete session.running;
         session.turn_count += 1;
+        recordTurn(session, turn);
         session.last_used = new Date().toISOString();
         if (result.backend_session_id) session.backend_session_id = result.backend_session_id;
         if (policy.storeTokenUsage) {

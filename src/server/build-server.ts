@@ -23,6 +23,7 @@ import { approvalsRoutes } from "./native/approvals-routes.js";
 import { apiRoutes } from "./native/routes.js";
 import { runsRoutes } from "./native/runs-routes.js";
 import { sessionEditRoutes } from "./native/session-edit-routes.js";
+import { sessionTurnsRoutes } from "./native/session-turns-routes.js";
 import { openaiRoutes } from "./openai/routes.js";
 import { ApiKeyRing } from "./plugins/api-keys.js";
 import { authPlugin } from "./plugins/auth.js";
@@ -177,6 +178,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(routes(runsRoutes, context), { prefix: "/api/v1" });
   await app.register(routes(approvalsRoutes, context), { prefix: "/api/v1" });
   await app.register(routes(sessionEditRoutes, context), { prefix: "/api/v1" });
+  await app.register(routes(sessionTurnsRoutes, context), { prefix: "/api/v1" });
   await app.register(routes(openaiRoutes, context));
   await app.register(routes(anthropicSurface(options.anthropic), context));
   await app.register(routes(mcpRoutes, context));

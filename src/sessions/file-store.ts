@@ -9,6 +9,7 @@ import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ClinvkError } from "../core/errors.js";
 import { StoreLock, storeWriteError } from "./lock.js";
+import { promptsMatchText, searchText, summaryMatchesText } from "./search.js";
 import {
   checkSessionId,
   checkSessionPrefix,
@@ -24,6 +25,9 @@ import {
 } from "./session.js";
 import { type IndexChange, SessionIndex } from "./session-index.js";
 import type { CleanResult, SessionStore } from "./store.js";
+
+/** Session files a search reads at once. */
+const SEARCH_READS = 32;
 
 const SESSION_FILE = /^([a-f0-9]{16}|[a-f0-9]{32})\.json$/;
 
@@ -87,14 +91,11 @@ export class FileSessionStore implements SessionStore {
   async count(filter: SessionFilter = {}): Promise<number> {
     const index = await this.readIndex();
     if (Object.keys(filter).length === 0) return index.size;
-    let total = 0;
-    for (const session of index.values()) if (matches(session, filter)) total += 1;
-    return total;
+    return (await this.select(index, filter)).length;
   }
 
   async list(filter: SessionFilter = {}): Promise<SessionPage> {
-    const index = await this.readIndex();
-    const all = [...index.values()].filter((session) => matches(session, filter)).sort(newestFirst);
+    const all = (await this.select(await this.readIndex(), filter)).sort(newestFirst);
     const offset = Math.max(0, filter.offset ?? 0);
     const end = filter.limit && filter.limit > 0 ? offset + filter.limit : undefined;
     return { sessions: all.slice(offset, end), total: all.length };
@@ -145,6 +146,29 @@ export class FileSessionStore implements SessionStore {
 
   async fork(id: string): Promise<Session> {
     return this.create(forkOf(await this.get(id)));
+  }
+
+  /**
+   * The summaries that match. A search reads the session files of the entries whose summary does
+   * not match already (prompts are not in the index): linear in the store, like the listing.
+   */
+  private async select(index: Map<string, SessionSummary>, filter: SessionFilter): Promise<SessionSummary[]> {
+    const q = searchText(filter.q);
+    const candidates = [...index.values()].filter((session) => matches(session, filter));
+    if (!q) return candidates;
+    const needle = q.toLowerCase();
+    const found: SessionSummary[] = [];
+    const unsure: SessionSummary[] = [];
+    for (const summary of candidates) (summaryMatchesText(summary, needle) ? found : unsure).push(summary);
+    for (let at = 0; at < unsure.length; at += SEARCH_READS) {
+      const batch = unsure.slice(at, at + SEARCH_READS);
+      const sessions = await Promise.all(batch.map((summary) => this.readSession(summary.id).catch(() => undefined)));
+      batch.forEach((summary, i) => {
+        const session = sessions[i];
+        if (session && promptsMatchText(session, needle)) found.push(summary);
+      });
+    }
+    return found;
   }
 
   /** Rebuilds the index from the session files (what `sessions list --repair` runs). */

@@ -8,6 +8,7 @@
 import pg from "pg";
 import { ClinvkError } from "../core/errors.js";
 import { checkSchemaName, migrate } from "./pg-schema.js";
+import { likeContaining, searchText } from "./search.js";
 import {
   checkSessionId,
   checkSessionPrefix,
@@ -320,6 +321,18 @@ function whereOf(filter: SessionFilter): { clause: string; values: unknown[] } {
   if (filter.workdir) add("working_dir = ?", filter.workdir);
   if (filter.model) add("model = ?", filter.model);
   if (filter.resumable) conditions.push("backend_session_id IS NOT NULL");
+  const q = searchText(filter.q);
+  if (q) {
+    // One parameter, used for every field; the pattern is escaped, so it matches literally.
+    values.push(likeContaining(q));
+    const p = `$${values.length}`;
+    conditions.push(
+      `(data->>'title' ILIKE ${p} ESCAPE '\\' OR working_dir ILIKE ${p} ESCAPE '\\'
+        OR EXISTS (SELECT 1 FROM unnest(tags) AS tag WHERE tag ILIKE ${p} ESCAPE '\\') OR data->>'initial_prompt' ILIKE ${p} ESCAPE '\\'
+        OR EXISTS (SELECT 1 FROM json_array_elements(CASE WHEN json_typeof(data->'turns') = 'array' THEN data->'turns' END) AS turn
+                   WHERE turn->>'prompt' ILIKE ${p} ESCAPE '\\'))`,
+    );
+  }
   return { clause: conditions.length ? `WHERE ${conditions.join(" AND ")}` : "", values };
 }
 

@@ -16,6 +16,24 @@ export interface SessionTokenUsage {
   reasoning_tokens: number;
 }
 
+/** One run of a session, as kept in its record (bounds and recording: turns.ts). */
+export interface SessionTurn {
+  /** When the turn ended (ISO). */
+  at: string;
+  status: "success" | "error";
+  /** The error's code (`cancelled`, `timeout`, `backend_error`, ...) when it failed. */
+  error_code?: string;
+  model?: string;
+  duration_ms: number;
+  /** Absent when `session.store_token_usage` is off. */
+  usage?: SessionTokenUsage & { cost_usd?: number };
+  /** Absent when `session.keep_turns` is off. */
+  prompt?: string;
+  prompt_truncated?: true;
+  answer?: string;
+  answer_truncated?: true;
+}
+
 export interface Session {
   id: string;
   backend: BackendName;
@@ -35,12 +53,19 @@ export interface Session {
   metadata: Record<string, string>;
   /** The process running a turn of this session now (pid and start time): one turn at a time. */
   running?: { pid: number; start: string };
+  /** The newest turns, oldest first, bounded (turns.ts); absent in records written before they were kept. */
+  turns?: SessionTurn[];
+  /** Turns dropped from `turns` to keep it bounded. */
+  turns_dropped?: number;
   created_at: string;
   last_used: string;
 }
 
 /** What listing needs, kept in the index so that a list reads one file. */
-export type SessionSummary = Omit<Session, "metadata" | "error_message" | "initial_prompt"> & {
+export type SessionSummary = Omit<
+  Session,
+  "metadata" | "error_message" | "initial_prompt" | "turns" | "turns_dropped"
+> & {
   /** The first 120 characters of the initial prompt. */
   prompt_preview?: string;
 };
@@ -68,6 +93,11 @@ export interface SessionFilter {
   model?: string;
   /** Only sessions that have a backend session id, i.e. can be resumed. */
   resumable?: boolean;
+  /**
+   * Text searched (case-insensitive, as a plain substring) in the title, tags, workdir, the
+   * initial prompt and the kept turns' prompts.
+   */
+  q?: string;
   limit?: number;
   offset?: number;
 }
@@ -135,7 +165,14 @@ export function checkSessionPrefix(prefix: string): string {
 }
 
 export function summarize(session: Session): SessionSummary {
-  const { metadata: _metadata, error_message: _error, initial_prompt, ...rest } = session;
+  const {
+    metadata: _metadata,
+    error_message: _error,
+    initial_prompt,
+    turns: _turns,
+    turns_dropped: _dropped,
+    ...rest
+  } = session;
   return initial_prompt ? { ...rest, prompt_preview: initial_prompt.slice(0, 120) } : rest;
 }
 

@@ -160,6 +160,17 @@ describe("sessions through the CLI", () => {
     expect((await w.run("sessions", "tag", id.slice(0, 8), "ci,review")).stdout).toContain("ci, review");
     expect((await w.list())[0].tags).toEqual(["ci", "review"]);
     expect(JSON.parse((await w.run("sessions", "list", "--tag", "ci", "--json")).stdout)).toHaveLength(1);
+    expect(shown.stdout).toMatch(/Kept Turns:\s+1; --json shows them/);
+    expect(JSON.parse((await w.run("sessions", "show", id, "--json")).stdout).turns[0]).toMatchObject({
+      prompt: "hello",
+      status: "success",
+    });
+    expect(JSON.parse((await w.run("sessions", "list", "--search", "HELL", "--json")).stdout)).toHaveLength(1);
+    expect(JSON.parse((await w.run("sessions", "list", "--search", "REVIEW", "--json")).stdout)).toHaveLength(1);
+    expect(JSON.parse((await w.run("sessions", "list", "--search", "nowhere", "--json")).stdout)).toHaveLength(0);
+    const tooLong = await w.run("sessions", "list", "--search", "x".repeat(201));
+    expect(tooLong.code).toBe(3);
+    expect(tooLong.stderr).toContain("--search is at most 200 characters");
 
     const fork = JSON.parse((await w.run("sessions", "fork", id.slice(0, 8), "--json")).stdout);
     expect(fork).toMatchObject({ parent_id: id, backend_session_id: BACKEND_ID });

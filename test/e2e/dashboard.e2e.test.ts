@@ -96,6 +96,14 @@ describe("the dashboard", () => {
     await page.click("button:has-text('Send')");
     await page.locator(".answer pre:has-text('CODEX-RESUMED-OAK')").waitFor();
     await expect.poll(() => page.locator(".facts").textContent()).toContain("Turns2");
+    // Its turns, oldest first: each prompt with the answer the real codex gave.
+    const turns = page.locator("li.turn");
+    await expect.poll(() => turns.count()).toBe(2);
+    expect(await turns.nth(0).locator(".turn-prompt").textContent()).toContain("Name a tree.");
+    expect(await turns.nth(0).locator(".turn-answer").textContent()).toContain("CODEX-SAYS-BIRCH");
+    expect(await turns.nth(1).locator(".turn-prompt").textContent()).toContain("And another?");
+    expect(await turns.nth(1).locator(".turn-answer").textContent()).toContain("CODEX-RESUMED-OAK");
+    expect(await turns.nth(1).textContent()).toMatch(/\d+ in \/ \d+ out/);
     await page.fill("#new-tag", "compared");
     await page.click("button:has-text('Add tag')");
     await page.locator(".tags li:has-text('compared')").waitFor();
@@ -106,6 +114,12 @@ describe("the dashboard", () => {
     await page.locator("select").first().selectOption("gemini");
     await expect.poll(() => page.locator("li[data-session]").count(), { timeout: 10_000 }).toBe(1);
     await page.locator("select").first().selectOption("");
+    // The server's search reaches a later turn's prompt, which no listing shows.
+    await page.fill("input[type=search]", "AND ANOTHER");
+    const listed = () => page.locator("li[data-session] .muted").allTextContents();
+    await expect.poll(listed, { timeout: 10_000 }).toEqual([expect.stringContaining("codex · completed · 2 turns")]);
+    await page.fill("input[type=search]", "Name a tree");
+    await expect.poll(() => page.locator("li[data-session]").count(), { timeout: 10_000 }).toBe(3);
     await shot("dashboard-sessions");
     // Delete asks first; "Keep it" keeps it, "Yes, delete" deletes it.
     await page.locator("li[data-session] a").first().click();

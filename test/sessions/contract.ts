@@ -15,6 +15,7 @@ import {
   take as takeConversation,
 } from "../../src/sessions/conversations.js";
 import type { Session } from "../../src/sessions/session.js";
+import { makeTurn, recordTurn } from "../../src/sessions/turns.js";
 import { ROOT } from "../helpers.js";
 import { openStoreForContract } from "./stores.js";
 
@@ -119,6 +120,77 @@ export function sessionStoreContract(kind: string, makeHome: () => string) {
       const page = await store.list({ limit: 1, offset: 1 });
       expect(page).toMatchObject({ total: 3 });
       expect(page.sessions.map((s) => s.id)).toEqual([c.id]);
+    });
+
+    it("turns are kept with the session, bounded, and left out of listings", async () => {
+      const { store } = open();
+      const session = await store.create({ backend: "claude", working_dir: "/w", initial_prompt: "first" });
+      expect(session.turns).toBeUndefined();
+      for (let i = 1; i <= 33; i++) {
+        await store.update(session.id, (s) => {
+          s.turn_count += 1;
+          recordTurn(
+            s,
+            makeTurn(
+              {
+                status: i === 33 ? "error" : "success",
+                errorCode: i === 33 ? "timeout" : undefined,
+                durationMs: i,
+                prompt: `prompt ${i} ✓`,
+                answer: `answer ${i}`,
+                usage: { input_tokens: i, output_tokens: 1, cached_tokens: 0, reasoning_tokens: 0 },
+              },
+              { keepText: true },
+            ),
+          );
+        });
+      }
+      const kept = await store.get(session.id);
+      expect(kept.turns).toHaveLength(30);
+      expect(kept.turns_dropped).toBe(3);
+      expect(kept.turns?.[0]).toMatchObject({ prompt: "prompt 4 ✓", answer: "answer 4", duration_ms: 4 });
+      expect(kept.turns?.[29]).toMatchObject({ status: "error", error_code: "timeout", usage: { input_tokens: 33 } });
+      const listed = (await store.list()).sessions[0] as Record<string, unknown>;
+      expect(listed.id).toBe(session.id);
+      expect(listed).not.toHaveProperty("turns");
+      expect(listed).not.toHaveProperty("turns_dropped");
+    });
+
+    it("searches title, tags, workdir and prompts, case-insensitively and literally", async () => {
+      const { store } = open();
+      const titled = await store.create({ backend: "claude", working_dir: "/srv/alpha", title: "Fix the Login page" });
+      const tagged = await store.create({ backend: "codex", working_dir: "/srv/beta", tags: ["Release-2"] });
+      const prompted = await store.create({ backend: "gemini", working_dir: "/srv/gamma", initial_prompt: "x" });
+      const cut = await store.create({ backend: "gemini", working_dir: "/srv/delta", initial_prompt: "100% done_now" });
+      await store.update(prompted.id, (s) => {
+        recordTurn(
+          s,
+          makeTurn(
+            { status: "success", durationMs: 1, prompt: "Explain the QUOKKA module", answer: "ok" },
+            { keepText: true },
+          ),
+        );
+      });
+      const ids = async (q: string, extra = {}) => (await store.list({ q, ...extra })).sessions.map((s) => s.id).sort();
+      expect(await ids("login PAGE")).toEqual([titled.id]);
+      expect(await ids("release-2")).toEqual([tagged.id]);
+      expect(await ids("/srv/BETA")).toEqual([tagged.id]);
+      expect(await ids("quokka")).toEqual([prompted.id]);
+      expect(await ids("/srv/")).toEqual([titled.id, tagged.id, prompted.id, cut.id].sort());
+      expect(await ids("/srv/", { backend: "gemini" })).toEqual([prompted.id, cut.id].sort());
+      // LIKE's wildcards are plain characters in a search.
+      expect(await ids("0% d")).toEqual([cut.id]);
+      expect(await ids("%")).toEqual([cut.id]);
+      expect(await ids("e_n")).toEqual([cut.id]);
+      expect(await ids("_")).toEqual([cut.id]);
+      expect(await ids("\\")).toEqual([]);
+      expect(await ids("nothing like it")).toEqual([]);
+      expect(await ids("   ")).toHaveLength(4);
+      expect(await store.count({ q: "quokka" })).toBe(1);
+      const page = await store.list({ q: "/srv/", limit: 1, offset: 1 });
+      expect(page.total).toBe(4);
+      expect(page.sessions).toHaveLength(1);
+      await expect(store.list({ q: "x".repeat(201) })).rejects.toMatchObject({ code: "invalid_request" });
     });
 
     it("conversation leases: found by fingerprint and backend, taken by one turn at a time, given back", async () => {

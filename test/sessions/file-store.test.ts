@@ -60,3 +60,39 @@ describe("the file store distrusts what it reads and says what the disk did", ()
     expect(session.title).toHaveLength(MAX_TITLE_LENGTH);
   });
 });
+
+describe("the file store reads session files written before turns were kept", () => {
+  it("a record without turns loads, lists, searches and gets its first turn", async () => {
+    const home = mkdtempSync(join(tmpdir(), "clinvk-store-"));
+    const store = new FileSessionStore(home);
+    const id = "0123456789abcdef0123456789abcdef";
+    const old = {
+      id,
+      backend: "claude",
+      working_dir: "/old/place",
+      initial_prompt: "an old question about walruses",
+      status: "completed",
+      turn_count: 3,
+      token_usage: { input_tokens: 1, output_tokens: 2, cached_tokens: 0, reasoning_tokens: 0 },
+      tags: [],
+      metadata: {},
+      created_at: "2025-01-01T00:00:00.000Z",
+      last_used: "2025-01-01T00:00:00.000Z",
+    };
+    writeFileSync(join(store.directory, `${id}.json`), JSON.stringify(old));
+    const fresh = new FileSessionStore(home);
+    expect((await fresh.get(id)).turns).toBeUndefined();
+    expect((await fresh.list({ q: "WALRUS" })).sessions.map((s) => s.id)).toEqual([id]);
+    const { makeTurn, recordTurn } = await import("../../src/sessions/turns.js");
+    await fresh.update(id, (s) =>
+      recordTurn(
+        s,
+        makeTurn({ status: "success", durationMs: 5, prompt: "and narwhals?", answer: "yes" }, { keepText: true }),
+      ),
+    );
+    const after = await fresh.get(id);
+    expect(after.turns).toHaveLength(1);
+    expect(after.turns_dropped).toBeUndefined();
+    expect((await fresh.list({ q: "narwhal" })).total).toBe(1);
+  });
+});

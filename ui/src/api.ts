@@ -164,6 +164,26 @@ export interface Session extends SessionSummary {
   backend_session_id?: string;
 }
 
+export interface SessionTurn {
+  at: string;
+  status: "success" | "error";
+  error_code?: string;
+  model?: string;
+  duration_ms: number;
+  usage?: Usage;
+  prompt?: string;
+  prompt_truncated?: boolean;
+  answer?: string;
+  answer_truncated?: boolean;
+}
+
+export interface SessionTurns {
+  session_id: string;
+  turn_count: number;
+  turns_dropped: number;
+  turns: SessionTurn[];
+}
+
 export const fmt = {
   ms: (ms: number) =>
     ms < 1000 ? `${ms} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 60_000)} min`,

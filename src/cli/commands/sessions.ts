@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { isBackendName } from "../../core/backend-names.js";
 import { sessionRequest } from "../../engine/session-requests.js";
 import { parseAge, relativeAge, retentionCutoff } from "../../sessions/age.js";
+import { MAX_QUERY_LENGTH } from "../../sessions/search.js";
 import {
   displayName,
   SESSION_STATUSES,
@@ -29,6 +30,7 @@ export interface ListFlags extends Common {
   status?: string;
   tag?: string;
   workdir?: string;
+  search?: string;
   limit?: string;
   offset?: string;
 }
@@ -51,6 +53,11 @@ function filterFrom(flags: ListFlags): SessionFilter {
   }
   if (flags.tag) filter.tag = flags.tag;
   if (flags.workdir) filter.workdir = resolve(flags.workdir);
+  if (flags.search !== undefined) {
+    if (flags.search.trim().length > MAX_QUERY_LENGTH)
+      throw usageError(`--search is at most ${MAX_QUERY_LENGTH} characters`, "search for a shorter part of the text");
+    filter.q = flags.search;
+  }
   filter.limit = parseCount("--limit", flags.limit);
   filter.offset = parseCount("--offset", flags.offset);
   return filter;
@@ -105,6 +112,12 @@ export async function runSessionsShow(id: string, flags: Common): Promise<number
     ["Title", session.title],
     ["Initial Prompt", session.initial_prompt && truncate(session.initial_prompt, 80)],
     ["Turns", String(session.turn_count)],
+    [
+      "Kept Turns",
+      session.turns?.length
+        ? `${session.turns.length}${session.turns_dropped ? ` (${session.turns_dropped} older dropped)` : ""}; --json shows them`
+        : undefined,
+    ],
     [
       "Tokens",
       `input ${usage.input_tokens}, output ${usage.output_tokens}, cached ${usage.cached_tokens}, reasoning ${usage.reasoning_tokens}, total ${usage.input_tokens + usage.output_tokens}`,

@@ -177,6 +177,13 @@ export const SessionsQuery = Type.Object(
     status: Type.Optional(Type.Enum(SESSION_STATUSES)),
     tag: Type.Optional(Type.String()),
     workdir: Type.Optional(Type.String()),
+    q: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description:
+          "Search: a plain, case-insensitive substring of the title, a tag, the workdir, the initial prompt or a kept turn's prompt.",
+      }),
+    ),
     // Query values arrive as text; the server does not coerce types (a body's 5 is not "5").
     limit: Type.Optional(
       Type.String({ pattern: "^\\d{1,4}$", description: "At most this many (default 100, max 1000)." }),

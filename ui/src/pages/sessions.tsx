@@ -1,9 +1,11 @@
 /**
- * Sessions: filters (backend, status, tag, workdir, age) and a search over the page's titles and
- * prompts; one session's details, a prompt box to resume it, tags, fork, and delete with confirmation.
+ * Sessions: filters (backend, status, tag, workdir, age) and the server's search (`q`: titles, tags,
+ * workdirs, prompts); one session's details and turns, a prompt box to resume it, tags, fork, and
+ * delete with confirmation.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, BACKENDS, fmt, type Session, type SessionSummary } from "../api.js";
+import { api, BACKENDS, fmt, type Session, type SessionSummary, type SessionTurns } from "../api.js";
+import { Turns } from "./turns.js";
 
 const STATUSES = ["active", "completed", "error", "paused"];
 const AGES: Record<string, number> = { any: 0, "1 hour": 3600e3, "1 day": 86400e3, "1 week": 7 * 86400e3 };
@@ -21,6 +23,7 @@ const sessionFromHash = () => /^#\/sessions\/([a-f0-9]{32})/.exec(location.hash)
 
 function SessionDetail({ id, onChanged, onGone }: { id: string; onChanged: () => void; onGone: () => void }) {
   const [session, setSession] = useState<Session>();
+  const [turns, setTurns] = useState<SessionTurns>();
   const [error, setError] = useState("");
   const [prompt, setPrompt] = useState("");
   const [answer, setAnswer] = useState<{ output?: string; error?: string; duration_ms?: number }>();
@@ -29,9 +32,10 @@ function SessionDetail({ id, onChanged, onGone }: { id: string; onChanged: () =>
   const [confirming, setConfirming] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
   const load = () =>
-    api<Session>(`/api/v1/sessions/${id}`).then(
-      (s) => {
+    Promise.all([api<Session>(`/api/v1/sessions/${id}`), api<SessionTurns>(`/api/v1/sessions/${id}/turns`)]).then(
+      ([s, t]) => {
         setSession(s);
+        setTurns(t);
         setError("");
       },
       (e: Error) => setError(e.message),
@@ -98,6 +102,7 @@ function SessionDetail({ id, onChanged, onGone }: { id: string; onChanged: () =>
         </>
       )}
       {session.error_message && <p class="error">{session.error_message}</p>}
+      {turns && <Turns turns={turns} />}
       <form
         class="stack"
         onSubmit={(e) => {
@@ -259,6 +264,8 @@ export function SessionsPage() {
   useEffect(() => {
     const query = new URLSearchParams({ limit: "200" });
     for (const key of ["backend", "status", "tag", "workdir"] as const) if (filters[key]) query.set(key, filters[key]);
+    const q = filters.search.trim();
+    if (q) query.set("q", q.slice(0, 200));
     const timer = setTimeout(() => {
       api<{ sessions: SessionSummary[]; total: number }>(`/api/v1/sessions?${query}`).then(
         (p) => {
@@ -269,18 +276,12 @@ export function SessionsPage() {
       );
     }, 200);
     return () => clearTimeout(timer);
-  }, [filters.backend, filters.status, filters.tag, filters.workdir, version]);
+  }, [filters.backend, filters.status, filters.tag, filters.workdir, filters.search, version]);
 
   const set = (key: keyof Filters) => (e: { currentTarget: { value: string } }) =>
     setFilters({ ...filters, [key]: e.currentTarget.value });
-  const needle = filters.search.trim().toLowerCase();
   const maxAge = AGES[filters.age] ?? 0;
-  const shown = (page?.sessions ?? []).filter(
-    (s) =>
-      (!maxAge || Date.now() - Date.parse(s.last_used) <= maxAge) &&
-      (!needle ||
-        `${s.title ?? ""} ${s.prompt_preview ?? ""} ${s.id} ${s.tags.join(" ")}`.toLowerCase().includes(needle)),
-  );
+  const shown = (page?.sessions ?? []).filter((s) => !maxAge || Date.now() - Date.parse(s.last_used) <= maxAge);
   return (
     <section aria-labelledby="sessions-title">
       <h1 id="sessions-title">Sessions</h1>
@@ -296,7 +297,14 @@ export function SessionsPage() {
       )}
       <form class="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
         <label>
-          Search <input type="search" value={filters.search} onInput={set("search")} placeholder="title, prompt, tag" />
+          Search{" "}
+          <input
+            type="search"
+            value={filters.search}
+            onInput={set("search")}
+            placeholder="title, tag, prompt…"
+            maxLength={200}
+          />
         </label>
         <label>
           Backend{" "}
