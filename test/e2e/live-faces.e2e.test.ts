@@ -55,6 +55,29 @@ describe("the library with live processes", () => {
     expect(await waitForNoSandboxProcesses(suite.sb, 5000)).toEqual([]);
   });
 
+  it.each(LIVE)("%s: startup() pre-warms, so a new session's first turn is warm too", async (backend) => {
+    const dir = runDir(suite.sb);
+    // Pre-warmed processes run in the default directory (the current one) with the default options.
+    const clinvk = new Clinvoker({
+      binaries: suite.sb.commands,
+      env: suite.sb.env,
+      home: join(dir, "home"),
+      config: { live: { enabled: true, prewarm: { [backend]: 1 } } },
+    });
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      await clinvk.startup();
+      suite.stub.script("Warm from the start.");
+      const first = await events(clinvk.stream({ backend: backend as BackendName, prompt: "hello" }));
+      expect(startOf(first).live).toBe("warm");
+      expect(resultOf(first).text).toBe("Warm from the start.");
+    } finally {
+      process.chdir(cwd);
+      await clinvk.close();
+    }
+  });
+
   it("claude: the permission callback decides, and a deny is honoured", async () => {
     const dir = runDir(suite.sb);
     const clinvk = client(join(dir, "home"));
