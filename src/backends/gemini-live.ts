@@ -273,14 +273,7 @@ class GeminiAcpCodec implements LiveCodec {
       return;
     }
     this.sessionId = input.resume;
-    step.events.push({ type: "init", backend_session_id: this.sessionId, model: this.model });
-    if (this.interrupted) {
-      this.phase = "idle";
-      step.turnEnd = { ...this.outcome(), interrupted: true };
-      return;
-    }
-    this.phase = "turn";
-    step.write.push(this.prompt(input));
+    this.begin(input, step);
   }
 
   private renewed(result: Record<string, unknown>, error: Record<string, unknown> | undefined, step: LiveStep) {
@@ -297,7 +290,12 @@ class GeminiAcpCodec implements LiveCodec {
     }
     this.sessionId = id;
     this.used = false;
-    step.events.push({ type: "init", backend_session_id: id, model: this.model });
+    this.begin(input, step);
+  }
+
+  /** The session is open: say which, and send the prompt (unless an interrupt came meanwhile). */
+  private begin(input: LiveTurnInput, step: LiveStep): void {
+    step.events.push({ type: "init", backend_session_id: this.sessionId, model: this.model });
     if (this.interrupted) {
       this.phase = "idle";
       step.turnEnd = { ...this.outcome(), interrupted: true };
