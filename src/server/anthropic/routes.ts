@@ -12,7 +12,7 @@ import { respond } from "../compat/respond.js";
 import { estimateConversation } from "../compat/tokens.js";
 import type { RouteFile, ServerContext } from "../context.js";
 import { renderAnthropicError } from "./errors.js";
-import { message, messageId, messagesConversation, messagesTools } from "./messages.js";
+import { message, messageId, messagesConversation, messagesLimits, messagesTools } from "./messages.js";
 import { messagesStream } from "./messages-stream.js";
 import { anthropicModelById, anthropicModelList } from "./models.js";
 import { CountTokensBody, MessagesBody } from "./schemas.js";
@@ -46,6 +46,7 @@ function routes(app: FastifyInstance, context: ServerContext, options: Anthropic
     },
     async (request, reply) => {
       const body = request.body as MessagesBody;
+      const limits = messagesLimits(body);
       const taken = messagesImages(body.messages);
       const conversation = messagesConversation({ ...body, messages: taken.messages }, { answer: true });
       const meta = { id: messageId(), model: body.model };
@@ -68,6 +69,7 @@ function routes(app: FastifyInstance, context: ServerContext, options: Anthropic
           json: (outcome) => message(meta, outcome),
           pingMs: options.pingMs,
           holdMs: options.holdMs,
+          limits,
         }),
         toolOwner(context, request, "anthropic"),
       );
