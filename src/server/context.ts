@@ -4,6 +4,7 @@ import type { LiveConfig } from "../config/live.js";
 import type { Engine } from "../engine/engine.js";
 import type { Redis } from "../engine/redis.js";
 import type { SessionStore } from "../sessions/store.js";
+import type { PromptOverheads } from "./compat/prompt-overhead.js";
 import type { ToolRuns } from "./compat/tool-runs.js";
 import type { ApiKeyRing } from "./plugins/api-keys.js";
 
@@ -16,6 +17,8 @@ export interface ServerContext {
   active: Set<AbortController>;
   /** Turns of the compatible APIs that wait for their client's tool results. */
   toolRuns: ToolRuns;
+  /** What each CLI adds to every prompt, as measured (count_tokens adds it). */
+  promptOverheads: PromptOverheads;
   startedAt: number;
   version: string;
   /** The Redis that instances share (config `redis.url`), when there is one. */

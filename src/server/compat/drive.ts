@@ -7,6 +7,7 @@
  */
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import { ClinvkError } from "../../core/errors.js";
+import type { BackendName } from "../../core/events.js";
 import type { RunResult } from "../../core/request.js";
 import type { ServerContext } from "../context.js";
 import { type ServeOptions, type StreamFormat, type StreamSink, serveResult, serveStream } from "../http/serve-run.js";
@@ -14,6 +15,7 @@ import { AnswerCutter, type AnswerLimits, type Cut } from "./answer-cut.js";
 import type { ToolResultPart } from "./conversation.js";
 import { CompatError, type Failure, failureOf } from "./errors.js";
 import { answerCalls, type LivePlan, LiveTurn, type PendingCall, type TurnEvent } from "./live-turn.js";
+import { overheadKey } from "./prompt-overhead.js";
 import { type TokenCounts, tokenCounts } from "./tokens.js";
 import { type PlannedTurn, SESSION_HEADER } from "./turn.js";
 
@@ -117,6 +119,7 @@ function turnEvents(context: ServerContext, live: LiveTurn, owner: string, limit
         answer = sent + tail;
       }
       const counts = tokenCounts(result.usage, live.plan.promptTokens, answer);
+      measureOverhead(context, live, counts);
       // The session records what the client got: its next request replays that.
       await live.complete(answer, counts, cutter.cut);
       settled = true;
@@ -128,6 +131,21 @@ function turnEvents(context: ServerContext, live: LiveTurn, owner: string, limit
       }
     }
   };
+}
+
+/**
+ * A fresh turn's real input count, against the estimate of the conversation, measures what its CLI
+ * adds to every prompt (prompt-overhead.ts); only turns with nothing else in their input: no
+ * offered tools (their definitions), images or structured output (its instruction, a repair).
+ */
+function measureOverhead(context: ServerContext, live: LiveTurn, counts: TokenCounts): void {
+  const { plan } = live;
+  const { run } = plan;
+  if (!plan.fresh || counts.estimated || live.later.length > 0) return;
+  if (run.clientTools || run.images?.length || run.outputSchema) return;
+  void overheadKey(context.engine.registry, run.backend as BackendName, run.model).then((key) =>
+    context.promptOverheads.record(key, counts.input, plan.promptTokens),
+  );
 }
 
 /** A forced tool choice that the run did not keep is reported, never passed off as an answer. */

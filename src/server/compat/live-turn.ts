@@ -19,6 +19,8 @@ export interface LivePlan {
   sessionId?: string;
   responseId?: string;
   promptTokens: number;
+  /** The first turn of a new (or ephemeral) session: the CLI is sent the whole conversation. */
+  fresh?: boolean;
   complete(answer: string, later?: Turn[], counts?: TokenCounts, cut?: Cut): Promise<void>;
   abandon(): Promise<void>;
   /** A new id for a client-tool call, as the surface names them. */

@@ -66,6 +66,8 @@ export interface PlannedTurn {
   responseId?: string;
   /** Estimated tokens of the conversation, for usage when the CLI reports none. */
   promptTokens: number;
+  /** The first turn of a new (or ephemeral) session: the CLI is sent the whole conversation. */
+  fresh?: boolean;
   /**
    * The turn succeeded with this answer (after `later` turns: the assistant's tool calls and the
    * client's results, when the run called client tools): the session now holds the conversation.
@@ -242,6 +244,7 @@ async function startSession(context: ServerContext, request: TurnRequest): Promi
       run,
       responseId,
       promptTokens,
+      fresh: true,
       complete: async () => {},
       abandon: async () => {},
       callId: toolCallIds[request.surface],
@@ -261,6 +264,7 @@ async function startSession(context: ServerContext, request: TurnRequest): Promi
     sessionId,
     responseId: request.responseIdFor?.(sessionId),
     promptTokens,
+    fresh: true,
     complete: (answer, later = [], counts, cut) =>
       record(context.store, sessionId, {
         fingerprint: fingerprint(mergeTurns([...turns, ...later, { role: "assistant", text: answer }])),
