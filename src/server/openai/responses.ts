@@ -53,7 +53,10 @@ export function responsesConversation(body: ResponsesBody): Conversation {
         return;
       }
       if (type !== "message") {
-        throw invalidValue(`${param}.type`, `input items of type ${type} are not supported`);
+        throw invalidValue(
+          `${param}.type`,
+          `input items of type ${type} are not supported: only messages, function calls and their outputs, and item references reach a CLI`,
+        );
       }
       const text = contentText(item.content ?? "", `${param}.content`);
       switch (item.role) {
