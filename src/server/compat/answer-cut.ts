@@ -56,47 +56,87 @@ function charsPerToken(piece: string): number {
   return /^[\p{L}\p{M}]/u.test(piece) ? 4 : 1;
 }
 
+/** Where text before `end` ends without its trailing whitespace. */
+function trimmedEnd(text: string, end: number): number {
+  let at = end;
+  while (at > 0 && /\s/u.test(text.charAt(at - 1))) at--;
+  return at;
+}
+
 /**
- * Where text reaches `max` estimated tokens: before the first piece that does not fit, or within a
- * long word (as many characters as the remaining tokens cover). Undefined when the text fits. A
- * piece that grows in a later delta only costs more, so a cut found early stays where it is.
+ * Counts an answer's estimated tokens piece by piece as it grows, resuming where it left off (a
+ * long answer of many deltas is not counted again for each). A piece that ends before the text
+ * counted so far is final; the last one may grow in a later delta, which only makes it cost more,
+ * so a cut found early stays where it is.
  */
-function tokenCut(text: string, max: number): number | undefined {
-  let used = 0;
-  for (const match of text.matchAll(PIECES)) {
-    const [piece] = match;
-    const cost = estimateTokens(piece);
-    if (used + cost > max) {
-      const keep = (max - used) * charsPerToken(piece);
-      return keep > 0 ? match.index + keep : text.slice(0, match.index).trimEnd().length;
+class TokenCounter {
+  /** Where the next uncounted piece begins, and the tokens before it. */
+  private at = 0;
+  private used = 0;
+  /** Its own copy: a global regex carries its position. */
+  private readonly pieces = new RegExp(PIECES.source, PIECES.flags);
+
+  constructor(private readonly max: number) {}
+
+  /**
+   * Where the text up to `end` reaches the limit: before the first piece that does not fit, or
+   * within a long word (as many characters as the remaining tokens cover). Undefined if it fits.
+   */
+  cut(text: string, end: number): number | undefined {
+    const pieces = this.pieces;
+    pieces.lastIndex = this.at;
+    for (let match = pieces.exec(text); match !== null && match.index < end; match = pieces.exec(text)) {
+      const piece = match[0].slice(0, end - match.index);
+      const cost = estimateTokens(piece);
+      if (this.used + cost > this.max) {
+        const keep = (this.max - this.used) * charsPerToken(piece);
+        return keep > 0 ? match.index + keep : trimmedEnd(text, match.index);
+      }
+      if (match.index + piece.length >= end) break;
+      this.used += cost;
+      this.at = match.index + piece.length;
     }
-    used += cost;
+    return undefined;
   }
-  return undefined;
 }
 
-/** Where the earliest stop sequence begins, and which. */
-function stopAt(text: string, stop: readonly string[]): { at: number; sequence: string } | undefined {
-  let found: { at: number; sequence: string } | undefined;
-  for (const sequence of stop) {
-    const at = text.indexOf(sequence);
-    if (at >= 0 && (found === undefined || at < found.at)) found = { at, sequence };
-  }
-  return found;
-}
+/** Finds the earliest stop sequence, searching only what is new since the last call. */
+class StopFinder {
+  private from = 0;
+  private found: { at: number; sequence: string } | undefined;
+  private readonly longest: number;
 
-/** Where a suffix of text begins that could be the start of a stop sequence (text.length if none). */
-function stopHold(text: string, stop: readonly string[]): number {
-  let hold = text.length;
-  for (const sequence of stop) {
-    for (let length = Math.min(sequence.length - 1, text.length); length > 0; length--) {
-      if (text.endsWith(sequence.slice(0, length))) {
-        hold = Math.min(hold, text.length - length);
-        break;
+  constructor(private readonly stop: readonly string[]) {
+    this.longest = Math.max(0, ...stop.map((sequence) => sequence.length));
+  }
+
+  find(text: string): { at: number; sequence: string } | undefined {
+    // The earliest occurrence, once found, stays the earliest.
+    if (this.found) return this.found;
+    for (const sequence of this.stop) {
+      const at = text.indexOf(sequence, this.from);
+      if (at >= 0 && (this.found === undefined || at < this.found.at)) this.found = { at, sequence };
+    }
+    // An occurrence not found yet ends after the text so far, so it begins in its last characters.
+    this.from = Math.max(this.from, text.length - this.longest + 1);
+    return this.found;
+  }
+
+  /** Where a suffix of text begins that could be the start of a stop sequence (text.length if none). */
+  hold(text: string): number {
+    let hold = text.length;
+    const last = text.charCodeAt(text.length - 1);
+    for (const sequence of this.stop) {
+      for (let length = Math.min(sequence.length - 1, text.length); length > 0; length--) {
+        if (sequence.charCodeAt(length - 1) !== last) continue;
+        if (text.endsWith(sequence.slice(0, length))) {
+          hold = Math.min(hold, text.length - length);
+          break;
+        }
       }
     }
+    return hold;
   }
-  return hold;
 }
 
 /** The whole answer, cut. */
@@ -112,8 +152,13 @@ export class AnswerCutter {
   private done: Cut | undefined;
   /** Text held after a length cut, in case the run's real count shows that it fits. */
   private overflow = false;
+  private readonly stops: StopFinder;
+  private readonly tokens: TokenCounter | undefined;
 
-  constructor(private readonly limits: AnswerLimits) {}
+  constructor(private readonly limits: AnswerLimits) {
+    this.stops = new StopFinder(limits.stop ?? []);
+    this.tokens = limits.maxTokens === undefined ? undefined : new TokenCounter(limits.maxTokens);
+  }
 
   get active(): boolean {
     return Boolean(this.limits.stop?.length || this.limits.maxTokens !== undefined);
@@ -152,21 +197,19 @@ export class AnswerCutter {
     const text = this.buffer;
     let end = text.length;
     let cut: Cut | undefined;
-    const stop = this.limits.stop ?? [];
-    const found = stopAt(text, stop);
+    const found = this.stops.find(text);
     if (found) {
       end = found.at;
       cut = { reason: "stop_sequence", sequence: found.sequence };
-    } else if (!final) end = stopHold(text, stop);
-    const max = this.limits.maxTokens;
-    if (max !== undefined && !ignoreLength) {
-      const at = tokenCut(text.slice(0, end), max);
+    } else if (!final) end = this.stops.hold(text);
+    if (this.tokens && !ignoreLength) {
+      const at = this.tokens.cut(text, end);
       if (at !== undefined) {
         end = at;
         cut = { reason: "max_tokens" };
         this.overflow = true;
         // Whitespace is held (below) until a word follows it: a cut before that word drops it.
-      } else if (!final && !found) end = text.slice(0, end).trimEnd().length;
+      } else if (!final && !found) end = trimmedEnd(text, end);
     }
     this.done = cut;
     const out = text.slice(this.sent, Math.max(this.sent, end));
