@@ -118,14 +118,34 @@ describe("token limits", () => {
 
 describe("a long answer of many deltas", () => {
   it("is cut in time that grows with its length, not its square", () => {
-    const text = "lorem ipsum dolor sit amet, 12345. ".repeat(3500); // 122k characters
+    const text = "lorem ipsum dolor sit amet, 12345. ".repeat(6000); // 210k characters
     const pieces = text.match(/.{1,7}/gs) ?? [];
     const started = performance.now();
     const result = streamed(pieces, { stop: ["never there", "\n\nUser:"], maxTokens: 1_000_000 });
     const elapsed = performance.now() - started;
     expect(result).toEqual({ text });
-    // Counted again from the start for each of its 17k deltas, this took tens of seconds.
-    expect(elapsed).toBeLessThan(5000);
+    // Counted again from the start for each of its 30k deltas, this took minutes; with the whole answer kept, seconds.
+    expect(elapsed).toBeLessThan(3000);
+  });
+});
+
+describe("long answers, streamed in small deltas, cut as if whole", () => {
+  const long = `${"word and 123 more, ".repeat(900)}THE END ${"after ".repeat(900)}`;
+  const deltas = long.match(/.{1,5}/gs) ?? [];
+
+  it("a stop sequence far in", () => {
+    const whole = cutAnswer(long, { stop: ["THE END"], maxTokens: 100_000 });
+    expect(whole.text).toBe("word and 123 more, ".repeat(900));
+    expect(streamed(deltas, { stop: ["THE END"], maxTokens: 100_000 })).toEqual(whole);
+  });
+
+  it("a token limit far in, and its undoing by the real count", () => {
+    const whole = cutAnswer(long, { maxTokens: 3000 });
+    expect(whole.cut).toEqual({ reason: "max_tokens" });
+    expect(estimateTokens(whole.text)).toBeLessThanOrEqual(3000);
+    expect(whole.text.length).toBeGreaterThan(9000);
+    expect(streamed(deltas, { maxTokens: 3000 })).toEqual(whole);
+    expect(streamed(deltas, { maxTokens: 3000 }, 3000)).toEqual({ text: long });
   });
 });
 

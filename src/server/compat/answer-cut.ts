@@ -56,6 +56,9 @@ function charsPerToken(piece: string): number {
   return /^[\p{L}\p{M}]/u.test(piece) ? 4 : 1;
 }
 
+/** How much text that nothing needs is kept before it is dropped (answer-cut's buffer). */
+const DROP_AT = 4096;
+
 /** Where text before `end` ends without its trailing whitespace. */
 function trimmedEnd(text: string, end: number): number {
   let at = end;
@@ -82,21 +85,27 @@ class TokenCounter {
    * Where the text up to `end` reaches the limit: before the first piece that does not fit, or
    * within a long word (as many characters as the remaining tokens cover). Undefined if it fits.
    */
-  cut(text: string, end: number): number | undefined {
+  cut(text: string, base: number, end: number): number | undefined {
     const pieces = this.pieces;
-    pieces.lastIndex = this.at;
-    for (let match = pieces.exec(text); match !== null && match.index < end; match = pieces.exec(text)) {
-      const piece = match[0].slice(0, end - match.index);
+    pieces.lastIndex = this.at - base;
+    const until = end - base;
+    for (let match = pieces.exec(text); match !== null && match.index < until; match = pieces.exec(text)) {
+      const piece = match[0].slice(0, until - match.index);
       const cost = estimateTokens(piece);
       if (this.used + cost > this.max) {
         const keep = (this.max - this.used) * charsPerToken(piece);
-        return keep > 0 ? match.index + keep : trimmedEnd(text, match.index);
+        return base + (keep > 0 ? match.index + keep : trimmedEnd(text, match.index));
       }
-      if (match.index + piece.length >= end) break;
+      if (match.index + piece.length >= until) break;
       this.used += cost;
-      this.at = match.index + piece.length;
+      this.at = base + match.index + piece.length;
     }
     return undefined;
+  }
+
+  /** Where the text it still needs begins. */
+  get start(): number {
+    return this.at;
   }
 }
 
@@ -110,20 +119,25 @@ class StopFinder {
     this.longest = Math.max(0, ...stop.map((sequence) => sequence.length));
   }
 
-  find(text: string): { at: number; sequence: string } | undefined {
+  find(text: string, base: number): { at: number; sequence: string } | undefined {
     // The earliest occurrence, once found, stays the earliest.
     if (this.found) return this.found;
     for (const sequence of this.stop) {
-      const at = text.indexOf(sequence, this.from);
-      if (at >= 0 && (this.found === undefined || at < this.found.at)) this.found = { at, sequence };
+      const at = text.indexOf(sequence, this.from - base);
+      if (at >= 0 && (this.found === undefined || base + at < this.found.at)) this.found = { at: base + at, sequence };
     }
     // An occurrence not found yet ends after the text so far, so it begins in its last characters.
-    this.from = Math.max(this.from, text.length - this.longest + 1);
+    this.from = Math.max(this.from, base + text.length - this.longest + 1);
     return this.found;
   }
 
+  /** Where the text it still needs begins. */
+  get start(): number {
+    return this.found ? this.found.at : this.from;
+  }
+
   /** Where a suffix of text begins that could be the start of a stop sequence (text.length if none). */
-  hold(text: string): number {
+  hold(text: string, base: number): number {
     let hold = text.length;
     const last = text.charCodeAt(text.length - 1);
     for (const sequence of this.stop) {
@@ -135,7 +149,7 @@ class StopFinder {
         }
       }
     }
-    return hold;
+    return base + hold;
   }
 }
 
@@ -147,7 +161,12 @@ export function cutAnswer(text: string, limits: AnswerLimits): { text: string; c
 }
 
 export class AnswerCutter {
+  /**
+   * The answer from `base` on: what is sent and no longer needed (by the counters, or to undo a
+   * length cut) is dropped, so that each delta costs what is new, not the whole answer.
+   */
   private buffer = "";
+  private base = 0;
   private sent = 0;
   private done: Cut | undefined;
   /** Text held after a length cut, in case the run's real count shows that it fits. */
@@ -195,25 +214,36 @@ export class AnswerCutter {
 
   private advance(final: boolean, ignoreLength = false): string {
     const text = this.buffer;
-    let end = text.length;
+    const base = this.base;
+    let end = base + text.length;
     let cut: Cut | undefined;
-    const found = this.stops.find(text);
+    const found = this.stops.find(text, base);
     if (found) {
       end = found.at;
       cut = { reason: "stop_sequence", sequence: found.sequence };
-    } else if (!final) end = this.stops.hold(text);
+    } else if (!final) end = this.stops.hold(text, base);
     if (this.tokens && !ignoreLength) {
-      const at = this.tokens.cut(text, end);
+      const at = this.tokens.cut(text, base, end);
       if (at !== undefined) {
         end = at;
         cut = { reason: "max_tokens" };
         this.overflow = true;
         // Whitespace is held (below) until a word follows it: a cut before that word drops it.
-      } else if (!final && !found) end = trimmedEnd(text, end);
+      } else if (!final && !found) end = base + trimmedEnd(text, end - base);
     }
     this.done = cut;
-    const out = text.slice(this.sent, Math.max(this.sent, end));
-    this.sent = Math.max(this.sent, end);
+    const upTo = Math.max(this.sent, end);
+    const out = text.slice(this.sent - base, upTo - base);
+    this.sent = upTo;
+    this.drop();
     return out;
+  }
+
+  /** Drops what nothing needs any more, once there is enough of it to be worth a copy. */
+  private drop(): void {
+    const needed = Math.min(this.sent, this.stops.start, this.tokens?.start ?? this.sent);
+    if (needed - this.base < DROP_AT) return;
+    this.buffer = this.buffer.slice(needed - this.base);
+    this.base = needed;
   }
 }
