@@ -10,7 +10,12 @@ import { realCliSuite, startServe } from "./clinvk-bin.js";
 const e2e = realCliSuite();
 const ANSWER = "Alpha beta gamma. HALT delta epsilon zeta";
 // Small deltas split the stop sequence and words; the provider's output count is over every limit here.
-const scripted = { text: ANSWER, chunkSize: 3, usage: { inputTokens: 90_000, outputTokens: 500 }, times: "always" as const };
+const scripted = {
+  text: ANSWER,
+  chunkSize: 3,
+  usage: { inputTokens: 90_000, outputTokens: 500 },
+  times: "always" as const,
+};
 
 let base = "";
 let server: ReturnType<typeof spawn> | undefined;
