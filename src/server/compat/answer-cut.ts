@@ -3,7 +3,8 @@
  * is cut where the model would have stopped. At the first stop sequence (the sequence itself not
  * included), or where the answer's estimated tokens (tokens.ts, the estimate usage uses) reach the
  * limit. Streamed, the cutter holds back what a later delta could still change (a suffix that may
- * begin a stop sequence, a word that may go on), so that no text after the cut is ever sent.
+ * begin a stop sequence; with a limit, trailing whitespace that a cut before the next word drops),
+ * so that no text after the cut is ever sent, and the streamed cut is the one the whole answer gets.
  *
  * A length cut is undone when the run's real output tokens, known at its end, show that the whole
  * answer fits: the estimate can be high, and the CLI's count (its tool calls and reasoning
