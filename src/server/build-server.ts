@@ -13,6 +13,7 @@ import { MemoryRunTracker, type RunTracker } from "../engine/run-tracker.js";
 import type { SessionStore } from "../sessions/store.js";
 import { VERSION } from "../version.js";
 import { type AnthropicSurfaceOptions, anthropicSurface } from "./anthropic/routes.js";
+import { PromptOverheads } from "./compat/prompt-overhead.js";
 import { ToolRuns } from "./compat/tool-runs.js";
 import type { RouteFile, ServerContext } from "./context.js";
 import { registerErrorHandling } from "./http/error-handler.js";
@@ -126,6 +127,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       waitMs: () => options.config.current.server.approval_wait_secs * 1000,
       timeoutDecision: () => options.config.current.server.approval_timeout_decision,
     }),
+    promptOverheads: new PromptOverheads(),
     startedAt: Date.now(),
     version: VERSION,
     ...(options.redis ? { redis: options.redis } : {}),

@@ -4,6 +4,7 @@ import type { LiveConfig } from "../config/live.js";
 import type { Engine } from "../engine/engine.js";
 import type { Redis } from "../engine/redis.js";
 import type { SessionStore } from "../sessions/store.js";
+import type { PromptOverheads } from "./compat/prompt-overhead.js";
 import type { ToolRuns } from "./compat/tool-runs.js";
 import type { Approvals } from "./native/approvals.js";
 import type { ApiKeyRing } from "./plugins/api-keys.js";
@@ -19,6 +20,8 @@ export interface ServerContext {
   toolRuns: ToolRuns;
   /** Permission requests of live runs that wait for their caller's decision (the approvals API). */
   approvals: Approvals;
+  /** What each CLI adds to every prompt, as measured (count_tokens adds it). */
+  promptOverheads: PromptOverheads;
   startedAt: number;
   version: string;
   /** The Redis that instances share (config `redis.url`), when there is one. */

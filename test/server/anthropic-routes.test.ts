@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Config } from "../../src/config/schema.js";
 import {
   claudeFailure,
@@ -246,5 +246,32 @@ describe("GET /anthropic/v1/models", () => {
     const one = await app.inject({ method: "GET", url: "/anthropic/v1/models/claude-haiku-4-5" });
     expect(one.json()).toMatchObject({ type: "model", id: "claude-haiku-4-5" });
     expect((await app.inject({ method: "GET", url: "/anthropic/v1/models/nope" })).statusCode).toBe(404);
+  });
+});
+
+describe("count_tokens after a turn has measured its CLI's own prompt", () => {
+  const hello = { model: "claude", messages: [user("hello")] };
+
+  it("adds what the CLI added to a fresh turn (its real input less the estimate), and says so", async () => {
+    const { app } = await server(() => {}, claudeStreaming([["hi"]], { input_tokens: 29_000, output_tokens: 3 }));
+    const before = await app.inject(post("/anthropic/v1/messages/count_tokens", hello));
+    expect(before.headers["x-clinvk-token-count"]).toBe("estimate");
+    const estimate = before.json().input_tokens as number;
+    const turn = await app.inject(post("/anthropic/v1/messages", { ...hello, max_tokens: 100 }));
+    expect(turn.statusCode).toBe(200);
+    // What the turn reported: claude's 29k and 1000 cached (which Anthropic's input_tokens leave out).
+    const reported = turn.json().usage.input_tokens + turn.json().usage.cache_read_input_tokens;
+    expect(reported).toBe(30_000);
+    await vi.waitFor(async () => {
+      const after = await app.inject(post("/anthropic/v1/messages/count_tokens", hello));
+      expect(after.headers["x-clinvk-token-count"]).toBe("estimate+measured-overhead");
+      expect(after.json().input_tokens).toBe(reported);
+    });
+    // A longer conversation: its own estimate plus the same overhead.
+    const longer = { model: "claude", messages: [user("hello there, how are you today my friend?")] };
+    const plain = await app.inject(post("/anthropic/v1/messages/count_tokens", { ...longer, model: "codex" }));
+    expect(plain.headers["x-clinvk-token-count"]).toBe("estimate");
+    const counted = await app.inject(post("/anthropic/v1/messages/count_tokens", longer));
+    expect(counted.json().input_tokens).toBe(plain.json().input_tokens + reported - estimate);
   });
 });

@@ -145,3 +145,48 @@ describe("the OpenAI surface", () => {
     expect(streamed).toBe(plain.choices[0]?.message.content);
   });
 });
+
+describe("unknown input", () => {
+  it("an input item or content type no CLI takes is a 400 that names it and where it is", async () => {
+    const { address } = await listening();
+    const openai = new OpenAI({ baseURL: `${address}/openai/v1`, apiKey: "local", maxRetries: 0 });
+    const anthropic = new Anthropic({ baseURL: `${address}/anthropic`, apiKey: "local", maxRetries: 0 });
+    const failures = await Promise.all([
+      openai.responses
+        .create({
+          model: "claude",
+          input: [{ type: "web_search_call", id: "ws_1" } as never, { role: "user", content: "x" }],
+        })
+        .catch((caught: unknown) => caught),
+      openai.chat.completions
+        .create({
+          model: "claude",
+          messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "", format: "wav" } }] }],
+        })
+        .catch((caught: unknown) => caught),
+      anthropic.messages
+        .create({
+          model: "claude",
+          max_tokens: 10,
+          messages: [
+            {
+              role: "user",
+              content: [{ type: "document", source: { type: "text", media_type: "text/plain", data: "d" } }],
+            },
+          ],
+        })
+        .catch((caught: unknown) => caught),
+    ]);
+    const [item, part, block] = failures as Error[];
+    expect(item).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(item?.message).toContain("input items of type web_search_call are not supported");
+    expect((item as InstanceType<typeof OpenAI.BadRequestError>).param).toBe("input[0].type");
+    expect(part).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(part?.message).toContain("content of type input_audio is not supported");
+    expect((part as InstanceType<typeof OpenAI.BadRequestError>).param).toBe("messages[0].content[0].type");
+    expect(block).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(block?.message).toContain("messages.0.content.0.type");
+    expect(block?.message).toContain("content blocks of type document are not supported");
+    for (const failure of failures) expect(String((failure as Error).message)).not.toContain("own tools");
+  });
+});

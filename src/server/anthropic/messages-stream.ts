@@ -8,7 +8,7 @@
 import type { SurfaceStream } from "../compat/drive.js";
 import type { StreamSink } from "../http/serve-run.js";
 import { anthropicErrorBody } from "./errors.js";
-import { type MessageMeta, messageUsage, toolUseBlock } from "./messages.js";
+import { type MessageMeta, messageUsage, stopReason, toolUseBlock } from "./messages.js";
 
 export function messagesStream(
   sink: StreamSink,
@@ -68,7 +68,7 @@ export function messagesStream(
         emit("content_block_stop", { index: index++ });
       }
       emit("message_delta", {
-        delta: { stop_reason: calls.length > 0 ? "tool_use" : "end_turn", stop_sequence: null },
+        delta: stopReason(outcome),
         usage: messageUsage(outcome.counts),
       });
       emit("message_stop");

@@ -2,9 +2,9 @@
  * The Messages API (`POST /messages`) and the engine, translated both ways: the request into a
  * conversation of text turns, a run's answer into a Message.
  *
- * Parameters a CLI cannot honour. Accepted and ignored: temperature, top_p, top_k, stop_sequences,
- * metadata, service_tier, thinking, max_tokens (required, as by Anthropic, but a CLI takes no
- * limit), disable_parallel_tool_use, cache_control and unknown fields; thinking blocks that a
+ * Parameters a CLI cannot honour. Honoured after the fact, by cutting the answer
+ * (compat/answer-cut.ts): stop_sequences and max_tokens (required, as by Anthropic). Accepted and
+ * ignored: temperature, top_p, top_k, metadata, service_tier, thinking, disable_parallel_tool_use, cache_control and unknown fields; thinking blocks that a
  * client replays are skipped. Client tools, tool_choice, tool_use and tool_result blocks are
  * honoured (compat/client-tools.ts). Rejected with a 400: server tools (web search, code
  * execution...) and content other than text, images and tools (documents). Base64 images are
@@ -13,6 +13,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { ClientToolChoice } from "../../core/tools.js";
+import { type AnswerLimits, stopSequences, tokenLimit } from "../compat/answer-cut.js";
 import { argumentsObject, clientTool, type RequestTools, requestTools } from "../compat/client-tools.js";
 import {
   type Conversation,
@@ -155,6 +156,25 @@ export function messagesConversation(body: CountTokensBody, options: { answer: b
   return conversation;
 }
 
+/** At most this many stop sequences in a request. */
+const MAX_STOP_SEQUENCES = 16;
+
+export function messagesLimits(body: MessagesBody): AnswerLimits {
+  return {
+    stop: stopSequences(body.stop_sequences, "stop_sequences", MAX_STOP_SEQUENCES),
+    maxTokens: tokenLimit(body.max_tokens, "max_tokens"),
+  };
+}
+
+/** Why the message ended: its tool calls, a stop sequence (named), the token limit, or its end. */
+export function stopReason(outcome: Pick<TurnOutcome, "calls" | "cut">) {
+  const { cut } = outcome;
+  if (outcome.calls.length > 0) return { stop_reason: "tool_use" as const, stop_sequence: null };
+  if (cut?.reason === "stop_sequence") return { stop_reason: "stop_sequence" as const, stop_sequence: cut.sequence };
+  if (cut?.reason === "max_tokens") return { stop_reason: "max_tokens" as const, stop_sequence: null };
+  return { stop_reason: "end_turn" as const, stop_sequence: null };
+}
+
 export const messageId = () => `msg_${randomBytes(12).toString("hex")}`;
 
 /** Anthropic counts cached input apart from `input_tokens`. */
@@ -190,8 +210,7 @@ export function message(meta: MessageMeta, outcome: TurnOutcome) {
     role: "assistant" as const,
     model: meta.model,
     content: [...textBlocks, ...calls.map(toolUseBlock)],
-    stop_reason: calls.length > 0 ? ("tool_use" as const) : ("end_turn" as const),
-    stop_sequence: null,
+    ...stopReason(outcome),
     usage: messageUsage(outcome.counts),
   };
 }

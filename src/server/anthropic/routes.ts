@@ -8,15 +8,19 @@ import { toolOwner } from "../compat/drive.js";
 import { modelRoutes, registerSurfaceErrors, sessionHeader, workdirHeader } from "../compat/http.js";
 import { messagesImages } from "../compat/images.js";
 import { catalogOf, routeModel } from "../compat/models.js";
+import { overheadKey } from "../compat/prompt-overhead.js";
 import { respond } from "../compat/respond.js";
 import { estimateConversation } from "../compat/tokens.js";
 import type { RouteFile, ServerContext } from "../context.js";
 import { renderAnthropicError } from "./errors.js";
-import { message, messageId, messagesConversation, messagesTools } from "./messages.js";
+import { message, messageId, messagesConversation, messagesLimits, messagesTools } from "./messages.js";
 import { messagesStream } from "./messages-stream.js";
 import { anthropicModelById, anthropicModelList } from "./models.js";
 import { CountTokensBody, MessagesBody } from "./schemas.js";
 import { messagesOutputSchema } from "./structured-output.js";
+
+/** How count_tokens came by its number (the response body has no room to say). */
+export const TOKEN_COUNT_HEADER = "x-clinvk-token-count";
 
 export interface AnthropicSurfaceOptions {
   /** Silence after which a `ping` event keeps a streaming client waiting (Anthropic's own do). */
@@ -46,6 +50,7 @@ function routes(app: FastifyInstance, context: ServerContext, options: Anthropic
     },
     async (request, reply) => {
       const body = request.body as MessagesBody;
+      const limits = messagesLimits(body);
       const taken = messagesImages(body.messages);
       const conversation = messagesConversation({ ...body, messages: taken.messages }, { answer: true });
       const meta = { id: messageId(), model: body.model };
@@ -68,6 +73,7 @@ function routes(app: FastifyInstance, context: ServerContext, options: Anthropic
           json: (outcome) => message(meta, outcome),
           pingMs: options.pingMs,
           holdMs: options.holdMs,
+          limits,
         }),
         toolOwner(context, request, "anthropic"),
       );
@@ -80,14 +86,18 @@ function routes(app: FastifyInstance, context: ServerContext, options: Anthropic
       schema: {
         summary: "Count a request's tokens (an estimate)",
         description:
-          "Estimates the tokens of the system prompt and messages as a CLI would receive them; the client's tools are not sent to a CLI and are not counted. Nothing runs.",
+          "Estimates the tokens of the system prompt and messages, plus what the model's CLI adds to every prompt (its own system prompt and tools) as measured on an earlier turn of that CLI version and model. Until a turn has measured it, the estimate alone. The X-Clinvk-Token-Count header says which: `estimate+measured-overhead` or `estimate`. The client's tools and images are not counted. Nothing runs.",
         body: CountTokensBody,
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body as CountTokensBody;
-      routeModel(body.model);
-      return { input_tokens: estimateConversation(messagesConversation(body, { answer: false })) };
+      const route = routeModel(body.model);
+      const estimate = estimateConversation(messagesConversation(body, { answer: false }));
+      const key = await overheadKey(registry, route.backend, route.model || undefined);
+      const overhead = context.promptOverheads.get(key);
+      reply.header(TOKEN_COUNT_HEADER, overhead === undefined ? "estimate" : "estimate+measured-overhead");
+      return { input_tokens: estimate + (overhead ?? 0) };
     },
   );
 

@@ -7,12 +7,15 @@
  */
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import { ClinvkError } from "../../core/errors.js";
+import type { BackendName } from "../../core/events.js";
 import type { RunResult } from "../../core/request.js";
 import type { ServerContext } from "../context.js";
 import { type ServeOptions, type StreamFormat, type StreamSink, serveResult, serveStream } from "../http/serve-run.js";
+import { AnswerCutter, type AnswerLimits, type Cut } from "./answer-cut.js";
 import type { ToolResultPart } from "./conversation.js";
 import { CompatError, type Failure, failureOf } from "./errors.js";
 import { answerCalls, type LivePlan, LiveTurn, type PendingCall, type TurnEvent } from "./live-turn.js";
+import { overheadKey } from "./prompt-overhead.js";
 import { type TokenCounts, tokenCounts } from "./tokens.js";
 import { type PlannedTurn, SESSION_HEADER } from "./turn.js";
 
@@ -43,6 +46,8 @@ export interface TurnOutcome {
   calls: PendingCall[];
   /** Its token counts, for the surface's `usage`: counted once, here. */
   counts: TokenCounts;
+  /** Why the text was cut short (a stop sequence, the token limit), when it was. */
+  cut?: Cut;
 }
 
 /** Who may bring the results of a turn's calls: the same surface and API key (or address). */
@@ -56,25 +61,38 @@ export const toolOwner = (context: ServerContext, request: FastifyRequest, surfa
  * answer is the same streamed or not: every message the agent wrote in this response (an interim
  * "Let me look." before its tools, then its final answer), as the deltas joined them; the CLI's
  * final text when it streamed none. Structured output comes whole at the end (it is checked, and
- * maybe repaired, first).
+ * maybe repaired, first). The request's stop sequences and token limit cut the answer (answer-cut.ts):
+ * what comes after the cut is neither sent nor recorded, but the run goes on to its end, so that
+ * the CLI's session holds a whole turn and the next request can go on in it.
  */
-function turnEvents(context: ServerContext, live: LiveTurn, owner: string) {
+function turnEvents(context: ServerContext, live: LiveTurn, owner: string, limits: AnswerLimits = {}) {
   return async function* (signal: AbortSignal): AsyncGenerator<TurnEvent, TurnOutcome, undefined> {
     let settled = false;
     const structured = live.plan.run.outputSchema !== undefined;
+    const cutter = new AnswerCutter(limits);
     try {
       const steps = live.drive(signal);
       let text = "";
+      let sent = "";
       let step = await steps.next();
       while (!step.done) {
         if (step.value.type === "text") {
           text += step.value.delta;
-          if (!structured) yield step.value;
+          if (!structured) {
+            const delta = cutter.push(step.value.delta);
+            sent += delta;
+            if (delta) yield { type: "text", delta };
+          }
         } else yield step.value;
         step = await steps.next();
       }
       const end = step.value;
       if (end.kind === "calls") {
+        if (!structured) {
+          const tail = cutter.end();
+          if (tail) yield { type: "text", delta: tail };
+          text = sent + tail;
+        }
         context.toolRuns.park(live, end.calls, owner);
         live.later.push({
           role: "assistant",
@@ -83,16 +101,29 @@ function turnEvents(context: ServerContext, live: LiveTurn, owner: string) {
         });
         settled = true;
         const output = text + end.calls.map((call) => call.name + call.arguments).join("");
-        return { text, calls: end.calls, counts: tokenCounts(undefined, live.plan.promptTokens, output) };
+        const counts = tokenCounts(undefined, live.plan.promptTokens, output);
+        return { text, calls: end.calls, counts, ...(cutter.cut ? { cut: cutter.cut } : {}) };
       }
       const { result } = end;
       if (result.error) throw ClinvkError.fromInfo(result.error);
-      const answer = structured ? result.text : text || result.text;
       checkToolChoice(live);
+      const real = tokenCounts(result.usage, 0, "");
+      const outputTokens = real.estimated ? undefined : real.output;
+      let answer: string;
+      if (structured || !text) {
+        // The answer came whole at the end (structured output, or a CLI that streamed no deltas).
+        answer = cutter.push(structured ? result.text : text || result.text) + cutter.end(outputTokens);
+      } else {
+        const tail = cutter.end(outputTokens);
+        if (tail) yield { type: "text", delta: tail };
+        answer = sent + tail;
+      }
       const counts = tokenCounts(result.usage, live.plan.promptTokens, answer);
-      await live.complete(answer, counts);
+      measureOverhead(context, live, counts);
+      // The session records what the client got: its next request replays that.
+      await live.complete(answer, counts, cutter.cut);
       settled = true;
-      return { result, text: answer, calls: [], counts };
+      return { result, text: answer, calls: [], counts, ...(cutter.cut ? { cut: cutter.cut } : {}) };
     } finally {
       if (!settled) {
         live.abort();
@@ -100,6 +131,21 @@ function turnEvents(context: ServerContext, live: LiveTurn, owner: string) {
       }
     }
   };
+}
+
+/**
+ * A fresh turn's real input count, against the estimate of the conversation, measures what its CLI
+ * adds to every prompt (prompt-overhead.ts); only turns with nothing else in their input: no
+ * offered tools (their definitions), images or structured output (its instruction, a repair).
+ */
+function measureOverhead(context: ServerContext, live: LiveTurn, counts: TokenCounts): void {
+  const { plan } = live;
+  const { run } = plan;
+  if (!plan.fresh || counts.estimated || live.later.length > 0) return;
+  if (run.clientTools || run.images?.length || run.outputSchema) return;
+  void overheadKey(context.engine.registry, run.backend as BackendName, run.model).then((key) =>
+    context.promptOverheads.record(key, counts.input, plan.promptTokens),
+  );
 }
 
 /** A forced tool choice that the run did not keep is reported, never passed off as an answer. */
@@ -140,6 +186,8 @@ export interface SurfaceAnswer {
   pingMs?: number;
   /** How long a stream's head waits for the first output (HOLD_MS). */
   holdMs?: number;
+  /** The request's stop sequences and output-token limit. */
+  limits?: AnswerLimits;
 }
 
 export interface TurnAnswer extends SurfaceAnswer {
@@ -176,8 +224,14 @@ export async function serveContinuation(
 }
 
 /** Runs a live turn's next share to its end (the run's end, or calls to make) and returns the outcome. */
-export function liveOutcome(context: ServerContext, reply: FastifyReply, live: LiveTurn, owner: string) {
-  return serveResult(context, reply, turnEvents(context, live, owner), turnOptions(reply, live.plan));
+export function liveOutcome(
+  context: ServerContext,
+  reply: FastifyReply,
+  live: LiveTurn,
+  owner: string,
+  limits?: AnswerLimits,
+) {
+  return serveResult(context, reply, turnEvents(context, live, owner, limits), turnOptions(reply, live.plan));
 }
 
 function serveLive(context: ServerContext, reply: FastifyReply, live: LiveTurn, answer: TurnAnswer): Promise<unknown> {
@@ -186,12 +240,12 @@ function serveLive(context: ServerContext, reply: FastifyReply, live: LiveTurn, 
     return serveStream(
       context,
       reply,
-      turnEvents(context, live, answer.owner),
+      turnEvents(context, live, answer.owner, answer.limits),
       surfaceFormat(answer.writer, reply.log, answer.pingMs),
       turnOptions(reply, plan, answer.holdMs),
     );
   }
-  return liveOutcome(context, reply, live, answer.owner).then(answer.json);
+  return liveOutcome(context, reply, live, answer.owner, answer.limits).then(answer.json);
 }
 
 /** The surface's writer as a stream format: text as it comes, a failure in the surface's shape. */

@@ -9,6 +9,7 @@ import type { RunEvent } from "../../core/events.js";
 import type { RunRequest, RunResult } from "../../core/request.js";
 import type { ClientTool, ClientToolCall, ClientToolChoice, ClientToolResult, ClientTools } from "../../core/tools.js";
 import type { Engine } from "../../engine/engine.js";
+import type { Cut } from "./answer-cut.js";
 import type { Turn } from "./conversation.js";
 import type { TokenCounts } from "./tokens.js";
 
@@ -18,7 +19,9 @@ export interface LivePlan {
   sessionId?: string;
   responseId?: string;
   promptTokens: number;
-  complete(answer: string, later?: Turn[], counts?: TokenCounts): Promise<void>;
+  /** The first turn of a new (or ephemeral) session: the CLI is sent the whole conversation. */
+  fresh?: boolean;
+  complete(answer: string, later?: Turn[], counts?: TokenCounts, cut?: Cut): Promise<void>;
   abandon(): Promise<void>;
   /** A new id for a client-tool call, as the surface names them. */
   callId: () => string;
@@ -120,8 +123,8 @@ export class LiveTurn {
   }
 
   /** The run ended with this answer: the session now holds the conversation, tool turns included. */
-  complete(answer: string, counts?: TokenCounts): Promise<void> {
-    return this.plan.complete(answer, this.later, counts);
+  complete(answer: string, counts?: TokenCounts, cut?: Cut): Promise<void> {
+    return this.plan.complete(answer, this.later, counts, cut);
   }
 
   /** After an abort: reads the run to its end (so that it releases what it holds) and gives the session back. */

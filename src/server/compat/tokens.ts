@@ -7,9 +7,9 @@
 import type { Usage } from "../../core/events.js";
 import type { Conversation } from "./conversation.js";
 
-const PIECES = /[\p{L}\p{M}]+|\p{N}+|[^\s\p{L}\p{M}\p{N}]/gu;
+export const PIECES = /[\p{L}\p{M}]+|\p{N}+|[^\s\p{L}\p{M}\p{N}]/gu;
 // Scripts without spaces between words (CJK, Thai...) come out near one token per character.
-const DENSE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]/u;
+export const DENSE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]/u;
 
 export function estimateTokens(text: string): number {
   let tokens = 0;

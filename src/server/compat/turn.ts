@@ -12,6 +12,7 @@ import { sessionRequest } from "../../engine/session-requests.js";
 import { giveBack, META, record, type Taken, take, takeByFingerprint } from "../../sessions/conversations.js";
 import { newSessionId, type Session } from "../../sessions/session.js";
 import type { ServerContext } from "../context.js";
+import type { Cut } from "./answer-cut.js";
 import { toolCallIds } from "./call-ids.js";
 import type { RequestTools } from "./client-tools.js";
 import {
@@ -54,7 +55,7 @@ export interface TurnRequest {
   /** Images of the newest user message, written to temporary files for the run (removed after it). */
   images?: InlineImage[];
   /** The response as a client may retrieve it later (GET /responses/{id}), kept with the answer. */
-  recordFor?: (answer: string, counts: TokenCounts) => string | undefined;
+  recordFor?: (answer: string, counts: TokenCounts, incomplete: boolean) => string | undefined;
 }
 
 export interface PlannedTurn {
@@ -65,11 +66,13 @@ export interface PlannedTurn {
   responseId?: string;
   /** Estimated tokens of the conversation, for usage when the CLI reports none. */
   promptTokens: number;
+  /** The first turn of a new (or ephemeral) session: the CLI is sent the whole conversation. */
+  fresh?: boolean;
   /**
    * The turn succeeded with this answer (after `later` turns: the assistant's tool calls and the
    * client's results, when the run called client tools): the session now holds the conversation.
    */
-  complete(answer: string, later?: Turn[], counts?: TokenCounts): Promise<void>;
+  complete(answer: string, later?: Turn[], counts?: TokenCounts, cut?: Cut): Promise<void>;
   /** A new id for a client-tool call, as the surface names them. */
   callId: () => string;
   /** The turn failed or never ran: the session is given back as it was (a new, empty one removed). */
@@ -148,7 +151,7 @@ async function withImages(plan: PlannedTurn, images: InlineImage[]): Promise<Pla
   plan.run.images = staged.paths;
   // In place: a continuation of the turn names its response on this very plan.
   const { complete, abandon } = plan;
-  plan.complete = (answer, later, counts) => complete(answer, later, counts).finally(staged.remove);
+  plan.complete = (answer, later, counts, cut) => complete(answer, later, counts, cut).finally(staged.remove);
   plan.abandon = () => abandon().finally(staged.remove);
   return plan;
 }
@@ -204,11 +207,11 @@ function continueSession(
     sessionId: session.id,
     responseId: request.responseIdFor?.(session.id),
     promptTokens: estimateConversation(request.conversation),
-    complete: (answer, later, counts) =>
+    complete: (answer, later, counts, cut) =>
       record(context.store, session.id, {
         fingerprint: answered(answer, later),
         responseId: planned.responseId,
-        responseRecord: counts && request.recordFor?.(answer, counts),
+        responseRecord: counts && request.recordFor?.(answer, counts, cut?.reason === "max_tokens"),
       }),
     callId: toolCallIds[request.surface],
     abandon: () => giveBack(context.store, found.taken).catch(() => undefined),
@@ -241,6 +244,7 @@ async function startSession(context: ServerContext, request: TurnRequest): Promi
       run,
       responseId,
       promptTokens,
+      fresh: true,
       complete: async () => {},
       abandon: async () => {},
       callId: toolCallIds[request.surface],
@@ -260,11 +264,12 @@ async function startSession(context: ServerContext, request: TurnRequest): Promi
     sessionId,
     responseId: request.responseIdFor?.(sessionId),
     promptTokens,
-    complete: (answer, later = [], counts) =>
+    fresh: true,
+    complete: (answer, later = [], counts, cut) =>
       record(context.store, sessionId, {
         fingerprint: fingerprint(mergeTurns([...turns, ...later, { role: "assistant", text: answer }])),
         responseId: planned.responseId,
-        responseRecord: counts && request.recordFor?.(answer, counts),
+        responseRecord: counts && request.recordFor?.(answer, counts, cut?.reason === "max_tokens"),
       }),
     callId: toolCallIds[request.surface],
     abandon: async () => {

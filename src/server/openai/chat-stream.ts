@@ -7,13 +7,13 @@
  */
 import type { SurfaceStream } from "../compat/drive.js";
 import type { StreamSink } from "../http/serve-run.js";
-import { type ChatMeta, type ChunkDelta, chatChunk, chatUsage } from "./chat.js";
+import { type ChatMeta, type ChunkDelta, chatChunk, chatUsage, type FinishReason, finishReason } from "./chat.js";
 import { openaiErrorBody } from "./errors.js";
 
 export function chatStream(sink: StreamSink, meta: ChatMeta, options: { includeUsage: boolean }): SurfaceStream {
   // With include_usage, every chunk carries `usage: null` until the last.
   const usageField = options.includeUsage ? null : undefined;
-  const send = (delta: ChunkDelta, finish: "stop" | "tool_calls" | null) =>
+  const send = (delta: ChunkDelta, finish: FinishReason | null) =>
     sink.send(chatChunk(meta, [{ index: 0, delta, logprobs: null, finish_reason: finish }], usageField));
   return {
     open: () => send({ role: "assistant", content: "" }, null),
@@ -29,7 +29,7 @@ export function chatStream(sink: StreamSink, meta: ChatMeta, options: { includeU
         );
         send({ tool_calls: [{ index, function: { arguments: call.arguments } }] }, null);
       });
-      send({}, outcome.calls.length > 0 ? "tool_calls" : "stop");
+      send({}, finishReason(outcome));
       if (options.includeUsage) sink.send(chatChunk(meta, [], chatUsage(outcome.counts)));
     },
     trailer: "data: [DONE]\n\n",

@@ -162,6 +162,14 @@ export const chatToolCalls = (outcome: Pick<TurnOutcome, "calls">) =>
     function: { name: call.name, arguments: call.arguments },
   }));
 
+/** Why the answer ended: its tool calls, the token limit, or its end (a stop sequence included). */
+export function finishReason(outcome: Pick<TurnOutcome, "calls" | "cut">): FinishReason {
+  if (outcome.calls.length > 0) return "tool_calls";
+  return outcome.cut?.reason === "max_tokens" ? "length" : "stop";
+}
+
+export type FinishReason = "stop" | "length" | "tool_calls";
+
 export function chatCompletion(meta: ChatMeta, outcome: TurnOutcome) {
   const calls = outcome.calls.length > 0;
   return {
@@ -180,7 +188,7 @@ export function chatCompletion(meta: ChatMeta, outcome: TurnOutcome) {
           ...(calls ? { tool_calls: chatToolCalls(outcome) } : {}),
         },
         logprobs: null,
-        finish_reason: calls ? ("tool_calls" as const) : ("stop" as const),
+        finish_reason: finishReason(outcome),
       },
     ],
     usage: chatUsage(outcome.counts),
@@ -198,7 +206,7 @@ export type ChunkChoice = {
   index: 0;
   delta: ChunkDelta;
   logprobs: null;
-  finish_reason: "stop" | "tool_calls" | null;
+  finish_reason: FinishReason | null;
 };
 
 /** One `chat.completion.chunk`; with include_usage every chunk has `usage`, null but in the last. */

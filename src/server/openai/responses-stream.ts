@@ -14,6 +14,7 @@ import {
   outputText,
   type ResponseMeta,
   responseObject,
+  responseStatus,
   responseUsage,
 } from "./responses.js";
 import { messageIdOf } from "./stored-responses.js";
@@ -44,8 +45,9 @@ export function responsesStream(sink: StreamSink, meta: ResponseMeta): SurfaceSt
       emit("response.output_text.delta", { ...at, delta, logprobs: [] });
     },
     finish(outcome) {
-      const output: Parameters<typeof responseObject>[1] & { status: "completed" } = {
-        status: "completed",
+      const status = responseStatus(outcome);
+      const output: Parameters<typeof responseObject>[1] & { status: "completed" | "incomplete" } = {
+        status,
         output: [],
         usage: responseUsage(outcome.counts),
       };
@@ -55,7 +57,7 @@ export function responsesStream(sink: StreamSink, meta: ResponseMeta): SurfaceSt
         const final = outcome.text || text;
         emit("response.output_text.done", { ...at, text: final, logprobs: [] });
         emit("response.content_part.done", { ...at, part: outputText(final) });
-        const item = outputMessage(itemId, final, "completed");
+        const item = outputMessage(itemId, final, status);
         emit("response.output_item.done", { output_index: 0, item });
         output.output.push(item);
       }
@@ -74,7 +76,10 @@ export function responsesStream(sink: StreamSink, meta: ResponseMeta): SurfaceSt
         emit("response.output_item.done", { output_index: index, item });
         output.output.push(item);
       }
-      emit("response.completed", { response: responseObject(meta, output) });
+      // A response cut at max_output_tokens ends with response.incomplete, as OpenAI's does.
+      emit(status === "incomplete" ? "response.incomplete" : "response.completed", {
+        response: responseObject(meta, output),
+      });
     },
     fail(failure) {
       emit("response.failed", { response: responseObject(meta, { status: "failed", failure }) });

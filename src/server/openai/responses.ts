@@ -53,7 +53,10 @@ export function responsesConversation(body: ResponsesBody): Conversation {
         return;
       }
       if (type !== "message") {
-        throw invalidValue(`${param}.type`, `input items of type ${type} are not supported`);
+        throw invalidValue(
+          `${param}.type`,
+          `input items of type ${type} are not supported: only messages, function calls and their outputs, and item references reach a CLI`,
+        );
       }
       const text = contentText(item.content ?? "", `${param}.content`);
       switch (item.role) {
@@ -179,10 +182,15 @@ export function functionCallItem(call: PendingCall, itemId: string, status: "in_
 
 export const functionCallItemId = () => `fc_${randomBytes(16).toString("hex")}`;
 
+/** A response cut at max_output_tokens is `incomplete`, its message too, as OpenAI's are. */
+export function responseStatus(outcome: Pick<TurnOutcome, "calls" | "cut">): "completed" | "incomplete" {
+  return outcome.calls.length === 0 && outcome.cut?.reason === "max_tokens" ? "incomplete" : "completed";
+}
+
 /** A response's output: its message (when it has text or no calls), then its function calls. */
 export function responseOutput(outcome: TurnOutcome, messageId: string) {
   const message =
-    outcome.text || outcome.calls.length === 0 ? [outputMessage(messageId, outcome.text, "completed")] : [];
+    outcome.text || outcome.calls.length === 0 ? [outputMessage(messageId, outcome.text, responseStatus(outcome))] : [];
   return [...message, ...outcome.calls.map((call) => functionCallItem(call, functionCallItemId(), "completed"))];
 }
 
@@ -195,13 +203,13 @@ export interface ResponseMeta {
   stored: boolean;
 }
 
-export function outputMessage(id: string, text: string, status: "in_progress" | "completed") {
+export function outputMessage(id: string, text: string, status: "in_progress" | "completed" | "incomplete") {
   return {
     id,
     type: "message" as const,
     status,
     role: "assistant" as const,
-    content: status === "completed" ? [outputText(text)] : [],
+    content: status === "in_progress" ? [] : [outputText(text)],
   };
 }
 
@@ -223,7 +231,7 @@ export function responseObject(
   state:
     | { status: "in_progress" }
     | {
-        status: "completed";
+        status: "completed" | "incomplete";
         output: (ReturnType<typeof outputMessage> | ReturnType<typeof functionCallItem>)[];
         usage: ReturnType<typeof responseUsage>;
       }
@@ -238,12 +246,12 @@ export function responseObject(
     status: state.status,
     background: false,
     error: error ? { code: error.code ?? "server_error", message: error.message } : null,
-    incomplete_details: null,
+    incomplete_details: state.status === "incomplete" ? { reason: "max_output_tokens" as const } : null,
     instructions: body.instructions ?? null,
     max_output_tokens: body.max_output_tokens ?? null,
     max_tool_calls: body.max_tool_calls ?? null,
     model: meta.model,
-    output: state.status === "completed" ? state.output : [],
+    output: "output" in state ? state.output : [],
     parallel_tool_calls: body.parallel_tool_calls ?? true,
     previous_response_id: body.previous_response_id ?? null,
     reasoning: { effort: null, summary: null },
@@ -257,7 +265,7 @@ export function responseObject(
     top_logprobs: 0,
     top_p: body.top_p ?? 1,
     truncation: body.truncation ?? "disabled",
-    usage: state.status === "completed" ? state.usage : null,
+    usage: "usage" in state ? state.usage : null,
     user: body.user ?? null,
     metadata: body.metadata ?? {},
   };

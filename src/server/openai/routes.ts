@@ -15,13 +15,14 @@ import { chatCompletion, chatConversation, chatTools, completionId, wantsUsage }
 import { chatStream } from "./chat-stream.js";
 import { renderOpenAIError } from "./errors.js";
 import { openaiModelById, openaiModelList } from "./models.js";
-import { checkChatParams, checkResponsesParams } from "./params.js";
+import { chatLimits, checkChatParams, checkResponsesParams, responsesLimits } from "./params.js";
 import {
   previousOf,
   type ResponseMeta,
   responseId,
   responseObject,
   responseOutput,
+  responseStatus,
   responsesConversation,
   responsesTools,
   responseUsage,
@@ -58,6 +59,7 @@ function routes(app: FastifyInstance, context: ServerContext): void {
     async (request, reply) => {
       const body = request.body as ChatBody;
       checkChatParams(body);
+      const limits = chatLimits(body);
       const taken = chatImages(body.messages);
       const conversation = chatConversation(taken.messages);
       const meta = { id: completionId(), created: now(), model: body.model };
@@ -79,6 +81,7 @@ function routes(app: FastifyInstance, context: ServerContext): void {
           stream: body.stream === true,
           writer: (sink) => chatStream(sink, meta, options),
           json: (outcome) => chatCompletion(meta, outcome),
+          limits,
         }),
         toolOwner(context, request, "openai"),
       );
@@ -98,6 +101,7 @@ function routes(app: FastifyInstance, context: ServerContext): void {
     async (request, reply) => {
       const body = request.body as ResponsesBody;
       checkResponsesParams(body);
+      const limits = responsesLimits(body);
       // item_reference items name an earlier answer: the conversation goes on from its response.
       const resolved = resolveReferences(body);
       const taken = Array.isArray(resolved.body.input) ? responsesImages(resolved.body.input) : undefined;
@@ -125,7 +129,8 @@ function routes(app: FastifyInstance, context: ServerContext): void {
         tools: responsesTools(body),
         outputSchema: responsesOutputSchema(body.text?.format),
         images: taken?.images,
-        recordFor: (text: string, counts: TokenCounts) => (meta ? responseRecord(meta, text, counts) : undefined),
+        recordFor: (text: string, counts: TokenCounts, incomplete: boolean) =>
+          meta ? responseRecord(meta, text, counts, incomplete) : undefined,
       };
       return respond(
         context,
@@ -147,10 +152,11 @@ function routes(app: FastifyInstance, context: ServerContext): void {
             writer: (sink) => responsesStream(sink, current),
             json: (outcome) =>
               responseObject(current, {
-                status: "completed",
+                status: responseStatus(outcome),
                 output: responseOutput(outcome, messageIdOf(current.id)),
                 usage: responseUsage(outcome.counts),
               }),
+            limits,
           };
         },
         toolOwner(context, request, "openai"),

@@ -37,10 +37,17 @@ interface StoredResponse {
   previous_response_id: string | null;
   text: string;
   usage: ReturnType<typeof responseUsage>;
+  /** Cut at max_output_tokens. */
+  incomplete?: boolean;
 }
 
 /** The record a session keeps of its latest response; none for an answer too long to keep. */
-export function responseRecord(meta: ResponseMeta, text: string, counts: TokenCounts): string | undefined {
+export function responseRecord(
+  meta: ResponseMeta,
+  text: string,
+  counts: TokenCounts,
+  incomplete = false,
+): string | undefined {
   // store: false asks that nothing be kept to retrieve (its session goes on holding the conversation).
   if (!meta.stored || text.length > MAX_RECORD_CHARS) return undefined;
   const stored: StoredResponse = {
@@ -51,6 +58,7 @@ export function responseRecord(meta: ResponseMeta, text: string, counts: TokenCo
     previous_response_id: meta.body.previous_response_id ?? null,
     text,
     usage: responseUsage(counts),
+    ...(incomplete ? { incomplete } : {}),
   };
   return JSON.stringify(stored);
 }
@@ -133,9 +141,10 @@ export function storedResponseRoutes(app: FastifyInstance, context: ServerContex
         body: body as ResponsesBody,
         stored: true,
       };
+      const status = stored.incomplete ? "incomplete" : "completed";
       return responseObject(meta, {
-        status: "completed",
-        output: [outputMessage(messageIdOf(stored.id), stored.text, "completed")],
+        status,
+        output: [outputMessage(messageIdOf(stored.id), stored.text, status)],
         usage: stored.usage,
       });
     },
