@@ -1,18 +1,19 @@
 // claude's live mode end to end: the REAL pinned CLI driven through its codec (src/backends/claude-live.ts) by the
 // host (src/engine/live-cli.ts), offline against the provider stub. Two turns in one process, interrupt and go on,
 // permission requests allowed and denied, resume in a fresh process, and no process left after close.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { claudeLive } from "../../src/backends/claude-live.js";
-import type { LiveLaunchOptions, LiveTurnInput } from "../../src/backends/live-protocol.js";
-import type { EventBody, RunEvent } from "../../src/core/events.js";
+import type { LiveLaunchOptions } from "../../src/backends/live-protocol.js";
+import type { RunEvent } from "../../src/core/events.js";
 import type { RunRequest } from "../../src/core/request.js";
 import { Engine } from "../../src/engine/engine.js";
-import { LiveCli, type LiveTurnControl, type LiveTurnOutcome } from "../../src/engine/live-cli.js";
+import type { LiveCli, LiveTurnControl } from "../../src/engine/live-cli.js";
 import { LivePool } from "../../src/engine/live-pool.js";
 import { BackendRegistry } from "../../src/engine/registry.js";
 import { type CliSandbox, prepareCliSandbox } from "./cli-env.js";
+import { openLive, runTurn, textOf } from "./live-host.js";
 import { waitForNoSandboxProcesses } from "./processes.js";
 import { type ProviderStub, startProviderStub } from "./stub/index.js";
 
@@ -36,51 +37,14 @@ afterEach(async () => {
 });
 
 async function start(options: Partial<LiveLaunchOptions> = {}): Promise<LiveCli> {
-  const launch: LiveLaunchOptions = {
-    approvalMode: "default",
-    sandboxMode: "default",
-    allowedTools: [],
-    allowedDirs: [],
-    extraFlags: [],
-    ephemeral: false,
-    cwd: sb.workDir,
-    askPermissions: false,
-    ...options,
-  };
-  const invocation = claudeLive.launch(launch);
-  for (const file of invocation.files ?? []) writeFileSync(file.path, file.content, { mode: 0o600 });
-  const cli = await LiveCli.open({
-    backend: "claude",
-    protocol: claudeLive,
-    launch,
-    invocation,
-    command: sb.commands.claude,
-    env: { ...sb.env, ...invocation.env },
-  });
+  const cli = await openLive("claude", claudeLive, sb, { askPermissions: false, ...options });
   open.push(cli);
   return cli;
 }
 
 /** Runs one turn to its end: its events and its outcome. `onEvent` sees each event as it comes. */
-async function turn(
-  cli: LiveCli,
-  input: LiveTurnInput,
-  control: LiveTurnControl = {},
-  onEvent: (event: EventBody) => void = () => {},
-): Promise<{ events: EventBody[]; outcome: LiveTurnOutcome }> {
-  const events: EventBody[] = [];
-  const run = cli.turn(input, { timeoutMs: 60_000, ...control });
-  while (true) {
-    const next = await run.next();
-    if (next.done) return { events, outcome: next.value };
-    if (next.value.kind === "event") {
-      events.push(next.value.body);
-      onEvent(next.value.body);
-    }
-  }
-}
-
-const text = (events: EventBody[]) => events.flatMap((event) => (event.type === "text" ? [event.text] : [])).join("");
+const turn = runTurn;
+const text = textOf;
 const sentText = (index: number) => JSON.stringify(stub.mainRequests("anthropic")[index]?.body?.messages ?? []);
 
 describe("claude live (real CLI)", () => {

@@ -6,14 +6,15 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { codexLive } from "../../src/backends/codex-live.js";
-import type { LiveLaunchOptions, LiveTurnInput } from "../../src/backends/live-protocol.js";
+import type { LiveLaunchOptions } from "../../src/backends/live-protocol.js";
 import type { EventBody, RunEvent } from "../../src/core/events.js";
 import type { PermissionDecision, PermissionRequest } from "../../src/core/permissions.js";
 import type { RunRequest } from "../../src/core/request.js";
 import { Engine } from "../../src/engine/engine.js";
-import { LiveCli, type LiveTurnControl, type LiveTurnOutcome } from "../../src/engine/live-cli.js";
+import type { LiveCli } from "../../src/engine/live-cli.js";
 import { LivePool } from "../../src/engine/live-pool.js";
 import { type CliSandbox, prepareCliSandbox } from "./cli-env.js";
+import { openLive, runTurn } from "./live-host.js";
 import { sandboxProcesses, waitForNoSandboxProcesses } from "./processes.js";
 import { mcpToolCall, type ProviderStub, startProviderStub } from "./stub/index.js";
 import { WeatherMcpServer } from "./weather-mcp.js";
@@ -37,58 +38,13 @@ afterEach(async () => {
   sb.cleanup();
 });
 
-const launchOptions = (overrides: Partial<LiveLaunchOptions> = {}): LiveLaunchOptions => ({
-  approvalMode: "default",
-  sandboxMode: "default",
-  allowedTools: [],
-  allowedDirs: [],
-  extraFlags: [],
-  ephemeral: false,
-  cwd: sb.workDir,
-  askPermissions: true,
-  ...overrides,
-});
-
 async function start(overrides: Partial<LiveLaunchOptions> = {}): Promise<LiveCli> {
-  const launch = launchOptions(overrides);
-  const invocation = codexLive.launch(launch);
-  const cli = await LiveCli.open({
-    backend: "codex",
-    protocol: codexLive,
-    launch,
-    invocation,
-    command: sb.commands.codex,
-    env: { ...sb.env, ...invocation.env },
-  });
+  const cli = await openLive("codex", codexLive, sb, overrides);
   open.push(cli);
   return cli;
 }
 
-interface TurnRun {
-  events: EventBody[];
-  /** When each event arrived (Date.now() ms), by index in `events`. */
-  at: number[];
-  outcome: LiveTurnOutcome;
-}
-
-async function turn(
-  cli: LiveCli,
-  input: LiveTurnInput,
-  control: LiveTurnControl = {},
-  onEvent?: (event: EventBody) => void,
-): Promise<TurnRun> {
-  const events: EventBody[] = [];
-  const at: number[] = [];
-  const run = cli.turn(input, { timeoutMs: 60_000, ...control });
-  while (true) {
-    const step = await run.next();
-    if (step.done) return { events, at, outcome: step.value };
-    if (step.value.kind !== "event") continue;
-    events.push(step.value.body);
-    at.push(Date.now());
-    onEvent?.(step.value.body);
-  }
-}
+const turn = runTurn;
 
 /**
  * Each delta reached us before the stub sent the next one (nothing was held back to be sent in one piece), and

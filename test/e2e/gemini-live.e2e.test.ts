@@ -6,10 +6,11 @@ import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from
 import { basename, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { gemini } from "../../src/backends/gemini.js";
-import type { LiveLaunchOptions, LiveTurnInput } from "../../src/backends/live-protocol.js";
+import type { LiveLaunchOptions } from "../../src/backends/live-protocol.js";
 import type { EventBody } from "../../src/core/events.js";
-import { LiveCli, type LiveTurnControl, type LiveTurnOutcome } from "../../src/engine/live-cli.js";
+import type { LiveCli, LiveTurnControl } from "../../src/engine/live-cli.js";
 import { type CliSandbox, type CliSandboxOptions, prepareCliSandbox } from "./cli-env.js";
+import { openLive, runTurn } from "./live-host.js";
 import { type ProviderStub, startProviderStub } from "./stub/index.js";
 
 const protocol = gemini.live;
@@ -38,47 +39,12 @@ function sandbox(options: CliSandboxOptions = {}): CliSandbox {
 }
 
 async function open(sb: CliSandbox, options: Partial<LiveLaunchOptions> = {}): Promise<LiveCli> {
-  const launch: LiveLaunchOptions = {
-    cwd: sb.workDir,
-    askPermissions: true,
-    approvalMode: "default",
-    sandboxMode: "default" as LiveLaunchOptions["sandboxMode"],
-    allowedTools: [],
-    allowedDirs: [],
-    extraFlags: [],
-    ephemeral: false,
-    ...options,
-  };
-  const invocation = protocol!.launch(launch);
-  const cli = await LiveCli.open({
-    backend: "gemini",
-    protocol: protocol!,
-    launch,
-    invocation,
-    command: sb.commands.gemini,
-    env: sb.env,
-  });
+  const cli = await openLive("gemini", protocol as NonNullable<typeof protocol>, sb, options);
   clis.push(cli);
   return cli;
 }
 
-async function turn(
-  cli: LiveCli,
-  input: LiveTurnInput,
-  control: LiveTurnControl = {},
-  onEvent?: (event: EventBody) => void,
-): Promise<{ events: EventBody[]; outcome: LiveTurnOutcome }> {
-  const events: EventBody[] = [];
-  const run = cli.turn(input, { timeoutMs: 60_000, ...control });
-  while (true) {
-    const next = await run.next();
-    if (next.done) return { events, outcome: next.value };
-    if (next.value.kind === "event") {
-      events.push(next.value.body);
-      onEvent?.(next.value.body);
-    }
-  }
-}
+const turn = runTurn;
 
 const PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 const contents = (n: number) => JSON.stringify(stub.mainRequests("gemini")[n]?.body?.contents ?? []);
