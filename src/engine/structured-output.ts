@@ -21,6 +21,8 @@ export type JsonSchema = Record<string, unknown>;
 /** Schemas above this size are refused: they travel in argv and prompts. */
 const MAX_SCHEMA_CHARS = 64 * 1024;
 const MAX_ERRORS_SHOWN = 5;
+/** One argv string may hold 128 KiB (Linux MAX_ARG_STRLEN); a schema's characters can take 3 bytes each. */
+const MAX_ARGV_SCHEMA_BYTES = 64 * 1024;
 
 const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
 
@@ -74,7 +76,11 @@ export async function nativeSchema(
 ): Promise<NativeSchema | undefined> {
   if (!capability || !nativelyTaken(capability.takes, schema)) return undefined;
   const json = JSON.stringify(schema);
-  if (capability.via === "argv") return { arg: { via: "argv", json }, remove: async () => {} };
+  if (capability.via === "argv") {
+    // Larger (non-ASCII) schemas stay in the prompt, which goes through stdin when large.
+    if (Buffer.byteLength(json) > MAX_ARGV_SCHEMA_BYTES) return undefined;
+    return { arg: { via: "argv", json }, remove: async () => {} };
+  }
   const dir = await mkdtemp(join(tmpdir(), "clinvk-schema-"));
   const path = join(dir, "schema.json");
   await writeFile(path, json, { mode: 0o600 });

@@ -127,5 +127,9 @@ describe("structured output", () => {
     expect(native?.arg).toEqual({ via: "argv", json: '{"type":"object"}' });
     expect(await nativeSchema({ via: "argv", takes: "object" }, { type: "array" })).toBeUndefined();
     expect(await nativeSchema(undefined, schema)).toBeUndefined();
+    // Under the 64 Ki-character limit, but over 64 KiB in UTF-8: too big for one argv string, the prompt says it.
+    const wide = { type: "object", description: "é".repeat(40_000) };
+    expect(compileSchema(wide)).toBeTypeOf("function");
+    expect(await nativeSchema({ via: "argv", takes: "object" }, wide)).toBeUndefined();
   });
 });
