@@ -15,6 +15,7 @@ export type {
   ImageInput,
   Invocation,
   InvocationOptions,
+  OutputSchemaArg,
   ParsedOutcome,
   ProcessOutcome,
 } from "./invocation.js";
@@ -39,6 +40,12 @@ export interface BackendCapabilities {
    * bytes in its input, which the engine reads for it); absent: none.
    */
   images?: "file" | "inline";
+  /**
+   * How the CLI takes the answer's JSON Schema itself, besides the prompt (absent: the prompt only):
+   * `via` a file it reads or the JSON on its command line, for the schemas its provider takes
+   * (`strict`: an object closing its properties, OpenAI's strict mode; `object`: any object schema).
+   */
+  outputSchema?: { via: "file" | "argv"; takes: "strict" | "object" };
 }
 
 /** Which models a backend takes: for the compatible APIs' model names and /models. */

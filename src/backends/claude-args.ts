@@ -9,7 +9,7 @@ import type { ClientToolServer, ImageInput, Invocation, InvocationOptions } from
 const PERMISSION_MODE = { auto: "acceptEdits", none: "bypassPermissions", always: "default" } as const;
 
 /** The options that hold for the whole life of a claude process (no prompt, images or schema). */
-export type ClaudeProcessOptions = Omit<InvocationOptions, "prompt" | "promptVia" | "images" | "outputSchemaFile">;
+export type ClaudeProcessOptions = Omit<InvocationOptions, "prompt" | "promptVia" | "images" | "outputSchema">;
 
 /** Flags, with the files and environment they need, and what could not be honoured. */
 export interface ClaudeOptionArgs {

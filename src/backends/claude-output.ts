@@ -178,7 +178,9 @@ export class ClaudeParser implements OutputParser {
         events: [],
       };
     }
-    const text = str(result.result) ?? this.lastText;
+    // With --json-schema the answer is the StructuredOutput tool's input, which claude checked against the schema.
+    const structured = result.structured_output;
+    const text = structured !== undefined ? JSON.stringify(structured) : (str(result.result) ?? this.lastText);
     const parsed: ParsedOutcome = {
       text: result.is_error === true ? "" : text,
       backendSessionId: this.sessionId,

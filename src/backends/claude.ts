@@ -30,7 +30,7 @@ export const claude: Backend = {
     families: [/^claude-/i, /^(sonnet|opus|haiku)$/i],
     vendor: "anthropic",
   },
-  capabilities: { systemPrompt: true, images: "inline" },
+  capabilities: { systemPrompt: true, images: "inline", outputSchema: { via: "argv", takes: "object" } },
   // Anthropic's API, Bedrock (AWS) and Vertex (Google Cloud), and Claude Code's own switches.
   environment: [
     "ANTHROPIC_*",
@@ -81,6 +81,8 @@ export const claude: Backend = {
       "--include-partial-messages",
       ...optionArgs,
     ];
+    // claude offers the schema as its StructuredOutput tool (a tool's input is always an object).
+    if (options.outputSchema?.via === "argv") args.push(`--json-schema=${options.outputSchema.json}`);
     // Images go as content blocks of one user message in claude's stream-json input, with the prompt.
     if (options.images?.length) {
       args.push("--input-format=stream-json");

@@ -40,7 +40,7 @@ export const codex: Backend = {
     families: [/^gpt-/i, /^o3(-|$)/i, /^o4/i, /^codex/i],
     vendor: "openai",
   },
-  capabilities: { systemPrompt: true, images: "file" },
+  capabilities: { systemPrompt: true, images: "file", outputSchema: { via: "file", takes: "strict" } },
   environment: ["OPENAI_*", "CODEX_*", "AZURE_OPENAI_*"],
   extraFlags: [
     flag(true, "--model", "-m"),
@@ -85,7 +85,7 @@ export const codex: Backend = {
       warnings.push("codex cannot add directories when resuming; allowed_dirs is not applied");
     if (options.ephemeral) args.push("--ephemeral");
     const env = options.clientTools && codexClientTools(options.clientTools, args);
-    if (options.outputSchemaFile) args.push(`--output-schema=${options.outputSchemaFile}`);
+    if (options.outputSchema?.via === "file") args.push(`--output-schema=${options.outputSchema.path}`);
     for (const image of options.images ?? []) args.push(`--image=${image.path}`);
     args.push(...options.extraFlags);
     // `-` makes codex read the prompt from stdin; otherwise stdin is closed so codex does not wait on it.

@@ -8,7 +8,7 @@ import type { ClientToolServer, ConfigOverlay, InvocationOptions } from "./backe
 const APPROVAL_MODE = { auto: "auto_edit", none: "yolo", always: "default" } as const;
 
 /** What every gemini process takes, one-shot or live: the run's options as flags (pushed onto `args`). */
-export type GeminiRunOptions = Omit<InvocationOptions, "prompt" | "promptVia" | "images" | "outputSchemaFile">;
+export type GeminiRunOptions = Omit<InvocationOptions, "prompt" | "promptVia" | "images" | "outputSchema">;
 
 export function geminiRunFlags(
   options: GeminiRunOptions,

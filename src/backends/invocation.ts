@@ -29,11 +29,14 @@ export interface InvocationOptions {
   promptVia: "argv" | "stdin";
   /** The caller's own tools, served to the CLI by a per-run MCP server (see core/tools.ts). */
   clientTools?: ClientToolServer;
-  /** A file holding the JSON Schema the answer must match (written by the engine), where the CLI takes one. */
-  outputSchemaFile?: string;
+  /** The JSON Schema the answer must match, in the form the CLI takes it (capabilities.outputSchema). */
+  outputSchema?: OutputSchemaArg;
   /** Images with the prompt, checked by the engine; `base64` only for a backend whose capability is `inline`. */
   images?: ImageInput[];
 }
+
+/** A file holding the schema (written by the engine, removed after the run), or its JSON for argv. */
+export type OutputSchemaArg = { via: "file"; path: string } | { via: "argv"; json: string };
 
 /** Where a run's client tools are served, and how the CLI is to use them. */
 export interface ClientToolServer {

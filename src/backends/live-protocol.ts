@@ -15,8 +15,7 @@ import type { ImageInput, Invocation, InvocationOptions, ParsedOutcome, ProcessO
  * Everything fixed for the life of one process: the one-shot options without the turn's own parts.
  * `resume` is the conversation the process opens (or none: a new one).
  */
-export interface LiveLaunchOptions
-  extends Omit<InvocationOptions, "prompt" | "promptVia" | "images" | "outputSchemaFile"> {
+export interface LiveLaunchOptions extends Omit<InvocationOptions, "prompt" | "promptVia" | "images" | "outputSchema"> {
   /** The directory the CLI runs in (some protocols also name it in their messages). */
   cwd: string;
   /**

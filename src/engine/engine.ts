@@ -23,7 +23,7 @@ import { permissionNotice } from "./permission-notice.js";
 import { type EngineAdditions, type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from "./prepare.js";
 import { BackendRegistry } from "./registry.js";
 import type { RunTracker } from "./run-tracker.js";
-import { compileSchema, type JsonSchema, schemaFile, structuredRun } from "./structured-output.js";
+import { compileSchema, type JsonSchema, nativeSchema, structuredRun } from "./structured-output.js";
 import { openToolBridge, type ToolBridgeRun } from "./tool-bridge.js";
 import type { VersionCache } from "./version-cache.js";
 
@@ -260,13 +260,14 @@ export class Engine {
   private async *structured(request: RunRequest, control: RunControl): AsyncGenerator<RunEvent, RunResult, undefined> {
     const schema = request.outputSchema;
     if (schema === undefined || request.dryRun) return yield* this.streamOne(request, control);
-    const file = this.prepare(request).backend.name === "codex" ? await schemaFile(schema as JsonSchema) : undefined;
+    const { capabilities } = this.prepare(request).backend;
+    const native = await nativeSchema(capabilities.outputSchema, schema as JsonSchema);
     try {
       return yield* structuredRun({ ...request, outputSchema: schema }, (attempt) =>
-        this.streamOne(attempt, control, file ? { outputSchemaFile: file.path } : {}),
+        this.streamOne(attempt, control, native ? { outputSchema: native.arg } : {}),
       );
     } finally {
-      await file?.remove();
+      await native?.remove();
     }
   }
 

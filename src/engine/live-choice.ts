@@ -37,8 +37,8 @@ export function chooseLive(
   if (!protocol) return `${backend.name} has no live mode`;
   if (options.clientTools) return "client tools run one-shot";
   if (options.forkSession) return "a fork runs one-shot";
-  if (options.outputSchemaFile) return "an output schema runs one-shot";
-  const { prompt, promptVia: _via, images: _images, outputSchemaFile: _schema, ...fixed } = options;
+  if (options.outputSchema) return "an output schema runs one-shot";
+  const { prompt, promptVia: _via, images: _images, outputSchema: _schema, ...fixed } = options;
   const resume = protocol.capabilities.resume;
   // A process that opens a conversation itself is launched for none: the turn names it.
   const launch: LiveLaunchOptions = {

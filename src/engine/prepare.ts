@@ -4,7 +4,7 @@
  */
 import { accessSync, constants, statSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Backend, ConfigOverlay, ImageInput, InvocationOptions } from "../backends/backend.js";
+import type { Backend, ConfigOverlay, ImageInput, InvocationOptions, OutputSchemaArg } from "../backends/backend.js";
 import { checkExtraFlags } from "../backends/extra-flags.js";
 import { SECRET_VARIABLES } from "../config/secrets.js";
 import { ClinvkError } from "../core/errors.js";
@@ -139,7 +139,8 @@ export function resolveModel(backend: Backend, model: string | undefined): strin
 
 /** What the engine itself adds to a run, never a caller. */
 export interface EngineAdditions {
-  outputSchemaFile?: string;
+  /** The output schema in the form the CLI takes it natively (engine/structured-output.ts). */
+  outputSchema?: OutputSchemaArg;
   /** The run's client-tool server once it is open, and its config directory (placeholders until then). */
   toolBridge?: { url: string; token: string; configDir: string };
 }
@@ -213,7 +214,7 @@ export function prepareRun(request: RunRequest, context: PrepareContext, additio
           },
         }
       : {}),
-    ...(additions.outputSchemaFile ? { outputSchemaFile: additions.outputSchemaFile } : {}),
+    ...(additions.outputSchema ? { outputSchema: additions.outputSchema } : {}),
   };
   const images = checkImages(request.images, backend, cwd);
   if (images) options.images = images;

@@ -2,14 +2,16 @@
  * Structured output, once for every face: a run with an output schema asks the CLI for JSON that
  * matches it, checks the answer with ajv, and when it does not match asks once more with the
  * validation errors (in the same CLI conversation where it can); a second miss is a `bad_output`
- * error naming what is wrong. Every CLI gets the schema in its prompt; codex also gets it as
- * `--output-schema` (its provider then constrains the answer) when the schema is one OpenAI's strict
- * mode takes (an object that closes its properties).
+ * error naming what is wrong. Every CLI gets the schema in its prompt; a CLI that takes it itself
+ * (capabilities.outputSchema) gets it too when its provider takes that schema: codex as
+ * `--output-schema` (a file; OpenAI's strict mode: an object that closes its properties), claude as
+ * `--json-schema` (the JSON; its StructuredOutput tool, whose input is an object).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { BackendCapabilities, OutputSchemaArg } from "../backends/backend.js";
 import { ClinvkError } from "../core/errors.js";
 import type { RunEvent, Usage } from "../core/events.js";
 import type { RunRequest, RunResult } from "../core/request.js";
@@ -19,6 +21,8 @@ export type JsonSchema = Record<string, unknown>;
 /** Schemas above this size are refused: they travel in argv and prompts. */
 const MAX_SCHEMA_CHARS = 64 * 1024;
 const MAX_ERRORS_SHOWN = 5;
+/** One argv string may hold 128 KiB (Linux MAX_ARG_STRLEN); a schema's characters can take 3 bytes each. */
+const MAX_ARGV_SCHEMA_BYTES = 64 * 1024;
 
 const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
 
@@ -51,13 +55,36 @@ export function strictCompatible(schema: JsonSchema): boolean {
   return schema.type === "object" && schema.additionalProperties === false;
 }
 
-/** The schema in a private temporary file for codex's --output-schema (when strict mode takes it). */
-export async function schemaFile(schema: JsonSchema): Promise<{ path: string; remove(): Promise<void> } | undefined> {
-  if (!strictCompatible(schema)) return undefined;
+/** Whether a CLI's provider takes the schema (capabilities.outputSchema.takes). */
+export function nativelyTaken(takes: "strict" | "object", schema: JsonSchema): boolean {
+  return takes === "strict" ? strictCompatible(schema) : schema.type === "object";
+}
+
+export interface NativeSchema {
+  arg: OutputSchemaArg;
+  /** Removes what the argument needed (the file), after the run. */
+  remove(): Promise<void>;
+}
+
+/**
+ * The schema in the form the CLI takes it itself (a private temporary file, or the JSON for argv),
+ * or undefined where it takes none or its provider would refuse this schema: the prompt says it then.
+ */
+export async function nativeSchema(
+  capability: BackendCapabilities["outputSchema"],
+  schema: JsonSchema,
+): Promise<NativeSchema | undefined> {
+  if (!capability || !nativelyTaken(capability.takes, schema)) return undefined;
+  const json = JSON.stringify(schema);
+  if (capability.via === "argv") {
+    // Larger (non-ASCII) schemas stay in the prompt, which goes through stdin when large.
+    if (Buffer.byteLength(json) > MAX_ARGV_SCHEMA_BYTES) return undefined;
+    return { arg: { via: "argv", json }, remove: async () => {} };
+  }
   const dir = await mkdtemp(join(tmpdir(), "clinvk-schema-"));
   const path = join(dir, "schema.json");
-  await writeFile(path, JSON.stringify(schema), { mode: 0o600 });
-  return { path, remove: () => rm(dir, { recursive: true, force: true }) };
+  await writeFile(path, json, { mode: 0o600 });
+  return { arg: { via: "file", path }, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 export function schemaInstruction(schema: JsonSchema): string {

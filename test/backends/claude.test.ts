@@ -1,6 +1,7 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { claude } from "../../src/backends/claude.js";
-import { ofType, parseRecorded, textOf } from "../helpers.js";
+import { fixturePath, ofType, parseRecorded, textOf } from "../helpers.js";
 import { baseInvocation } from "./invocation.js";
 
 const base = baseInvocation;
@@ -15,6 +16,15 @@ describe("claude argv", () => {
       "--",
       "hello",
     ]);
+  });
+
+  it("passes an output schema as --json-schema=<json> after the options, before the prompt", () => {
+    const json = '{"type":"object","properties":{"city":{"type":"string"}}}';
+    const { args } = claude.buildInvocation({ ...base, model: "opus", outputSchema: { via: "argv", json } });
+    expect(args.slice(-4)).toEqual(["--model=opus", `--json-schema=${json}`, "--", "hello"]);
+    // A schema for a file is codex's form: claude takes none from it.
+    const file = claude.buildInvocation({ ...base, outputSchema: { via: "file", path: "/tmp/s.json" } });
+    expect(file.args.some((arg) => arg.startsWith("--json-schema"))).toBe(false);
   });
 
   it("maps every unified option", () => {
@@ -152,6 +162,38 @@ describe("claude parser on recorded output", () => {
     expect(ofType(events, "text").map((e) => e.text)).toEqual(["Let me read it.", "The note says hello."]);
     expect(outcome.text).toBe("The note says hello.");
     expect(outcome.usage?.input_tokens).toBe(38080);
+  });
+
+  it("--json-schema: the answer is the StructuredOutput tool's input (structured_output)", () => {
+    const { events, outcome } = parseRecorded(claude, "json-schema-stream-json");
+    expect(ofType(events, "tool_call")).toMatchObject([
+      { name: "StructuredOutput", input: { city: "Oslo", people: 3 } },
+    ]);
+    expect(ofType(events, "text")).toEqual([]);
+    expect(JSON.parse(outcome.text)).toEqual({ city: "Oslo", people: 3 });
+    expect(outcome.error).toBeUndefined();
+  });
+
+  it("--json-schema: structured_output wins over the result's text", () => {
+    const stdout = readFileSync(fixturePath("claude", "json-schema-stream-json", "stdout"), "utf8");
+    const parser = claude.createParser();
+    for (const line of stdout.split("\n").filter(Boolean)) {
+      const event = JSON.parse(line);
+      if (event.type === "result") event.result = "Here is the city.";
+      parser.line(JSON.stringify(event));
+    }
+    const outcome = parser.finish({ exitCode: 0, signal: null, stderr: "" });
+    expect(outcome.text).toBe('{"city":"Oslo","people":3}');
+  });
+
+  it("--json-schema missed: claude's own check fails, it asks once more, the text answer is the result", () => {
+    const { events, outcome } = parseRecorded(claude, "json-schema-missed-stream-json");
+    const [refused] = ofType(events, "tool_result");
+    expect(refused).toMatchObject({ name: "StructuredOutput", is_error: true });
+    expect(refused?.output).toContain("Output does not match required schema");
+    // No structured_output: the engine's ajv check sees the text and repairs.
+    expect(outcome.text).toBe("Oslo.");
+    expect(outcome.error).toBeUndefined();
   });
 
   it("HTTP 500 with retries: notices, no synthetic text, an api_error", () => {

@@ -20,7 +20,7 @@ describe("codex argv", () => {
       allowedDirs: ["/tmp/a"],
       ephemeral: true,
       extraFlags: ["-p", "work"],
-      outputSchemaFile: "/tmp/schema.json",
+      outputSchema: { via: "file", path: "/tmp/schema.json" },
     });
     expect(args).toEqual([
       "exec",

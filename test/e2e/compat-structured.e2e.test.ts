@@ -14,6 +14,9 @@ const PROVIDER: Record<CliName, Provider> = { claude: "anthropic", codex: "opena
 const e2e = realCliSuite();
 const City = z.object({ city: z.string(), people: z.number().int() });
 const OSLO = '{"city":"Oslo","people":3}';
+/** claude takes the schema as --json-schema: it answers through its StructuredOutput tool, whose input is the JSON. */
+const answer = (cli: CliName, text: string) =>
+  cli === "claude" ? { toolCall: { name: "StructuredOutput", input: { city: "Oslo", people: 3 } } } : { text };
 
 let base = "";
 let server: ReturnType<typeof spawn> | undefined;
@@ -33,7 +36,7 @@ describe.each(CLI_NAMES)("issue 19 on %s", (cli) => {
   it("chat.completions.parse and responses.parse return schema-valid JSON; the schema reached the provider", async () => {
     const { client } = await openai();
     const { zodResponseFormat, zodTextFormat } = await import("openai/helpers/zod");
-    e2e.stub.script({ text: OSLO }, { text: `\`\`\`json\n${OSLO}\n\`\`\`` });
+    e2e.stub.script(answer(cli, OSLO), answer(cli, `\`\`\`json\n${OSLO}\n\`\`\``));
     const chat = await client.chat.completions.parse({
       model: cli,
       messages: [{ role: "user", content: "Which city?" }],
@@ -50,12 +53,25 @@ describe.each(CLI_NAMES)("issue 19 on %s", (cli) => {
     expect(sent[0]).toContain('\\"people\\"');
     // codex also passes the schema to its provider as OpenAI's structured output format.
     if (cli === "codex") expect(sent[0]).toContain("json_schema");
+    // claude offers it to its provider as the tool StructuredOutput, the schema as the tool's input schema.
+    if (cli === "claude") {
+      const requests = e2e.stub.mainRequests("anthropic");
+      expect(requests).toHaveLength(2);
+      for (const request of requests) {
+        const tool = (request.body as any).tools?.find((t: any) => t.name === "StructuredOutput");
+        expect(tool?.input_schema).toMatchObject({
+          type: "object",
+          properties: { city: { type: "string" }, people: { type: "integer" } },
+          required: ["city", "people"],
+        });
+      }
+    }
   });
 
   it("the Vercel AI SDK's generateObject with a zod schema", async () => {
     const { createOpenAI } = await import("@ai-sdk/openai");
     const { generateObject } = await import("ai");
-    e2e.stub.script({ text: OSLO });
+    e2e.stub.script(answer(cli, OSLO));
     const provider = createOpenAI({ baseURL: `${base}/openai/v1`, apiKey: "local" });
     const { object } = await generateObject({
       model: provider.chat(cli),
@@ -103,5 +119,26 @@ describe.each(CLI_NAMES)("issue 19 on %s", (cli) => {
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect((error as any).headers?.get("retry-after")).toBeTruthy();
+  });
+});
+
+describe("claude's --json-schema", () => {
+  it("an answer without the tool is still checked and repaired: the repair resumes with the schema again", async () => {
+    const { client } = await openai();
+    const { zodResponseFormat } = await import("openai/helpers/zod");
+    // The text answer, claude's own one reminder to call StructuredOutput, then the engine's repair.
+    e2e.stub.script("Oslo.", "Oslo, surely.", answer("claude", OSLO));
+    const chat = await client.chat.completions.parse({
+      model: "claude",
+      messages: [{ role: "user", content: "Which city?" }],
+      response_format: zodResponseFormat(City, "city"),
+    });
+    expect(chat.choices[0]?.message.parsed).toEqual({ city: "Oslo", people: 3 });
+    const requests = e2e.stub.mainRequests("anthropic");
+    expect(requests).toHaveLength(3);
+    expect(requests[1]?.userText).toContain("[structured-output-enforce]");
+    expect(requests[2]?.userText).toContain("does not match the JSON Schema");
+    expect(JSON.stringify(requests[2]?.body)).toContain("Oslo, surely.");
+    expect(JSON.stringify((requests[2]?.body as any)?.tools)).toContain("StructuredOutput");
   });
 });

@@ -78,6 +78,21 @@ const claudeWrite = (ctx: Context): TurnInput[] => [
   { toolCall: { name: "Write", input: { file_path: join(ctx.sb.workDir, "out.txt"), content: "written by stub\n" } } },
   "Wrote out.txt.",
 ];
+/** The schema of the structured-output cases, as claude's --json-schema takes it (one JSON argument). */
+const CITY_SCHEMA = JSON.stringify({
+  type: "object",
+  properties: { city: { type: "string" }, people: { type: "integer" } },
+  required: ["city", "people"],
+  additionalProperties: false,
+});
+const claudeSchemaArgs = [
+  "-p",
+  "which city?",
+  "--output-format",
+  "stream-json",
+  "--verbose",
+  `--json-schema=${CITY_SCHEMA}`,
+];
 const reject404 = (message: string): TurnInput[] => [
   { model: "does-not-exist", error: { status: 404, message }, times: "always" },
 ];
@@ -201,6 +216,20 @@ const CASES: Record<CliName, Case[]> = {
       retries: 0,
       env: { API_TIMEOUT_MS: "3000" },
       rc: 1,
+    },
+    // --json-schema offers the schema as the tool StructuredOutput; its input is the answer (structured_output).
+    {
+      name: "json-schema-stream-json",
+      args: () => claudeSchemaArgs,
+      script: () => [{ toolCall: { name: "StructuredOutput", input: { city: "Oslo", people: 3 } } }],
+      rc: 0,
+    },
+    // claude checks the input itself (an error tool result), then asks once more for the tool; a text answer ends it.
+    {
+      name: "json-schema-missed-stream-json",
+      args: () => claudeSchemaArgs,
+      script: () => [{ toolCall: { name: "StructuredOutput", input: { town: "Oslo" } } }, "Oslo, I think.", "Oslo."],
+      rc: 0,
     },
   ],
   codex: [

@@ -4,7 +4,7 @@ import type { RunRequest, RunResult } from "../../src/core/request.js";
 import {
   checkAnswer,
   compileSchema,
-  schemaFile,
+  nativeSchema,
   strictCompatible,
   structuredRun,
 } from "../../src/engine/structured-output.js";
@@ -111,13 +111,25 @@ describe("structured output", () => {
     expect(final.error?.message).toContain("the answer is not JSON");
   });
 
-  it("codex's schema file is private and removed", async () => {
-    const file = await schemaFile(schema);
+  it("codex's schema file is private and removed; only strict schemas go to it", async () => {
+    const native = await nativeSchema({ via: "file", takes: "strict" }, schema);
+    const path = native?.arg.via === "file" ? native.arg.path : "";
     const { readFileSync, statSync, existsSync } = await import("node:fs");
-    expect(JSON.parse(readFileSync(file?.path as string, "utf8"))).toEqual(schema);
-    expect(statSync(file?.path as string).mode & 0o077).toBe(0);
-    await file?.remove();
-    expect(existsSync(file?.path as string)).toBe(false);
-    expect(await schemaFile({ type: "object" })).toBeUndefined();
+    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual(schema);
+    expect(statSync(path).mode & 0o077).toBe(0);
+    await native?.remove();
+    expect(existsSync(path)).toBe(false);
+    expect(await nativeSchema({ via: "file", takes: "strict" }, { type: "object" })).toBeUndefined();
+  });
+
+  it("claude's schema is its JSON for argv, for object schemas only; none without the capability", async () => {
+    const native = await nativeSchema({ via: "argv", takes: "object" }, { type: "object" });
+    expect(native?.arg).toEqual({ via: "argv", json: '{"type":"object"}' });
+    expect(await nativeSchema({ via: "argv", takes: "object" }, { type: "array" })).toBeUndefined();
+    expect(await nativeSchema(undefined, schema)).toBeUndefined();
+    // Under the 64 Ki-character limit, but over 64 KiB in UTF-8: too big for one argv string, the prompt says it.
+    const wide = { type: "object", description: "é".repeat(40_000) };
+    expect(compileSchema(wide)).toBeTypeOf("function");
+    expect(await nativeSchema({ via: "argv", takes: "object" }, wide)).toBeUndefined();
   });
 });
