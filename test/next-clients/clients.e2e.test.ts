@@ -51,7 +51,11 @@ describe.skipIf(!CLIENTS)("the newest clients on Node 24", () => {
   it("openai: Responses with a JSON schema format returns schema-valid JSON (claude)", async () => {
     const { OpenAI } = await clients();
     const client = new OpenAI({ baseURL: `${base}/openai/v1`, apiKey: "local", maxRetries: 0 });
-    e2e.stub.script({ provider: "anthropic", text: '{"city":"Rome","temperature":18}' });
+    // claude takes the schema as --json-schema and answers through its StructuredOutput tool.
+    e2e.stub.script({
+      provider: "anthropic",
+      toolCall: { name: "StructuredOutput", input: { city: "Rome", temperature: 18 } },
+    });
     const response = await client.responses.create({
       model: "claude/sonnet",
       input: "Weather in Rome as JSON",
