@@ -175,7 +175,7 @@ export class Engine {
     for (; started < count; started++) {
       const cli = await this.openLive(prepared, live);
       pool.adopt(cli);
-      pool.give(cli, live.keys[0]);
+      pool.give(cli, live.key);
     }
     return started;
   }
@@ -342,7 +342,7 @@ export class Engine {
       sessionId = hookResult?.sessionId ?? sessionId;
       let live = prepared.live;
       const switching = live?.protocol.capabilities.resume === "any";
-      const warm = live && this.options.livePool?.take(live.keys, live.conversation, switching);
+      const warm = live && this.options.livePool?.take(live.key, live.conversation, switching);
       // A warm process passed these checks when it started.
       const oneShot =
         live && !warm
@@ -448,7 +448,7 @@ export class Engine {
     control: RunControl,
     sessionId: string | undefined,
     bridge?: ToolBridgeRun,
-  ): AsyncGenerator<TurnItem, TurnEnd, undefined> {
+  ): AsyncGenerator<LiveItem, TurnEnd, undefined> {
     const parser = prepared.backend.createParser();
     const limits = {
       timeoutMs: prepared.timeoutMs,
@@ -526,7 +526,7 @@ export class Engine {
     warm: LiveCli | undefined,
     control: RunControl,
     sessionId: string | undefined,
-  ): AsyncGenerator<TurnItem, TurnEnd, undefined> {
+  ): AsyncGenerator<LiveItem, TurnEnd, undefined> {
     const pool = this.options.livePool;
     const started = performance.now();
     let cli = warm;
@@ -582,7 +582,7 @@ export class Engine {
   private async *execute(
     request: RunRequest,
     prepared: PreparedRun,
-    turn: AsyncGenerator<TurnItem, TurnEnd, undefined>,
+    turn: AsyncGenerator<LiveItem, TurnEnd, undefined>,
     stamp: (body: EventBody) => RunEvent,
     sessionId: string | undefined,
   ): AsyncGenerator<RunEvent, RunResult, undefined> {
@@ -711,9 +711,6 @@ function interruptedError(prepared: PreparedRun): ErrorInfo {
 function elapsed(since: number): number {
   return Math.round(performance.now() - since);
 }
-
-/** What a turn yields besides events: a line too long to read. */
-type TurnItem = LiveItem;
 
 /** How a turn ended, whatever ran it. */
 interface TurnEnd {

@@ -20,8 +20,8 @@ export interface LiveChoice {
 }
 
 export interface PreparedLive extends LiveChoice {
-  /** Pool keys of an idle process that can take this turn, best first. */
-  keys: string[];
+  /** The pool key of an idle process that can take this turn. */
+  key: string;
   /** The key a process goes back to the pool under once it holds this conversation. */
   keyFor(conversationId: string | undefined): string;
 }
@@ -70,7 +70,7 @@ export function preparedLive(
     fixedAtLaunch && conversationId !== choice.launch.resume
       ? keyOf(choice.protocol.launch({ ...choice.launch, resume: conversationId }))
       : keyOf(choice.invocation);
-  return { ...choice, keys: [keyOf(choice.invocation)], keyFor };
+  return { ...choice, key: keyOf(choice.invocation), keyFor };
 }
 
 /**

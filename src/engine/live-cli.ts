@@ -123,10 +123,6 @@ export class LiveCli {
     return this.turns > 0;
   }
 
-  get busy(): boolean {
-    return this.turnSink !== undefined;
-  }
-
   get pid(): number | undefined {
     return this.child.pid;
   }
@@ -335,21 +331,14 @@ function startFailure(backend: BackendName, exit: ProcessExit): string {
 }
 
 function permissionEvent(request: PermissionRequest, decision: "asked" | PermissionDecision): EventBody {
-  const state = decision === "asked" ? "asked" : decision.behavior === "allow" ? "allowed" : "denied";
-  return {
-    type: "permission",
+  const common = {
+    type: "permission" as const,
     id: request.id,
-    state,
     tool: request.tool,
-    ...(state === "denied"
-      ? {}
-      : {
-          input:
-            decision !== "asked" && decision.behavior === "allow" && decision.input !== undefined
-              ? decision.input
-              : request.input,
-        }),
     ...(request.description ? { description: request.description } : {}),
-    ...(decision !== "asked" && decision.behavior === "deny" && decision.message ? { message: decision.message } : {}),
   };
+  if (decision === "asked") return { ...common, state: "asked", input: request.input };
+  if (decision.behavior === "deny")
+    return { ...common, state: "denied", ...(decision.message ? { message: decision.message } : {}) };
+  return { ...common, state: "allowed", input: decision.input ?? request.input };
 }

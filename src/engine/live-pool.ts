@@ -20,7 +20,6 @@ interface Idle {
   cli: LiveCli;
   key: string;
   timer: NodeJS.Timeout;
-  since: number;
 }
 
 export class LivePool {
@@ -47,25 +46,22 @@ export class LivePool {
   }
 
   /**
-   * An idle process waiting under one of these keys that can take a turn of `conversation` (none:
-   * a new one), taken out of the pool: the one holding it; else, where `switching` (the protocol
-   * opens any conversation), a fresh one, then any. A process that has held a conversation never
-   * takes a new one: its conversation would go on.
+   * An idle process waiting under `key` that can take a turn of `conversation` (none: a new one),
+   * taken out of the pool: the one holding it; else, where `switching` (the protocol opens any
+   * conversation), a fresh one, then any. A process that has held a conversation never takes a new
+   * one: its conversation would go on.
    */
-  take(keys: readonly string[], conversation: string | undefined, switching: boolean): LiveCli | undefined {
-    for (const key of keys) {
-      const matching = this.idle.filter((entry) => entry.key === key && entry.cli.alive);
-      const holding = conversation && matching.find((candidate) => candidate.cli.conversationId === conversation);
-      const fresh = matching.find((candidate) => !candidate.cli.used);
-      const entry = holding || (conversation === undefined ? fresh : switching ? (fresh ?? matching[0]) : undefined);
-      if (!entry) continue;
-      this.idle.splice(this.idle.indexOf(entry), 1);
-      clearTimeout(entry.timer);
-      entry.cli.keepAlive(true);
-      this.busy.add(entry.cli);
-      return entry.cli;
-    }
-    return undefined;
+  take(key: string, conversation: string | undefined, switching: boolean): LiveCli | undefined {
+    const matching = this.idle.filter((entry) => entry.key === key && entry.cli.alive);
+    const holding = conversation && matching.find((candidate) => candidate.cli.conversationId === conversation);
+    const fresh = matching.find((candidate) => !candidate.cli.used);
+    const entry = holding || (conversation === undefined ? fresh : switching ? (fresh ?? matching[0]) : undefined);
+    if (!entry) return undefined;
+    this.idle.splice(this.idle.indexOf(entry), 1);
+    clearTimeout(entry.timer);
+    entry.cli.keepAlive(true);
+    this.busy.add(entry.cli);
+    return entry.cli;
   }
 
   /** Follows a process opened by a turn, so that closing the pool ends it too. */
@@ -86,7 +82,7 @@ export class LivePool {
     if (oldest && same.length >= this.options.maxIdlePerBackend) this.evict(oldest);
     const timer = setTimeout(() => this.evict(entry), this.options.idleMs);
     timer.unref();
-    const entry: Idle = { cli, key, timer, since: Date.now() };
+    const entry: Idle = { cli, key, timer };
     cli.keepAlive(false);
     this.idle.push(entry);
   }
@@ -101,11 +97,6 @@ export class LivePool {
     for (const entry of this.idle) slot(entry.cli.backend).idle++;
     for (const cli of this.busy) slot(cli.backend).busy++;
     return out;
-  }
-
-  /** Idle processes of one backend, whatever their key. */
-  idleCount(backend: BackendName): number {
-    return this.idle.filter((entry) => entry.cli.backend === backend).length;
   }
 
   /** Ends every process, idle or busy; later processes are closed as they come back. */

@@ -239,12 +239,6 @@ export class ChildRun {
     return this.exit();
   }
 
-  /** Waits for the end without stopping it. */
-  async closedPromise(): Promise<ProcessExit> {
-    await this.closing;
-    return this.exit();
-  }
-
   /** How it ended (complete once `closed`). */
   exit(): ProcessExit {
     for (const timer of this.timers) clearTimeout(timer);
