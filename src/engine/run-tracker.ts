@@ -45,6 +45,8 @@ export interface BufferedEvent {
 }
 
 export interface RunStart {
+  /** The id to record the run under (a run another instance queued); a new one by default. */
+  id?: string;
   backend: BackendName;
   model?: string;
   workdir: string;
@@ -131,7 +133,7 @@ export class MemoryRunTracker implements RunTracker {
   }
 
   begin(start: RunStart): TrackedRun {
-    const id = randomBytes(16).toString("hex");
+    const id = start.id ?? randomBytes(16).toString("hex");
     const created = this.now();
     const entry: Entry = {
       record: {

@@ -9,6 +9,7 @@ import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { LiveConfig } from "../config/live.js";
 import type { Engine } from "../engine/engine.js";
+import { LocalRunDirectory, type RunDirectory } from "../engine/run-directory.js";
 import { MemoryRunTracker, type RunTracker } from "../engine/run-tracker.js";
 import type { SessionStore } from "../sessions/store.js";
 import { VERSION } from "../version.js";
@@ -49,8 +50,10 @@ export interface ServerOptions {
   anthropic?: AnthropicSurfaceOptions;
   /** The dashboard's built files (default: the package's dist/ui). */
   uiDirectory?: string;
-  /** Where every run is recorded for the runs API (default: this process's memory). */
+  /** Where every run is recorded (default: this process's memory). */
   tracker?: RunTracker;
+  /** What the runs API reads (default: the tracker's runs; with Redis, every instance's). */
+  runs?: RunDirectory;
   /** The Redis that instances share: rate-limit buckets live there. */
   redis?: ServerContext["redis"];
 }
@@ -105,6 +108,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     logController: new OneLinePerRequest(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   });
+  const tracker = options.tracker ?? new MemoryRunTracker();
   const context: ServerContext = {
     // Every run a network client starts is judged by the server's policy, whichever route starts it.
     engine: options.engine
@@ -113,7 +117,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         envAllowlist: () => options.config.current.server.child_env,
         maxTimeoutMs: () => options.config.current.server.request_timeout_secs * 1000,
       })
-      .withTracker(options.tracker ?? new MemoryRunTracker()),
+      .withTracker(tracker),
+    runs: options.runs ?? new LocalRunDirectory(tracker),
     store: options.store,
     config: options.config,
     apiKeys: new ApiKeyRing(

@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { LiveConfig } from "../config/live.js";
 import type { Engine } from "../engine/engine.js";
 import type { Redis } from "../engine/redis.js";
+import type { RunDirectory } from "../engine/run-directory.js";
 import type { SessionStore } from "../sessions/store.js";
 import type { PromptOverheads } from "./compat/prompt-overhead.js";
 import type { ToolRuns } from "./compat/tool-runs.js";
@@ -14,6 +15,8 @@ export interface ServerContext {
   store: SessionStore;
   config: LiveConfig;
   apiKeys: ApiKeyRing;
+  /** The runs the runs API lists and controls: this instance's, or with Redis every instance's. */
+  runs: RunDirectory;
   /** Runs in flight, so that a shutdown past its deadline can stop them. */
   active: Set<AbortController>;
   /** Turns of the compatible APIs that wait for their client's tool results. */

@@ -6,7 +6,6 @@
  * turn and keeps its session (a live run keeps its process too).
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
-import type { BufferedEvent, RunRecord, RunTracker } from "../../engine/run-tracker.js";
 import type { ServerContext } from "../context.js";
 import { apiError } from "../http/errors.js";
 import { openStream } from "../http/stream.js";
@@ -29,11 +28,7 @@ const noRun = (reply: FastifyReply, id: string) =>
   reply.status(404).send(apiError("not_found", `no run ${id}: it never ran here or was forgotten`));
 
 export function runsRoutes(app: FastifyInstance, context: ServerContext): void {
-  const tracker = (): RunTracker => {
-    const found = context.engine.tracker;
-    if (!found) throw new Error("the server's engine has no run tracker");
-    return found;
-  };
+  const runs = context.runs;
 
   app.get(
     "/runs",
@@ -46,7 +41,7 @@ export function runsRoutes(app: FastifyInstance, context: ServerContext): void {
     },
     async (request) => {
       const { limit, ...filter } = request.query as RunsQuery;
-      return { runs: tracker().list({ ...filter, limit: Math.min(1000, Number(limit ?? 100)) }) };
+      return { runs: await runs.list({ ...filter, limit: Math.min(1000, Number(limit ?? 100)) }) };
     },
   );
 
@@ -55,7 +50,7 @@ export function runsRoutes(app: FastifyInstance, context: ServerContext): void {
     { schema: { summary: "One run", params: RunIdParams, response: { 200: RunRecordSchema, ...errors } } },
     async (request, reply) => {
       const { id } = request.params as RunIdParams;
-      return tracker().get(id) ?? noRun(reply, id);
+      return (await runs.get(id)) ?? noRun(reply, id);
     },
   );
 
@@ -64,17 +59,18 @@ export function runsRoutes(app: FastifyInstance, context: ServerContext): void {
     {
       schema: {
         summary: "Cancel a queued or running run",
-        description: "Stops the run: out of the queue, or its CLI's whole process group killed. 409 if it had ended.",
+        description:
+          "Stops the run, whichever instance runs it: out of the queue, or its CLI's whole process group killed. 409 if it had ended.",
         params: RunIdParams,
         response: { 200: CancelResponse, ...errors },
       },
     },
     async (request, reply) => {
       const { id } = request.params as RunIdParams;
-      const cancelled = tracker().cancel(id);
+      const cancelled = await runs.cancel(id);
       if (cancelled === undefined) return noRun(reply, id);
       if (!cancelled) return reply.status(409).send(apiError("run_finished", `run ${id} has already ended`));
-      return { cancelled, run: tracker().get(id) };
+      return { cancelled, run: await runs.get(id) };
     },
   );
 
@@ -91,10 +87,10 @@ export function runsRoutes(app: FastifyInstance, context: ServerContext): void {
     },
     async (request, reply) => {
       const { id } = request.params as RunIdParams;
-      const interrupted = tracker().interrupt(id);
+      const interrupted = await runs.interrupt(id);
       if (interrupted === undefined) return noRun(reply, id);
       if (!interrupted) return reply.status(409).send(apiError("run_finished", `run ${id} has already ended`));
-      return { interrupted, run: tracker().get(id) };
+      return { interrupted, run: await runs.get(id) };
     },
   );
 
@@ -104,7 +100,7 @@ export function runsRoutes(app: FastifyInstance, context: ServerContext): void {
       schema: {
         summary: "A run's events as Server-Sent Events",
         description:
-          "Replays the run's buffered events (after Last-Event-ID when given), then follows it live; ends with an `end` event carrying the run. Each event's id is its seq.",
+          "Replays the run's buffered events (after Last-Event-ID when given), then follows it live, through whichever instance runs it; ends with an `end` event carrying the run. Each event's id is its place in the run (its seq, for a run of one attempt).",
         params: RunIdParams,
         headers: RunEventsHeaders,
         response: errors,
@@ -112,45 +108,20 @@ export function runsRoutes(app: FastifyInstance, context: ServerContext): void {
     },
     async (request, reply) => {
       const { id } = request.params as RunIdParams;
-      const runs = tracker();
       const after = Number((request.headers["last-event-id"] as string | undefined) ?? -1);
-      const replay = runs.events(id, after);
-      if (!replay) return noRun(reply, id);
-      followRun(reply, runs, id, replay);
+      const gone = new AbortController();
+      const messages = await runs.follow(id, after, gone.signal);
+      if (!messages) return noRun(reply, id);
+      const out = openStream(reply, "sse", { maxUnreadBytes: MAX_UNREAD_BYTES });
+      out.onGone(() => gone.abort());
+      try {
+        for await (const message of messages) {
+          if ("end" in message) out.send(message.end, "end");
+          else out.send(message.event, message.event.type, message.id);
+        }
+      } finally {
+        out.end();
+      }
     },
   );
-}
-
-function followRun(reply: FastifyReply, runs: RunTracker, id: string, replay: BufferedEvent[]): void {
-  const out = openStream(reply, "sse", { maxUnreadBytes: MAX_UNREAD_BYTES });
-  let last = -1;
-  let unsubscribe: (() => void) | undefined;
-  out.onGone(() => unsubscribe?.());
-  const sendEvent = (item: BufferedEvent) => {
-    if (item.id <= last) return;
-    last = item.id;
-    out.send(item.event, item.event.type, item.id);
-  };
-  const sendEnd = (run: RunRecord) => {
-    out.send(run, "end");
-    unsubscribe?.();
-    out.end();
-  };
-  for (const item of replay) sendEvent(item);
-  const run = runs.get(id);
-  if (!run || !["queued", "running"].includes(run.state)) {
-    if (run) sendEnd(run);
-    else out.end();
-    return;
-  }
-  unsubscribe = runs.subscribe(id, (message) => {
-    if ("end" in message) sendEnd(message.end);
-    else sendEvent(message);
-  });
-  // Ended between the replay and the subscription.
-  const now = runs.get(id);
-  if (now && !["queued", "running"].includes(now.state)) {
-    for (const item of runs.events(id, last) ?? []) sendEvent(item);
-    sendEnd(now);
-  }
 }
