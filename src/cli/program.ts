@@ -213,6 +213,10 @@ Chain file (JSON or YAML):
     .option("--host <host>", "address to listen on (default: server.host, 127.0.0.1)")
     .option("-p, --port <port>", "port to listen on (default: server.port, 8080)")
     .option("--insecure-no-auth", "allow a non-loopback address without API keys")
+    .option(
+      "--role <role>",
+      "all (default: server.role), api (hand every run to the workers) or worker (run queued runs, serve /health only); api and worker need redis.url and a PostgreSQL store",
+    )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .action(async (flags) => {
       const { runServeCommand } = await import("./commands/serve.js");

@@ -197,6 +197,11 @@ export const ConfigSchema = section(
         ),
         idle_timeout_secs: int(120, "How long an idle keep-alive connection stays open."),
         shutdown_timeout_secs: int(30, "On shutdown, how long running requests may finish (clinvoker)."),
+        role: Type.Enum(["all", "api", "worker"], {
+          default: "all",
+          description:
+            "With redis.url: api hands every run to the worker instances (BullMQ), worker runs queued runs and serves only /health, all does both (clinvoker).",
+        }),
         api_keys: list("API keys that clients must send; empty: no authentication (clinvoker)."),
         api_keys_file: str("", "File with one API key per line (clinvoker)."),
         api_keys_gopass_path: str("", "gopass secret holding comma-separated API keys."),

@@ -22,7 +22,7 @@ import type { LivePool } from "./live-pool.js";
 import { permissionNotice } from "./permission-notice.js";
 import { type EngineAdditions, type PreparedRun, prepareRun, type RunDefaults, type RunGuard } from "./prepare.js";
 import { BackendRegistry } from "./registry.js";
-import type { RunTracker } from "./run-tracker.js";
+import type { RunStart, RunTracker } from "./run-tracker.js";
 import { compileSchema, type JsonSchema, nativeSchema, structuredRun } from "./structured-output.js";
 import { openToolBridge, type ToolBridgeRun } from "./tool-bridge.js";
 import type { VersionCache } from "./version-cache.js";
@@ -69,6 +69,8 @@ export interface EngineOptions {
   tracker?: RunTracker;
   /** Keeps live CLI processes between turns (the server, the SDK); without one each live turn has its own. */
   livePool?: LivePool;
+  /** Every run goes to a worker instance instead (`serve --role api`). */
+  dispatch?: RunDispatch;
 }
 
 /** How a face that serves untrusted callers restricts runs: see Engine.forNetwork. */
@@ -88,6 +90,13 @@ export interface RunControl {
    * on from it); a one-shot run is stopped like a cancel, and ends as `interrupted`.
    */
   interrupt?: AbortSignal;
+  /** The id the tracker records the run under: a run another instance queued (run-workers.ts). */
+  runId?: string;
+}
+
+/** Hands runs to other instances instead of running them here (run-queue.ts). */
+export interface RunDispatch {
+  dispatch(request: RunRequest, start: RunStart, control: RunControl): AsyncGenerator<RunEvent, RunResult, undefined>;
 }
 
 /** Told of every finished run (metrics, logs); must not throw. */
@@ -219,14 +228,18 @@ export class Engine {
    */
   async *stream(request: RunRequest, control: RunControl = {}): AsyncGenerator<RunEvent, RunResult, undefined> {
     const prepared = this.prepare(request);
-    const tracker = this.options.tracker;
-    if (!tracker) return yield* this.structured(request, control);
-    const tracked = tracker.begin({
+    const start: RunStart = {
       backend: prepared.backend.name,
       model: prepared.model,
       workdir: prepared.cwd,
       prompt: request.prompt,
-    });
+    };
+    // Judged here (the policy above) and again by the worker, in the directory it resolved here.
+    if (this.options.dispatch && !prepared.dryRun)
+      return yield* this.options.dispatch.dispatch({ ...request, workdir: prepared.cwd }, start, control);
+    const tracker = this.options.tracker;
+    if (!tracker) return yield* this.structured(request, control);
+    const tracked = tracker.begin({ ...start, ...(control.runId ? { id: control.runId } : {}) });
     const signal = control.signal ? AbortSignal.any([control.signal, tracked.signal]) : tracked.signal;
     const interrupt = control.interrupt ? AbortSignal.any([control.interrupt, tracked.interrupt]) : tracked.interrupt;
     // The handler is told which tracked run asks (the server's approvals name it).

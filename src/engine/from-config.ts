@@ -7,7 +7,7 @@ import { AdmissionGate, type AdmissionLimits } from "../process/admission.js";
 import type { SessionStore } from "../sessions/store.js";
 import { BreakerRegistry } from "./circuit-breaker.js";
 import { type ClusterLimits, ClusterSlots, SharedAdmissionGate } from "./cluster-admission.js";
-import { Engine, type EngineOptions, type RunDefaults } from "./engine.js";
+import { Engine, type EngineOptions, type RunDefaults, type RunDispatch } from "./engine.js";
 import { LivePool } from "./live-pool.js";
 import type { Redis } from "./redis.js";
 import { sessionHooks } from "./session-hooks.js";
@@ -100,6 +100,8 @@ export function composeEngine(
     versionCache?: VersionCache;
     /** Keep live processes between turns (the long-running faces), with the config's caps. */
     livePool?: boolean;
+    /** Hand every run to a worker instance instead of running it here (`serve --role api`). */
+    dispatch?: RunDispatch;
   } = {},
 ): { engine: Engine; gate: AdmissionGate; sharedBreakers?: SharedBreakers; livePool?: LivePool } {
   const options = engineOptionsFromConfig(config, parts.store);
@@ -122,6 +124,7 @@ export function composeEngine(
     ...(parts.env ? { env: parts.env } : {}),
     ...(breakers ? { breakers } : {}),
     ...(parts.versionCache ? { versionCache: parts.versionCache } : {}),
+    ...(parts.dispatch ? { dispatch: parts.dispatch } : {}),
   });
   // With Redis, a breaker that opens on one instance opens on all (started by the caller: it is async).
   const sharedBreakers =

@@ -36,6 +36,8 @@ export interface RunRecord {
   error?: Pick<ErrorInfo, "code" | "message">;
   /** Events seen so far (the buffer keeps the last of them). */
   event_count: number;
+  /** With Redis: the instance that runs it, once one has taken it. */
+  instance?: string;
 }
 
 export interface BufferedEvent {

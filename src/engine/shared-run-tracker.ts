@@ -15,10 +15,11 @@ import {
 
 export class SharedRunTracker implements RunTracker {
   private readonly local: MemoryRunTracker;
+  /** Told of a write to Redis that failed (the server logs it). */
+  onWriteError: (error: unknown) => void = () => undefined;
 
   constructor(
     readonly journal: RunJournal,
-    private readonly onWriteError: (error: unknown) => void = () => undefined,
     options: MemoryRunTrackerOptions = {},
   ) {
     this.local = new MemoryRunTracker(options);
@@ -40,7 +41,7 @@ export class SharedRunTracker implements RunTracker {
     const tracked = this.local.begin(start);
     const { id } = tracked;
     // One connection keeps the writes of a run in order; none is awaited by the run.
-    const write = (pending: Promise<unknown>) => void pending.catch(this.onWriteError);
+    const write = (pending: Promise<unknown>) => void pending.catch((error) => this.onWriteError(error));
     // A run queued by another instance exists already: this one takes it.
     write(start.id ? this.journal.own(id) : this.journal.create(id, start, { owned: true }));
     return {
@@ -49,14 +50,25 @@ export class SharedRunTracker implements RunTracker {
       interrupt: tracked.interrupt,
       event: (event) => {
         tracked.event(event);
-        write(this.journal.append(id, event, this.local.get(id)));
+        write(this.journal.append(id, event, this.record(id)));
       },
       finish: (result, failure) => {
         tracked.finish(result, failure);
-        const record = this.local.get(id);
+        const record = this.record(id);
         if (record) write(this.journal.end(id, record));
       },
     };
+  }
+
+  private record(id: string) {
+    const record = this.local.get(id);
+    return record && { ...record, instance: this.journal.instance };
+  }
+
+  /** Cancels every run of this instance (a shutdown past its deadline). */
+  cancelAll(): void {
+    for (const run of this.local.list())
+      if (run.state === "queued" || run.state === "running") this.local.cancel(run.id);
   }
 
   list: RunTracker["list"] = (filter) => this.local.list(filter);

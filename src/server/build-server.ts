@@ -56,6 +56,10 @@ export interface ServerOptions {
   runs?: RunDirectory;
   /** The Redis that instances share: rate-limit buckets live there. */
   redis?: ServerContext["redis"];
+  /** `server.role` (default all); a worker serves /health only. */
+  role?: ServerContext["role"];
+  queues?: ServerContext["queues"];
+  instance?: ServerContext["instance"];
 }
 
 const routes =
@@ -135,6 +139,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     promptOverheads: new PromptOverheads(),
     startedAt: Date.now(),
     version: VERSION,
+    role: options.role ?? "all",
+    ...(options.queues ? { queues: options.queues } : {}),
+    ...(options.instance ? { instance: options.instance } : {}),
     ...(options.redis ? { redis: options.redis } : {}),
   };
 
@@ -180,6 +187,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(authPlugin, context);
   await app.register(metricsPlugin, context);
   await app.register(routes(healthRoutes, context));
+  // A worker takes its runs from the queue, not from clients.
+  if (context.role === "worker") return app;
   await app.register(routes(docsRoutes, context));
   await app.register(routes(apiRoutes, context), { prefix: "/api/v1" });
   await app.register(routes(runsRoutes, context), { prefix: "/api/v1" });

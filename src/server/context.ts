@@ -4,6 +4,7 @@ import type { LiveConfig } from "../config/live.js";
 import type { Engine } from "../engine/engine.js";
 import type { Redis } from "../engine/redis.js";
 import type { RunDirectory } from "../engine/run-directory.js";
+import type { RunQueues } from "../engine/run-queue.js";
 import type { SessionStore } from "../sessions/store.js";
 import type { PromptOverheads } from "./compat/prompt-overhead.js";
 import type { ToolRuns } from "./compat/tool-runs.js";
@@ -27,9 +28,17 @@ export interface ServerContext {
   promptOverheads: PromptOverheads;
   startedAt: number;
   version: string;
+  /** `server.role`: api hands runs to workers, worker only runs them, all does both. */
+  role: ServeRole;
+  /** The work queues (with Redis), for /health. */
+  queues?: RunQueues;
+  /** With Redis: this instance's id, as the runs it runs name it. */
+  instance?: string;
   /** The Redis that instances share (config `redis.url`), when there is one. */
   redis?: { client: Redis; where: string; prefix: string };
 }
+
+export type ServeRole = "all" | "api" | "worker";
 
 /** A file of routes: registers them on its own encapsulated scope. */
 export type RouteFile = (app: FastifyInstance, context: ServerContext) => void;

@@ -12,9 +12,13 @@ import { ClinvkError } from "../../core/errors.js";
 import { admissionLimitsFromConfig, composeEngine } from "../../engine/from-config.js";
 import { checkKeyPrefix, connectRedis, describeRedisUrl, type Redis } from "../../engine/redis.js";
 import { superviseRuns } from "../../engine/run-supervision.js";
+import { describeStore } from "../../engine/session-store.js";
+import { sharedRuns } from "../../engine/shared-runs.js";
+import type { ServeRole } from "../../server/context.js";
 import { keysForAddress } from "../../server/plugins/api-keys.js";
 import { isLoopbackName } from "../../server/policy/loopback.js";
 import { retentionCutoff } from "../../sessions/age.js";
+import type { SessionStore } from "../../sessions/store.js";
 import { colorEnabled } from "../color.js";
 import { openStore, versionCacheOf } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
@@ -22,6 +26,7 @@ import { parseCount } from "../options.js";
 
 export interface ServeFlags {
   host?: string;
+  role?: string;
   port?: string;
   insecureNoAuth?: boolean;
   logLevel?: string;
@@ -74,6 +79,29 @@ async function sharedRedis(config: Config): Promise<{ client: Redis; where: stri
   return { client: await connectRedis(config.redis.url), where: describeRedisUrl(config.redis.url), prefix };
 }
 
+const ROLES: readonly ServeRole[] = ["all", "api", "worker"];
+
+/** The role of `--role` or `server.role`; api and worker need what instances share. */
+function serveRole(config: Config, flag: string | undefined, store: SessionStore): ServeRole {
+  const role = (flag ?? config.server.role) as ServeRole;
+  if (!ROLES.includes(role))
+    throw new ClinvkError("invalid_request", `invalid --role "${role}"`, `use one of: ${ROLES.join(", ")}`);
+  if (role === "all") return role;
+  if (!config.redis.url)
+    throw new ClinvkError(
+      "invalid_config",
+      `role ${role} needs redis.url: the work queue and the runs are shared through Redis`,
+      "set redis.url (CLINVK_REDIS_URL), or serve with --role all",
+    );
+  if (describeStore(store).kind !== "postgres")
+    throw new ClinvkError(
+      "invalid_config",
+      `role ${role} needs a shared session store (store.url: postgres://...): a worker's sessions must be the API's`,
+      "set store.url (CLINVK_STORE_URL), or serve with --role all",
+    );
+  return role;
+}
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 export async function runServeCommand(flags: ServeFlags): Promise<number> {
@@ -97,6 +125,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   keysForAddress(live.current, flags.insecureNoAuth === true); // refused before anything starts
 
   const store = openStore(live.current);
+  const role = serveRole(live.current, flags.role, store);
   // A configured database or Redis that cannot be reached stops the server here (exit 3), never a fallback.
   await store.open?.();
   const redis = await sharedRedis(live.current).catch(async (error: unknown) => {
@@ -104,13 +133,15 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     throw error;
   });
   const { orphans, interrupted } = await superviseRuns(store, join(clinvkHome(), "runs"));
+  const shared = redis ? await sharedRuns(redis, role) : undefined;
   // The gate is kept, so that a saved config's new caps reach it.
   const { engine, gate, sharedBreakers } = composeEngine(live.current, {
     store,
     breakers: true,
     versionCache: versionCacheOf(clinvkHome()),
-    livePool: true,
+    livePool: role !== "api",
     ...(redis ? { shared: { redis: redis.client, prefix: redis.prefix, config: () => live.current } } : {}),
+    ...(shared?.dispatch ? { dispatch: shared.dispatch } : {}),
   });
   await sharedBreakers?.start(BACKEND_NAMES);
   const retention = live.current.session.retention_days;
@@ -124,8 +155,20 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     config: live,
     insecureNoAuth: flags.insecureNoAuth === true,
     logger: { level: logLevel, ...(await terminalLogStream()) },
+    role,
     ...(redis ? { redis } : {}),
+    ...(shared
+      ? { tracker: shared.tracker, runs: shared.directory, queues: shared.queues, instance: shared.journal.instance }
+      : {}),
   });
+  if (shared)
+    shared.tracker.onWriteError = (error) =>
+      app.log.warn({ err: error }, "a run's record was not shared through Redis");
+  // Every instance but a pure API one takes queued runs, through the engine its own clients use.
+  if (shared && role !== "api")
+    shared.startWorkers(app.clinvk.engine, live.current, (error: unknown) =>
+      app.log.error({ err: error }, "the work queue failed; BullMQ reconnects"),
+    );
   if (orphans > 0) {
     app.log.warn(
       { runs: orphans, sessions: interrupted },
@@ -148,6 +191,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     // Nothing may keep a server that cannot serve alive: a supervisor must see it fail.
     watcher.close();
     await app.close().catch(() => undefined);
+    await shared?.close().catch(() => undefined);
     sharedBreakers?.stop();
     redis?.client.disconnect();
     await store.close?.().catch(() => undefined);
@@ -155,9 +199,11 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
   }
   const address = boundAddress(app.server.address());
   process.stderr.write(
-    `clinvk ${app.clinvk.version} serving on ${address}\n  native API  ${address}/api/v1\n  OpenAI      ${address}/openai/v1\n  Anthropic   ${address}/anthropic/v1\n  MCP         ${address}/mcp\n  docs        ${address}/docs  (${address}/openapi.json)\n  dashboard   ${address}/ui\n  health      ${address}/health\n`,
+    role === "worker"
+      ? `clinvk ${app.clinvk.version} worker serving on ${address} (/health only): taking queued runs\n`
+      : `clinvk ${app.clinvk.version} serving on ${address}${role === "api" ? " (role api: runs go to the workers)" : ""}\n  native API  ${address}/api/v1\n  OpenAI      ${address}/openai/v1\n  Anthropic   ${address}/anthropic/v1\n  MCP         ${address}/mcp\n  docs        ${address}/docs  (${address}/openapi.json)\n  dashboard   ${address}/ui\n  health      ${address}/health\n`,
   );
-  void prewarmLive(app, live.current.live.prewarm);
+  if (role !== "api") void prewarmLive(app, live.current.live.prewarm);
   if (!isLoopbackName(host) && flags.insecureNoAuth)
     process.stderr.write("clinvk: warning: no API keys on a network address\n");
 
@@ -172,9 +218,11 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
       const force = setTimeout(() => {
         app.log.warn({ runs: app.clinvk.active.size }, "shutdown deadline passed: stopping the runs");
         for (const run of app.clinvk.active) run.abort();
+        shared?.tracker.cancelAll(); // the queued runs this worker took
       }, deadline);
       force.unref();
-      app.close().then(
+      // A worker stops taking runs and finishes the ones it has, as the server finishes its requests.
+      Promise.all([app.close(), shared?.close()]).then(
         async () => {
           clearTimeout(force);
           await store.close?.().catch(() => undefined);

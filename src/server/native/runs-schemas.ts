@@ -23,6 +23,9 @@ export const RunRecordSchema = Type.Object({
   usage: Type.Optional(UsageSchema),
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
   event_count: Type.Integer({ description: "Events seen; the buffer keeps the last of them." }),
+  instance: Type.Optional(
+    Type.String({ description: "With Redis: the instance that runs it (its id in /health), once one has taken it." }),
+  ),
 });
 
 export const RunsQuery = Type.Object(

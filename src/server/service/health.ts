@@ -16,6 +16,21 @@ export function formatUptime(ms: number): string {
   return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
 }
 
+/** The work queues: this instance's role, and per backend the runs waiting, running and delayed. */
+async function queueHealth(context: ServerContext): Promise<Record<string, unknown>> {
+  const names = context.engine.registry.names();
+  try {
+    return {
+      available: true,
+      role: context.role,
+      ...(context.instance ? { instance: context.instance } : {}),
+      backends: await context.queues?.counts(names),
+    };
+  } catch (error) {
+    return { available: false, role: context.role, error: (error as Error).message };
+  }
+}
+
 export function healthRoutes(app: FastifyInstance, context: ServerContext): void {
   app.get(
     "/health",
@@ -45,11 +60,14 @@ export function healthRoutes(app: FastifyInstance, context: ServerContext): void
         store = { available: false, kind, error: (error as Error).message };
       }
       const redis = context.redis ? await redisHealth(context.redis.client, context.redis.where) : undefined;
-      const usable = backends.filter((b) => b.available && b.circuit !== "open").length;
+      const queue = context.queues ? await queueHealth(context) : undefined;
+      // An API instance runs no CLI: its backends are the workers' (counted in `queue`).
+      const usable =
+        context.role === "api" ? statuses.length : backends.filter((b) => b.available && b.circuit !== "open").length;
       const status =
-        !store.available || redis?.available === false || usable === 0
+        !store.available || redis?.available === false || queue?.available === false || usable === 0
           ? "unhealthy"
-          : usable < statuses.filter((s) => s.enabled).length
+          : context.role !== "api" && usable < statuses.filter((s) => s.enabled).length
             ? "degraded"
             : "ok";
       const uptime = Date.now() - context.startedAt;
@@ -61,6 +79,7 @@ export function healthRoutes(app: FastifyInstance, context: ServerContext): void
         backends,
         session_store: store,
         ...(redis ? { redis } : {}),
+        ...(queue ? { queue } : {}),
         runs: {
           active: context.active.size,
           ...context.engine.admissionStats(),

@@ -1,0 +1,175 @@
+/**
+ * Work distribution over BullMQ (on the shared Redis): an instance with `--role api` puts each run in
+ * its backend's queue instead of starting a CLI, and follows the run's events in the run journal as
+ * a worker (`--role worker`, or `all`) runs it. The engine's `stream()` is the same for both, so every
+ * face (the native API, the compatible APIs, workflows) is distributed without knowing it.
+ *
+ * A queued run carries its request as JSON: what needs this instance while it runs (client-defined
+ * tools, a permission callback, image files written here) cannot go to another machine and is refused.
+ */
+import { randomBytes } from "node:crypto";
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { BackendName } from "../core/backend-names.js";
+import { ClinvkError } from "../core/errors.js";
+import type { RunEvent } from "../core/events.js";
+import type { RunRequest, RunResult } from "../core/request.js";
+import type { SharedRunDirectory, WaitingRuns } from "./run-directory.js";
+import type { RunJournal } from "./run-journal.js";
+import type { RunRecord, RunStart } from "./run-tracker.js";
+
+/** What a job carries: the run's id (its journal entry) and its request, as JSON. */
+export interface QueuedRun {
+  id: string;
+  request: QueuedRequest;
+}
+
+export type QueuedRequest = Omit<RunRequest, "onPermissionRequest" | "clientTools" | "images">;
+
+export const queueName = (backend: string): string => `runs-${backend}`;
+/** BullMQ's keys live under the deployment's prefix too. */
+export const bullPrefix = (prefix: string): string => `${prefix}bull`;
+
+/** A finished job is forgotten (its run is in the journal); a few failed ones are kept to look at. */
+const JOB_OPTIONS = { removeOnComplete: true, removeOnFail: { count: 100 } } as const;
+
+/** The request as a job carries it; a ClinvkError for what only this instance could serve. */
+export function queuedRequest(request: RunRequest): QueuedRequest {
+  const refuse = (what: string) => {
+    throw new ClinvkError(
+      "invalid_request",
+      `${what} cannot be handed to a worker: this server (role api) runs no CLI itself`,
+      "send it to a server with role all, which runs the CLI on the machine the request reaches",
+    );
+  };
+  if (request.clientTools) refuse("a run with client-defined tools");
+  if (request.onPermissionRequest) refuse("a run that asks for permissions");
+  if (request.images?.length) refuse("a run with images");
+  const { onPermissionRequest: _ask, clientTools: _tools, images: _images, ...rest } = request;
+  return JSON.parse(JSON.stringify(rest));
+}
+
+/** The result a run's `result` event carries. */
+function resultOf(event: RunEvent & { type: "result" }): RunResult {
+  const {
+    type: _type,
+    v: _v,
+    seq: _seq,
+    ts: _ts,
+    raw: _raw,
+    ...result
+  } = event as RunEvent & {
+    type: "result";
+    raw?: unknown;
+  };
+  return result as RunResult;
+}
+
+/** Why a run that ended without a result ended. */
+function endError(record: RunRecord): ClinvkError {
+  if (record.error) return new ClinvkError(record.error.code, record.error.message);
+  return new ClinvkError("cancelled", `run ${record.id} was ${record.state} before it had a result`);
+}
+
+/** The queues of every backend, as an API instance puts runs in them (and takes waiting ones out). */
+export class RunQueues implements WaitingRuns {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private queue(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: bullPrefix(this.prefix) });
+      queue.on("error", () => undefined); // ioredis reconnects; the add that failed has thrown
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async add(backend: BackendName, run: QueuedRun): Promise<void> {
+    await this.queue(queueName(backend)).add("run", run, { ...JOB_OPTIONS, jobId: run.id });
+  }
+
+  /** Takes a run out of its queue if no worker has taken it yet. */
+  async remove(id: string, queue: string): Promise<boolean> {
+    if (!/^runs-[a-z]+$/.test(queue)) return false;
+    const job = await this.queue(queue).getJob(id);
+    if (!job) return false;
+    const state = await job.getState();
+    if (state !== "waiting" && state !== "delayed" && state !== "prioritized") return false;
+    try {
+      await job.remove();
+      return true;
+    } catch {
+      return false; // taken meanwhile: the worker's instance is asked instead
+    }
+  }
+
+  /** Jobs per backend's queue, and the worker instances that take them, for /health. */
+  async counts(backends: readonly string[]): Promise<Record<string, Record<string, number>>> {
+    const counts: Record<string, Record<string, number>> = {};
+    for (const backend of backends) {
+      const queue = this.queue(queueName(backend));
+      counts[backend] = {
+        ...(await queue.getJobCounts("waiting", "active", "delayed")),
+        workers: await queue.getWorkersCount(),
+      };
+    }
+    return counts;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close().catch(() => undefined)));
+    this.queues.clear();
+  }
+}
+
+/** The engine's side of an API instance: a run becomes a job, its events come from the journal. */
+export class RunDispatcher {
+  constructor(
+    private readonly journal: RunJournal,
+    private readonly queues: RunQueues,
+    private readonly directory: SharedRunDirectory,
+  ) {}
+
+  async *dispatch(
+    request: RunRequest,
+    start: RunStart,
+    control: { signal?: AbortSignal; interrupt?: AbortSignal },
+  ): AsyncGenerator<RunEvent, RunResult, undefined> {
+    const queued = queuedRequest(request);
+    control.signal?.throwIfAborted();
+    const id = randomBytes(16).toString("hex");
+    await this.journal.create(id, start, { owned: false, queue: queueName(start.backend) });
+    await this.queues.add(start.backend as BackendName, { id, request: queued });
+    const cancel = () => void this.directory.cancel(id).catch(() => undefined);
+    const interrupt = () => void this.directory.interrupt(id).catch(() => undefined);
+    control.signal?.addEventListener("abort", cancel);
+    control.interrupt?.addEventListener("abort", interrupt);
+    const following = new AbortController();
+    let ended = false;
+    let result: RunResult | undefined;
+    try {
+      for await (const message of this.journal.follow(id, -1, following.signal)) {
+        if ("end" in message) {
+          ended = true;
+          if (result) return result;
+          throw endError(message.end);
+        }
+        if (message.event.type === "result") result = resultOf(message.event);
+        yield message.event;
+      }
+      throw new ClinvkError("internal", `run ${id} was forgotten before it ended`);
+    } finally {
+      control.signal?.removeEventListener("abort", cancel);
+      control.interrupt?.removeEventListener("abort", interrupt);
+      following.abort();
+      // A consumer that stops reading stops the run, as it would a CLI of this instance.
+      if (!ended) cancel();
+    }
+  }
+}
