@@ -12,6 +12,7 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { BackendName } from "../core/backend-names.js";
 import { ClinvkError } from "../core/errors.js";
+import { EVENT_SCHEMA_VERSION, emptyUsage } from "../core/event-values.js";
 import type { RunEvent } from "../core/events.js";
 import type { RunRequest, RunResult } from "../core/request.js";
 import type { SharedRunDirectory, WaitingRuns } from "./run-directory.js";
@@ -69,6 +70,29 @@ function resultOf(event: RunEvent & { type: "result" }): RunResult {
 function endError(record: RunRecord): ClinvkError {
   if (record.error) return new ClinvkError(record.error.code, record.error.message);
   return new ClinvkError("cancelled", `run ${record.id} was ${record.state} before it had a result`);
+}
+
+/** The result of a run whose worker died under it (ended as failed by the journal). */
+function lostRun(record: RunRecord): { result: RunResult; event: RunEvent } | undefined {
+  if (record.error?.code !== "backend_crashed") return undefined;
+  const result: RunResult = {
+    backend: record.backend,
+    ...(record.session_id ? { session_id: record.session_id } : {}),
+    status: "error",
+    text: "",
+    usage: record.usage ?? emptyUsage(),
+    duration_ms: record.duration_ms,
+    exit_code: -1,
+    error: { code: "backend_crashed", message: record.error.message },
+  };
+  const event = {
+    type: "result",
+    v: EVENT_SCHEMA_VERSION,
+    seq: record.event_count,
+    ts: new Date().toISOString(),
+    ...result,
+  };
+  return { result, event: event as RunEvent };
 }
 
 /** The queues of every backend, as an API instance puts runs in them (and takes waiting ones out). */
@@ -158,7 +182,11 @@ export class RunDispatcher {
         if ("end" in message) {
           ended = true;
           if (result) return result;
-          throw endError(message.end);
+          const lost = lostRun(message.end);
+          if (!lost) throw endError(message.end);
+          // As a CLI that crashed here would: a result that says so, the last event.
+          yield lost.event;
+          return lost.result;
         }
         if (message.event.type === "result") result = resultOf(message.event);
         yield message.event;

@@ -72,8 +72,9 @@ export async function startServe(
   cli: string,
   sb: CliSandbox,
   env: Record<string, string> = {},
+  args: string[] = [],
 ): Promise<{ server: ChildProcess; base: string }> {
-  const server = spawn(RUNTIME_NODE, [cli, "serve", "--port", "0"], {
+  const server = spawn(RUNTIME_NODE, [cli, "serve", "--port", "0", ...args], {
     cwd: sb.workDir,
     env: { ...sb.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
