@@ -59,10 +59,28 @@ export function providerWaitSeconds(message: string): number | undefined {
   return Math.max(1, Math.ceil(seconds));
 }
 
+const UNIT_SECONDS: Record<string, number> = { d: 86_400, h: 3600, m: 60, s: 1 };
+/** "try again in 2 days 17 hours 14 minutes" (codex's usage limit). */
+const RESET_IN = /try again in ((?:\d+\s*(?:days?|hours?|minutes?|mins?|seconds?|secs?)[\s,]*(?:and\s+)?)+)/i;
+/** "Claude AI usage limit reached|1760000000" (claude's usage limit: the reset as Unix seconds). */
+const RESET_AT_EPOCH = /usage limit reached\|(\d{10})\b/i;
+
+/** When a used-up quota resets, in seconds from `now`, where the message says. */
+export function usageResetSeconds(message: string, now = Date.now()): number | undefined {
+  const epoch = RESET_AT_EPOCH.exec(message);
+  if (epoch) return Math.max(1, Math.ceil(Number(epoch[1]) - now / 1000));
+  const span = RESET_IN.exec(message);
+  if (!span) return undefined;
+  let seconds = 0;
+  for (const [, amount, unit] of (span[1] as string).matchAll(/(\d+)\s*([a-z])/gi))
+    seconds += Number(amount) * (UNIT_SECONDS[(unit as string).toLowerCase()] ?? 0);
+  return seconds > 0 ? seconds : undefined;
+}
+
 /** Classifies a provider failure, with the wait it asked for. Falls back to `api_error`. */
 export function classifyProviderError(message: string, status?: number | null): ErrorInfo {
   const info = classify(message, status);
-  const wait = providerWaitSeconds(message);
+  const wait = info.code === "usage_limit" ? usageResetSeconds(message) : providerWaitSeconds(message);
   return wait === undefined ? info : { ...info, retry_after_s: wait };
 }
 

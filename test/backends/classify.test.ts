@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyProviderError, stderrSummary } from "../../src/backends/classify.js";
+import { classifyProviderError, stderrSummary, usageResetSeconds } from "../../src/backends/classify.js";
 
 describe("classifyProviderError", () => {
   it.each([
@@ -49,5 +49,27 @@ describe("a quota the provider says to retry soon is a rate limit", () => {
       "You exceeded your current quota, please check your plan and billing details. Please retry in 1s.\nSuggested retry after 1s.";
     expect(classifyProviderError(message, 429).code).toBe("rate_limit");
     expect(classifyProviderError("You have exhausted your daily quota", 429).code).toBe("usage_limit");
+  });
+});
+
+describe("a used-up quota says when it resets", () => {
+  it("codex: try again in days, hours and minutes", () => {
+    const message =
+      "You've hit your usage limit. Upgrade to Pro (https://openai.com/chatgpt/pricing) or try again in 2 days 17 hours 14 minutes.";
+    const info = classifyProviderError(message, 429);
+    expect(info).toMatchObject({ code: "usage_limit", retry_after_s: 2 * 86_400 + 17 * 3600 + 14 * 60 });
+    expect(usageResetSeconds("You've hit your usage limit. Try again in 40 seconds.")).toBe(40);
+  });
+
+  it("claude: the reset as Unix seconds after the bar", () => {
+    const now = Date.UTC(2026, 11, 2, 12, 0, 0);
+    expect(usageResetSeconds(`Claude AI usage limit reached|${now / 1000 + 3600}`, now)).toBe(3600);
+    // A reset that has passed is one second away, never negative.
+    expect(usageResetSeconds(`Claude AI usage limit reached|${now / 1000 - 60}`, now)).toBe(1);
+  });
+
+  it("says nothing where the message gives no time", () => {
+    expect(usageResetSeconds("You exceeded your current quota")).toBeUndefined();
+    expect(classifyProviderError("You exceeded your current quota", 429).retry_after_s).toBeUndefined();
   });
 });

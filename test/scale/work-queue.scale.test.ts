@@ -245,6 +245,49 @@ describe("--role api hands runs to --role worker instances", () => {
     expect(health.queue.backends.codex).toMatchObject({ waiting: 0, active: 0, workers: 2 });
   });
 
+  it("a backend at its usage limit: the runs not started wait for the reset instead of failing", async () => {
+    const schema = newSchemaName();
+    const [api] = await Promise.all([
+      machine(schema, {}, ["--role", "api"]),
+      machine(schema, { CLINVK_CONCURRENCY_PER_BACKEND_CLAUDE: "1" }, ["--role", "worker"]),
+    ]);
+    const workdir = runDir(api.sb);
+    stub.reset();
+    stub.script(
+      {
+        error: {
+          status: 429,
+          type: "rate_limit_error",
+          message: "You've hit your usage limit. Try again in 4 seconds.",
+        },
+      },
+      { text: "after the reset" },
+    );
+    const ask = (prompt: string) =>
+      json<{ status: string; error_code?: string; output?: string }>(
+        post(api.base, "/api/v1/prompt", { backend: "claude", prompt, workdir, ephemeral: true }),
+      );
+    const limited = ask("first");
+    await until(
+      "the first run to start",
+      async () => (await json<{ runs: Run[] }>(fetch(`${api.base}/api/v1/runs?state=running`))).runs[0],
+    );
+    const waiting = ask("second");
+    // The run that met the limit fails with it (it may have done work that must not be repeated).
+    expect(await limited).toMatchObject({ status: "error", error_code: "usage_limit" });
+    const limitedAt = Date.now();
+    expect(await waiting).toMatchObject({ status: "success", output: "after the reset" });
+    expect(Date.now() - limitedAt).toBeGreaterThanOrEqual(3000);
+
+    const { runs } = await json<{ runs: Run[] }>(fetch(`${api.base}/api/v1/runs?backend=claude`));
+    const second = runs.find((r) => r.state === "succeeded") as Run;
+    const events = await follow(api.base, second.id);
+    const notice = events.find((f) => f.event === "notice");
+    expect(notice?.data.message).toMatch(/claude is at its usage limit: this run waits for it to reset at /);
+    expect(events.findIndex((f) => f.event === "notice")).toBeLessThan(events.findIndex((f) => f.event === "start"));
+    expect(stub.mainRequests("anthropic")).toHaveLength(2); // the delayed run ran once
+  });
+
   it("a worker killed mid-run: the run fails, is not run again, the session keeps its turns, no CLI is left", async () => {
     const schema = newSchemaName();
     const [api, w1, w2] = await Promise.all([
