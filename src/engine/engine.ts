@@ -208,6 +208,7 @@ export class Engine {
         guard: this.options.guard,
         envAllowlist: this.options.envAllowlist?.(),
         maxTimeoutMs: this.options.maxTimeoutMs?.(),
+        runsElsewhere: this.options.dispatch !== undefined,
       },
       additions,
     );

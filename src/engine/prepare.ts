@@ -81,6 +81,8 @@ export interface PrepareContext {
   envAllowlist?: readonly string[];
   /** A cap on every run's wall-clock limit (the server's request_timeout_secs); 0 or absent: none. */
   maxTimeoutMs?: number;
+  /** The CLI runs on another machine (a worker): it need not be installed here, only enabled. */
+  runsElsewhere?: boolean;
   settings: Partial<Record<BackendName, BackendSettings>>;
   defaults: RunDefaults;
   baseEnv: NodeJS.ProcessEnv;
@@ -231,9 +233,10 @@ export function prepareRun(request: RunRequest, context: PrepareContext, additio
 
   const liveChoice = liveRun(request, settings, defaults, backend, options, cwd, images);
   const live = typeof liveChoice === "object" ? liveChoice : undefined;
-  const command = dryRun
-    ? (context.registry.locate(backend.name) ?? backend.binary)
-    : context.registry.require(backend.name);
+  const command =
+    dryRun || context.runsElsewhere
+      ? (context.registry.requireEnabled(backend.name), context.registry.locate(backend.name) ?? backend.binary)
+      : context.registry.require(backend.name);
   const invocation = live?.invocation ?? backend.buildInvocation(options);
   if (typeof liveChoice === "string" && request.live === true) invocation.warnings.push(`not live: ${liveChoice}`);
   if (inline)

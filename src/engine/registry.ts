@@ -85,8 +85,8 @@ export class BackendRegistry {
     return path;
   }
 
-  /** Like locate, but throws `backend_unavailable` with the install hint. */
-  require(name: BackendName): string {
+  /** Throws `backend_unavailable` for a backend the configuration disables. */
+  requireEnabled(name: BackendName): void {
     if (!this.isEnabled(name)) {
       throw new ClinvkError(
         "backend_unavailable",
@@ -94,6 +94,11 @@ export class BackendRegistry {
         `set backends.${name}.enabled to true to use it`,
       );
     }
+  }
+
+  /** Like locate, but throws `backend_unavailable` with the install hint. */
+  require(name: BackendName): string {
+    this.requireEnabled(name);
     const path = this.locate(name);
     if (path) return path;
     const configured = this.options.binaries?.[name];

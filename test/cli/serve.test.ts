@@ -30,6 +30,25 @@ describe("clinvk serve", () => {
     expect(run.stderr).toContain('invalid --log-level "loud"');
   });
 
+  it("--role: an unknown one is a usage error; api and worker need Redis and a PostgreSQL store, before anything starts", async () => {
+    const home = mkdtempSync(join(tmpdir(), "clinvk-serve-role-"));
+    const env = { ...process.env, CLINVK_HOME: home, CLINVK_REDIS_URL: "", CLINVK_STORE_URL: "" };
+    const bogus = await runCli(["serve", "--role", "boss"], { env });
+    expect(bogus.code).toBe(3);
+    expect(bogus.stderr).toContain('invalid --role "boss"');
+    for (const role of ["api", "worker"]) {
+      const run = await runCli(["serve", "--role", role, "--port", "0"], { env });
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain(`role ${role} needs redis.url`);
+    }
+    // server.role from the environment, with Redis named but no shared store: the store is asked for.
+    const noStore = await runCli(["serve", "--port", "0"], {
+      env: { ...env, CLINVK_SERVER_ROLE: "worker", CLINVK_REDIS_URL: "redis://127.0.0.1:1/0" },
+    });
+    expect(noStore.code).toBe(3);
+    expect(noStore.stderr).toContain("role worker needs a shared session store (store.url: postgres://...)");
+  });
+
   it("the banner names the address bound (0.0.0.0); /docs and /openapi.json need no key, the API does", async () => {
     const { url, stop } = await startServe(["--host", "0.0.0.0"], { ...process.env, CLINVK_API_KEYS: "k-123" });
     try {
