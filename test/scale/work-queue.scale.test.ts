@@ -238,6 +238,16 @@ describe("--role api hands runs to --role worker instances", () => {
       const most = Math.max(...spans.map((span) => overlapping(span.start)));
       expect(most).toBeLessThanOrEqual(2);
     }
+    // A workflow sent to the API instance spreads its steps over the workers too.
+    const parallel = await post(api.base, "/api/v1/parallel", {
+      tasks: Array.from({ length: 6 }, (_, i) => ({ backend: "codex", prompt: `step ${i}`, workdir, ephemeral: true })),
+      max_parallel: 6,
+    });
+    expect(parallel.status).toBe(200);
+    const steps = (await json<{ runs: Run[] }>(fetch(`${api.base}/api/v1/runs?backend=codex&limit=6`))).runs;
+    expect(steps.map((r) => r.state)).toEqual(steps.map(() => "succeeded"));
+    expect(new Set(steps.map((r) => r.instance))).toEqual(new Set([w1.instance, w2.instance]));
+
     const health = await json<{ queue: { role: string; backends: Record<string, Record<string, number>> } }>(
       fetch(`${api.base}/health`),
     );
