@@ -4,10 +4,12 @@
  * a worker (`--role worker`, or `all`) runs it. The engine's `stream()` is the same for both, so every
  * face (the native API, the compatible APIs, workflows) is distributed without knowing it.
  *
- * A queued run carries its request as JSON: what needs this instance while it runs (client-defined
- * tools, a permission callback, image files written here) cannot go to another machine and is refused.
+ * A queued run carries its request as JSON, and its images' bytes (the files are this machine's); what
+ * needs this instance while it runs (client-defined tools, a permission callback) is refused.
  */
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { BackendName } from "../core/backend-names.js";
@@ -19,13 +21,20 @@ import type { SharedRunDirectory, WaitingRuns } from "./run-directory.js";
 import type { RunJournal } from "./run-journal.js";
 import type { RunRecord, RunStart } from "./run-tracker.js";
 
-/** What a job carries: the run's id (its journal entry) and its request, as JSON. */
+/** What a job carries: the run's id (its journal entry), its request as JSON, its images' bytes. */
 export interface QueuedRun {
   id: string;
   request: QueuedRequest;
+  images?: QueuedImage[];
 }
 
 export type QueuedRequest = Omit<RunRequest, "onPermissionRequest" | "clientTools" | "images">;
+
+/** An image file of the request, for the worker to write again: its extension and its bytes. */
+export interface QueuedImage {
+  extension: string;
+  base64: string;
+}
 
 export const queueName = (backend: string): string => `runs-${backend}`;
 /** BullMQ's keys live under the deployment's prefix too. */
@@ -45,9 +54,19 @@ export function queuedRequest(request: RunRequest): QueuedRequest {
   };
   if (request.clientTools) refuse("a run with client-defined tools");
   if (request.onPermissionRequest) refuse("a run that asks for permissions");
-  if (request.images?.length) refuse("a run with images");
   const { onPermissionRequest: _ask, clientTools: _tools, images: _images, ...rest } = request;
   return JSON.parse(JSON.stringify(rest));
+}
+
+/** The request's image files as bytes (prepare has checked their number, size and type). */
+async function queuedImages(paths: readonly string[] | undefined, workdir: string): Promise<QueuedImage[] | undefined> {
+  if (!paths?.length) return undefined;
+  return Promise.all(
+    paths.map(async (path) => ({
+      extension: /\.(png|jpe?g|gif|webp)$/i.exec(path)?.[0].toLowerCase() ?? "",
+      base64: (await readFile(resolve(workdir, path))).toString("base64"),
+    })),
+  );
 }
 
 /** The result a run's `result` event carries. */
@@ -169,7 +188,8 @@ export class RunDispatcher {
     control.signal?.throwIfAborted();
     const id = randomBytes(16).toString("hex");
     await this.journal.create(id, start, { owned: false, queue: queueName(start.backend) });
-    await this.queues.add(start.backend as BackendName, { id, request: queued });
+    const images = await queuedImages(request.images, start.workdir);
+    await this.queues.add(start.backend as BackendName, { id, request: queued, ...(images ? { images } : {}) });
     const cancel = () => void this.directory.cancel(id).catch(() => undefined);
     const interrupt = () => void this.directory.interrupt(id).catch(() => undefined);
     control.signal?.addEventListener("abort", cancel);

@@ -10,6 +10,9 @@
  * wait (delayed jobs) until the reset instead of each failing in turn; the run that met the limit
  * fails with it, as it may have done work that must not be repeated.
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DelayedError, type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { type BackendName, isBackendName } from "../core/backend-names.js";
@@ -18,9 +21,10 @@ import { EVENT_SCHEMA_VERSION } from "../core/event-values.js";
 import type { RunEvent } from "../core/events.js";
 import type { RunResult } from "../core/request.js";
 import type { Engine } from "./engine.js";
+import { MAX_IMAGE_BYTES, MAX_IMAGES } from "./images.js";
 import { inFlight } from "./run-directory.js";
 import type { RunJournal } from "./run-journal.js";
-import { bullPrefix, type QueuedRun, queueName } from "./run-queue.js";
+import { bullPrefix, type QueuedImage, type QueuedRun, queueName } from "./run-queue.js";
 import { RUN_ID_PATTERN } from "./run-tracker.js";
 
 const RUN_ID = new RegExp(RUN_ID_PATTERN);
@@ -86,8 +90,10 @@ export class RunWorkers {
     }
 
     let result: RunResult | undefined;
+    const images = await writeImages(job.data.images);
     try {
-      result = await this.options.engine.run(request, { runId: id });
+      const withImages = images ? { ...request, images: images.paths } : request;
+      result = await this.options.engine.run(withImages, { runId: id });
     } catch (error) {
       // Refused before it began (an invalid request, a full queue): the engine's tracker ended it,
       // unless it failed before the tracker saw it.
@@ -102,10 +108,36 @@ export class RunWorkers {
         });
       }
       return;
+    } finally {
+      await images?.remove();
     }
     const wait = result.error?.code === "usage_limit" ? result.error.retry_after_s : undefined;
     if (wait && wait > 0) await journal.redis.set(this.usageLimitKey(backend), "1", "PX", Math.round(wait * 1000));
   }
+}
+
+/** The run's images written again on this machine, in a private folder removed after the run. */
+async function writeImages(
+  images: QueuedImage[] | undefined,
+): Promise<{ paths: string[]; remove(): Promise<void> } | undefined> {
+  if (!Array.isArray(images) || images.length === 0) return undefined;
+  const valid = images
+    .slice(0, MAX_IMAGES)
+    .filter(
+      (image) =>
+        typeof image?.base64 === "string" &&
+        image.base64.length <= Math.ceil((MAX_IMAGE_BYTES * 4) / 3) + 4 &&
+        /^(\.(png|jpe?g|gif|webp))?$/.test(image.extension ?? ""),
+    );
+  const folder = await mkdtemp(join(tmpdir(), "clinvk-queued-images-"));
+  const paths = await Promise.all(
+    valid.map(async (image, index) => {
+      const path = join(folder, `image-${index}${image.extension}`);
+      await writeFile(path, Buffer.from(image.base64, "base64"), { mode: 0o600 });
+      return path;
+    }),
+  );
+  return { paths, remove: () => rm(folder, { recursive: true, force: true }) };
 }
 
 function notice(backend: BackendName, message: string): RunEvent {

@@ -76,11 +76,14 @@ describe("queuedRequest", () => {
   });
 
   it("refuses what needs this instance while the run goes on, saying where to send it", () => {
-    const ask = { backend: "claude", prompt: "p", onPermissionRequest: async () => ({ behavior: "deny" as const }) };
-    expect(() => queuedRequest(ask as RunRequest)).toThrow(/a run that asks for permissions cannot be handed/);
-    expect(() => queuedRequest({ backend: "claude", prompt: "p", images: ["/tmp/a.png"] })).toThrow(
+    const tools = { backend: "claude", prompt: "p", clientTools: { tools: [] } } as unknown as RunRequest;
+    expect(() => queuedRequest(tools)).toThrow(
       expect.objectContaining({ code: "invalid_request", hint: expect.stringContaining("role all") }),
     );
+    const ask = { backend: "claude", prompt: "p", onPermissionRequest: async () => ({ behavior: "deny" as const }) };
+    expect(() => queuedRequest(ask as RunRequest)).toThrow(/a run that asks for permissions cannot be handed/);
+    // Images go as bytes beside the request, not as this machine's paths.
+    expect(queuedRequest({ backend: "claude", prompt: "p", images: ["/tmp/a.png"] })).not.toHaveProperty("images");
   });
 });
 

@@ -4,6 +4,7 @@
 // run cancelled through an instance that does not run it; `--role api` handing 30 runs to two workers within
 // their caps; and a worker killed mid-run leaving the run failed, its session intact and no process behind.
 import type { ChildProcess } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliSandbox, prepareCliSandbox } from "../e2e/cli-env.js";
@@ -253,6 +254,37 @@ describe("--role api hands runs to --role worker instances", () => {
     );
     expect(health.queue.role).toBe("api");
     expect(health.queue.backends.codex).toMatchObject({ waiting: 0, active: 0, workers: 2 });
+  });
+
+  it("an image sent to the API instance reaches the provider through the worker, whose copy is removed", async () => {
+    const schema = newSchemaName();
+    const [api, worker] = await Promise.all([
+      machine(schema, {}, ["--role", "api"]),
+      machine(schema, {}, ["--role", "worker"]),
+    ]);
+    const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+    stub.reset();
+    stub.script({ text: "A dot, from a worker." });
+    const response = await post(api.base, "/openai/v1/chat/completions", {
+      model: "codex",
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Describe the image." },
+            { type: "image_url", image_url: { url: `data:image/png;base64,${png}` } },
+          ],
+        },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const completion = await json<{ choices: { message: { content: string } }[] }>(response);
+    expect(completion.choices[0]?.message.content).toContain("A dot, from a worker.");
+    expect(JSON.stringify(stub.mainRequests("openai").map((r) => r.body))).toContain(png.slice(20, 60));
+    const { runs } = await json<{ runs: Run[] }>(fetch(`${api.base}/api/v1/runs`));
+    expect(runs[0]?.instance).toBe(worker.instance);
+    const left = readdirSync(worker.sb.env.TMPDIR as string).filter((name) => name.startsWith("clinvk-queued-images-"));
+    expect(left).toEqual([]);
   });
 
   it("a backend at its usage limit: the runs not started wait for the reset instead of failing", async () => {
