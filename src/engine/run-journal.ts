@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { ErrorInfo } from "../core/errors.js";
 import type { RunEvent } from "../core/events.js";
-import type { BufferedEvent, RunListFilter, RunRecord, RunStart } from "./run-tracker.js";
+import { type BufferedEvent, newRunRecord, type RunListFilter, type RunRecord, type RunStart } from "./run-tracker.js";
 
 /** Finished runs and their events are kept this long (and the newest MAX_RUNS of them). */
 const KEEP_MS = 60 * 60 * 1000;
@@ -28,7 +28,6 @@ const MAX_EVENT_BYTES = 256 * 1024;
 /** An instance that has not beaten for this long is gone: its runs in flight are failed. */
 export const HEARTBEAT_TTL_MS = 15_000;
 const HEARTBEAT_EVERY_MS = 5_000;
-const PREVIEW_CHARS = 200;
 
 const INSTANCE_ID = /^[a-f0-9]{16}$/;
 
@@ -115,17 +114,7 @@ export class RunJournal {
   /** A new run's record, queued; `owner` when this instance runs it (not when it waits for a worker). */
   async create(id: string, start: RunStart, options: { owned: boolean; queue?: string }): Promise<RunRecord> {
     const created = this.now();
-    const record: RunRecord = {
-      id,
-      state: "queued",
-      backend: start.backend,
-      ...(start.model ? { model: start.model } : {}),
-      workdir: start.workdir,
-      prompt_preview: start.prompt.slice(0, PREVIEW_CHARS),
-      created_at: new Date(created).toISOString(),
-      duration_ms: 0,
-      event_count: 0,
-    };
+    const record = newRunRecord(id, start, created);
     const fields: Record<string, string> = { record: JSON.stringify(record), n: "0" };
     if (options.owned) fields.owner = this.instance;
     if (options.queue) fields.queue = options.queue;

@@ -107,6 +107,21 @@ export interface MemoryRunTrackerOptions {
 export const RUN_ID_PATTERN = "^[a-f0-9]{32}$";
 const PREVIEW_CHARS = 200;
 
+/** The record of a run that has just been queued. */
+export function newRunRecord(id: string, start: RunStart, created: number): RunRecord {
+  return {
+    id,
+    state: "queued",
+    backend: start.backend,
+    ...(start.model ? { model: start.model } : {}),
+    workdir: start.workdir,
+    prompt_preview: start.prompt.slice(0, PREVIEW_CHARS),
+    created_at: new Date(created).toISOString(),
+    duration_ms: 0,
+    event_count: 0,
+  };
+}
+
 interface Entry {
   record: RunRecord;
   created: number;
@@ -138,17 +153,7 @@ export class MemoryRunTracker implements RunTracker {
     const id = start.id ?? randomBytes(16).toString("hex");
     const created = this.now();
     const entry: Entry = {
-      record: {
-        id,
-        state: "queued",
-        backend: start.backend,
-        ...(start.model ? { model: start.model } : {}),
-        workdir: start.workdir,
-        prompt_preview: start.prompt.slice(0, PREVIEW_CHARS),
-        created_at: new Date(created).toISOString(),
-        duration_ms: 0,
-        event_count: 0,
-      },
+      record: newRunRecord(id, start, created),
       created,
       buffer: [],
       bytes: 0,
