@@ -23,8 +23,10 @@ const KEEP_MS = 60 * 60 * 1000;
 /** Runs in flight are kept this long at most (a run longer than a day is cut short by its timeout). */
 const RUNNING_KEEP_MS = 24 * 60 * 60 * 1000;
 const MAX_RUNS = 1000;
-const MAX_EVENTS = 2000;
+const MAX_EVENTS = 1000;
+/** A larger event is shared as a notice that says so; a result, which a dispatched run needs, may be larger. */
 const MAX_EVENT_BYTES = 256 * 1024;
+const MAX_RESULT_BYTES = 8 * 1024 * 1024;
 /** An instance that has not beaten for this long is gone: its runs in flight are failed. */
 export const HEARTBEAT_TTL_MS = 15_000;
 const HEARTBEAT_EVERY_MS = 5_000;
@@ -136,7 +138,8 @@ export class RunJournal {
   /** Appends an event with the record as it is after it; false once the run has ended. */
   async append(id: string, event: RunEvent, record?: RunRecord): Promise<boolean> {
     let json = JSON.stringify(event);
-    if (json.length > MAX_EVENT_BYTES) json = JSON.stringify(oversized(event, json.length));
+    if (json.length > (event.type === "result" ? MAX_RESULT_BYTES : MAX_EVENT_BYTES))
+      json = JSON.stringify(oversized(event, json.length));
     const n = await this.redis.eval(
       APPEND,
       2,
