@@ -225,7 +225,11 @@ describe("codex: -c mcp_servers.client.url=…, default_tools_approval_mode=appr
     expect(mcp.calls.map((c) => c.city).sort()).toEqual(["Paris", "Rome"]);
     expect(overlapped(mcp.calls[0], mcp.calls[1])).toBe(true); // readOnlyHint lets codex run them together
     // Concurrent calls are reported in the order they finish, which either may win.
-    expect(mcpItems(parseJsonLines(r.stdout)).map((i) => i.arguments.city).sort()).toEqual(["Paris", "Rome"]);
+    expect(
+      mcpItems(parseJsonLines(r.stdout))
+        .map((i) => i.arguments.city)
+        .sort(),
+    ).toEqual(["Paris", "Rome"]);
 
     const main = stub.mainRequests("openai");
     expect(main).toHaveLength(2);
