@@ -233,9 +233,10 @@ export function prepareRun(request: RunRequest, context: PrepareContext, additio
 
   const liveChoice = liveRun(request, settings, defaults, backend, options, cwd, images);
   const live = typeof liveChoice === "object" ? liveChoice : undefined;
+  if (context.runsElsewhere) context.registry.requireEnabled(backend.name);
   const command =
     dryRun || context.runsElsewhere
-      ? (context.registry.requireEnabled(backend.name), context.registry.locate(backend.name) ?? backend.binary)
+      ? (context.registry.locate(backend.name) ?? backend.binary)
       : context.registry.require(backend.name);
   const invocation = live?.invocation ?? backend.buildInvocation(options);
   if (typeof liveChoice === "string" && request.live === true) invocation.warnings.push(`not live: ${liveChoice}`);
