@@ -167,6 +167,26 @@ describe("the dashboard", () => {
     await shot("dashboard-runs");
   });
 
+  it("interrupts a run from the Runs page: the turn ends as interrupted and its session stays", async () => {
+    e2e.stub.script({ provider: "anthropic", hang: true });
+    const slow = fetch(`${base}/api/v1/prompt`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": KEY },
+      body: JSON.stringify({ backend: "claude", prompt: "Think it over.", workdir: e2e.sb.workDir }),
+    });
+    await page.goto(`${base}/ui/#/runs`);
+    const row = page.locator("tr[data-state=running]").first();
+    await row.waitFor();
+    await row.locator("button").first().click();
+    await page.locator(".event.start").waitFor();
+    await page.click("button:has-text('Interrupt')");
+    await page.locator("#run-title .badge.interrupted").waitFor();
+    const answer = (await (await slow).json()) as { status: string; error_code?: string; session_id: string };
+    expect(answer).toMatchObject({ status: "error", error_code: "interrupted" });
+    const session = await fetch(`${base}/api/v1/sessions/${answer.session_id}`, { headers: { "x-api-key": KEY } });
+    expect(session.status).toBe(200);
+  });
+
   it("fits a phone's width and follows the system's dark mode", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.emulateMedia({ colorScheme: "dark" });

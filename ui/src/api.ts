@@ -139,6 +139,8 @@ export interface Run {
   usage?: Usage;
   error?: { code: string; message: string };
   event_count: number;
+  /** With several instances sharing Redis: the one that runs it. */
+  instance?: string;
 }
 
 export interface SessionSummary {

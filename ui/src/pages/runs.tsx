@@ -1,4 +1,7 @@
-/** Runs: every run in flight and recently finished, live; one opened shows its events and can be cancelled. */
+/**
+ * Runs: every run in flight and recently finished, live; one opened shows its events and can be
+ * interrupted (its turn stops, its session stays) or cancelled.
+ */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, fmt, type Run, sse } from "../api.js";
 
@@ -40,7 +43,7 @@ function summarize(type: string, data: Record<string, unknown>): string {
 function RunDetail({ run, onClose }: { run: Run; onClose: () => void }) {
   const [events, setEvents] = useState<ShownEvent[]>([]);
   const [error, setError] = useState("");
-  const [cancelling, setCancelling] = useState(false);
+  const [stopping, setStopping] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -81,14 +84,14 @@ function RunDetail({ run, onClose }: { run: Run; onClose: () => void }) {
     return () => controller.abort();
   }, [run.id]);
 
-  const cancel = async () => {
-    setCancelling(true);
+  const stop = async (how: "cancel" | "interrupt") => {
+    setStopping(true);
     try {
-      await api(`/api/v1/runs/${run.id}/cancel`, { method: "POST" });
+      await api(`/api/v1/runs/${run.id}/${how}`, { method: "POST" });
     } catch (e) {
       setError((e as Error).message);
     } finally {
-      setCancelling(false);
+      setStopping(false);
     }
   };
 
@@ -100,9 +103,19 @@ function RunDetail({ run, onClose }: { run: Run; onClose: () => void }) {
         </h2>
         <span class="grow" />
         {LIVE.has(run.state) && (
-          <button type="button" class="danger" onClick={cancel} disabled={cancelling}>
-            Cancel run
-          </button>
+          <>
+            <button
+              type="button"
+              onClick={() => stop("interrupt")}
+              disabled={stopping}
+              title="Stop this turn and keep the session: its next prompt goes on from here"
+            >
+              Interrupt
+            </button>
+            <button type="button" class="danger" onClick={() => stop("cancel")} disabled={stopping}>
+              Cancel run
+            </button>
+          </>
         )}
         <button type="button" onClick={onClose} aria-keyshortcuts="Escape">
           Close
@@ -110,6 +123,7 @@ function RunDetail({ run, onClose }: { run: Run; onClose: () => void }) {
       </div>
       <p class="muted">
         {run.backend} {run.model ?? ""} · {run.workdir}
+        {run.instance && ` · on instance ${run.instance}`}
         {run.session_id && (
           <>
             {" "}
