@@ -12,8 +12,8 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { BackendName } from "../core/backend-names.js";
-import { ClinvkError } from "../core/errors.js";
+import { BACKEND_NAMES, type BackendName } from "../core/backend-names.js";
+import { ClinvkError, toClinvkError } from "../core/errors.js";
 import { EVENT_SCHEMA_VERSION, emptyUsage } from "../core/event-values.js";
 import type { RunEvent } from "../core/events.js";
 import type { RunRequest, RunResult } from "../core/request.js";
@@ -139,7 +139,7 @@ export class RunQueues implements WaitingRuns {
 
   /** Takes a run out of its queue if no worker has taken it yet. */
   async remove(id: string, queue: string): Promise<boolean> {
-    if (!/^runs-[a-z]+$/.test(queue)) return false;
+    if (!BACKEND_NAMES.some((backend) => queueName(backend) === queue)) return false;
     const job = await this.queue(queue).getJob(id);
     if (!job) return false;
     const state = await job.getState();
@@ -187,9 +187,18 @@ export class RunDispatcher {
     const queued = queuedRequest(request);
     control.signal?.throwIfAborted();
     const id = randomBytes(16).toString("hex");
-    await this.journal.create(id, start, { owned: false, queue: queueName(start.backend) });
-    const images = await queuedImages(request.images, start.workdir);
-    await this.queues.add(start.backend as BackendName, { id, request: queued, ...(images ? { images } : {}) });
+    const record = await this.journal.create(id, start, { owned: false, queue: queueName(start.backend) });
+    try {
+      const images = await queuedImages(request.images, start.workdir);
+      await this.queues.add(start.backend as BackendName, { id, request: queued, ...(images ? { images } : {}) });
+    } catch (error) {
+      // Never queued: the record must not wait for a worker that will never come.
+      const info = toClinvkError(error).toInfo();
+      await this.journal
+        .end(id, { ...record, state: "failed", error: { code: info.code, message: info.message } })
+        .catch(() => undefined);
+      throw error;
+    }
     const cancel = () => void this.directory.cancel(id).catch(() => undefined);
     const interrupt = () => void this.directory.interrupt(id).catch(() => undefined);
     control.signal?.addEventListener("abort", cancel);

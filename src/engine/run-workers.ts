@@ -15,8 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DelayedError, type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { type BackendName, isBackendName } from "../core/backend-names.js";
-import { toClinvkError } from "../core/errors.js";
+import type { BackendName } from "../core/backend-names.js";
+import { ClinvkError, toClinvkError } from "../core/errors.js";
 import { EVENT_SCHEMA_VERSION } from "../core/event-values.js";
 import type { RunEvent } from "../core/events.js";
 import type { RunResult } from "../core/request.js";
@@ -73,7 +73,7 @@ export class RunWorkers {
 
   private async process(backend: BackendName, job: Job<QueuedRun>, token?: string): Promise<void> {
     const { id, request } = job.data ?? ({} as QueuedRun);
-    if (typeof id !== "string" || !RUN_ID.test(id) || request?.backend !== backend || !isBackendName(backend)) return;
+    if (typeof id !== "string" || !RUN_ID.test(id)) return; // not a run of ours: nothing to report it to
     const { journal } = this.options;
     const run = await journal.get(id);
     if (!run || !inFlight(run)) return; // cancelled or forgotten while it waited
@@ -90,8 +90,11 @@ export class RunWorkers {
     }
 
     let result: RunResult | undefined;
-    const images = await writeImages(job.data.images);
+    let images: WrittenImages | undefined;
     try {
+      if (request?.backend !== backend)
+        throw new ClinvkError("invalid_request", `a run of ${String(request?.backend)} in the ${backend} queue`);
+      images = await writeImages(job.data.images);
       const withImages = images ? { ...request, images: images.paths } : request;
       result = await this.options.engine.run(withImages, { runId: id });
     } catch (error) {
@@ -116,19 +119,25 @@ export class RunWorkers {
   }
 }
 
+interface WrittenImages {
+  paths: string[];
+  remove(): Promise<void>;
+}
+
 /** The run's images written again on this machine, in a private folder removed after the run. */
-async function writeImages(
-  images: QueuedImage[] | undefined,
-): Promise<{ paths: string[]; remove(): Promise<void> } | undefined> {
-  if (!Array.isArray(images) || images.length === 0) return undefined;
-  const valid = images
-    .slice(0, MAX_IMAGES)
-    .filter(
-      (image) =>
-        typeof image?.base64 === "string" &&
-        image.base64.length <= Math.ceil((MAX_IMAGE_BYTES * 4) / 3) + 4 &&
-        /^(\.(png|jpe?g|gif|webp))?$/.test(image.extension ?? ""),
-    );
+async function writeImages(images: QueuedImage[] | undefined): Promise<WrittenImages | undefined> {
+  if (images === undefined) return undefined;
+  const valid =
+    Array.isArray(images) && images.length <= MAX_IMAGES
+      ? images.filter(
+          (image) =>
+            typeof image?.base64 === "string" &&
+            image.base64.length <= Math.ceil((MAX_IMAGE_BYTES * 4) / 3) + 4 &&
+            /^(\.(png|jpe?g|gif|webp))?$/.test(image.extension ?? ""),
+        )
+      : [];
+  if (valid.length !== (images as unknown[]).length || valid.length === 0)
+    throw new ClinvkError("invalid_request", "the queued run's images are not images this worker takes");
   const folder = await mkdtemp(join(tmpdir(), "clinvk-queued-images-"));
   const paths = await Promise.all(
     valid.map(async (image, index) => {

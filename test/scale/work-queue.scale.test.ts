@@ -23,8 +23,18 @@ beforeAll(async () => {
   bin = snapshotClinvk();
   stub = await startProviderStub();
 });
+/** Stops a server and waits for it (and its supervisor's sweep), so that nothing writes into a removed sandbox. */
+async function stopServer(server: ChildProcess): Promise<void> {
+  if (server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise((resolve) => server.once("exit", resolve));
+  server.kill("SIGTERM");
+  const late = setTimeout(() => server.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(late);
+}
+
 afterAll(async () => {
-  for (const server of servers) if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
+  await Promise.all(servers.map(stopServer));
   for (const sb of sandboxes) sb.cleanup();
   await stub?.close();
   bin?.cleanup();
