@@ -96,6 +96,8 @@ export interface RunControl {
 
 /** Hands runs to other instances instead of running them here (run-queue.ts). */
 export interface RunDispatch {
+  /** Why a run cannot go to another machine (it needs this one while it runs), or undefined. */
+  mustRunHere(request: RunRequest): string | undefined;
   dispatch(request: RunRequest, start: RunStart, control: RunControl): AsyncGenerator<RunEvent, RunResult, undefined>;
 }
 
@@ -236,8 +238,19 @@ export class Engine {
       prompt: request.prompt,
     };
     // Judged here (the policy above) and again by the worker, in the directory it resolved here.
-    if (this.options.dispatch && !prepared.dryRun)
-      return yield* this.options.dispatch.dispatch({ ...request, workdir: prepared.cwd }, start, control);
+    const dispatch = this.options.dispatch;
+    if (dispatch && !prepared.dryRun) {
+      const here = dispatch.mustRunHere(request);
+      if (!here) return yield* dispatch.dispatch({ ...request, workdir: prepared.cwd }, start, control);
+      // What needs this machine runs on it, where its CLI is installed.
+      if (!this.registry.locate(prepared.backend.name)) {
+        throw new ClinvkError(
+          "invalid_request",
+          `${here} cannot be handed to a worker, and ${prepared.backend.name} is not installed on this server (role api)`,
+          "install the CLI on the API instances too, or send it to a server with role all",
+        );
+      }
+    }
     const tracker = this.options.tracker;
     if (!tracker) return yield* this.structured(request, control);
     const tracked = tracker.begin({ ...start, ...(control.runId ? { id: control.runId } : {}) });

@@ -5,7 +5,7 @@
  * face (the native API, the compatible APIs, workflows) is distributed without knowing it.
  *
  * A queued run carries its request as JSON, and its images' bytes (the files are this machine's); what
- * needs this instance while it runs (client-defined tools, a permission callback) is refused.
+ * needs this instance while it runs (client-defined tools, a permission callback) stays here.
  */
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -43,17 +43,20 @@ export const bullPrefix = (prefix: string): string => `${prefix}bull`;
 /** A finished job is forgotten (its run is in the journal); a few failed ones are kept to look at. */
 const JOB_OPTIONS = { removeOnComplete: true, removeOnFail: { count: 100 } } as const;
 
+/**
+ * What keeps a run on the instance its request reached: its client-defined tools (the CLI calls
+ * back the instance that holds the client's connection) or its permission requests (answered there).
+ */
+export function mustRunHere(request: RunRequest): string | undefined {
+  if (request.clientTools) return "a run with client-defined tools";
+  if (request.onPermissionRequest) return "a run that asks for permissions";
+  return undefined;
+}
+
 /** The request as a job carries it; a ClinvkError for what only this instance could serve. */
 export function queuedRequest(request: RunRequest): QueuedRequest {
-  const refuse = (what: string) => {
-    throw new ClinvkError(
-      "invalid_request",
-      `${what} cannot be handed to a worker: this server (role api) runs no CLI itself`,
-      "send it to a server with role all, which runs the CLI on the machine the request reaches",
-    );
-  };
-  if (request.clientTools) refuse("a run with client-defined tools");
-  if (request.onPermissionRequest) refuse("a run that asks for permissions");
+  const here = mustRunHere(request);
+  if (here) throw new ClinvkError("invalid_request", `${here} cannot be handed to a worker`);
   const { onPermissionRequest: _ask, clientTools: _tools, images: _images, ...rest } = request;
   return JSON.parse(JSON.stringify(rest));
 }
@@ -173,6 +176,8 @@ export class RunQueues implements WaitingRuns {
 
 /** The engine's side of an API instance: a run becomes a job, its events come from the journal. */
 export class RunDispatcher {
+  readonly mustRunHere = mustRunHere;
+
   constructor(
     private readonly journal: RunJournal,
     private readonly queues: RunQueues,

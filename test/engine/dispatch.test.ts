@@ -8,8 +8,9 @@ import type { RunEvent } from "../../src/core/events.js";
 import type { RunRequest, RunResult } from "../../src/core/request.js";
 import { Engine, type RunDispatch } from "../../src/engine/engine.js";
 import { LocalRunDirectory, type RunMessage } from "../../src/engine/run-directory.js";
-import { queuedRequest } from "../../src/engine/run-queue.js";
+import { mustRunHere, queuedRequest } from "../../src/engine/run-queue.js";
 import { MemoryRunTracker, type RunStart } from "../../src/engine/run-tracker.js";
+import { FAKE_CLI_DIR, fixturePath } from "../helpers.js";
 
 const result: RunResult = {
   backend: "claude",
@@ -24,6 +25,7 @@ const result: RunResult = {
 function recordingDispatch() {
   const handed: { request: RunRequest; start: RunStart }[] = [];
   const dispatch: RunDispatch = {
+    mustRunHere,
     async *dispatch(request, start) {
       handed.push({ request, start });
       const event = { v: 1, seq: 0, ts: new Date().toISOString(), type: "result", ...result };
@@ -61,6 +63,30 @@ describe("an engine with a dispatcher", () => {
     expect(handed).toHaveLength(0);
   });
 
+  it("a run that needs this machine (permission requests) runs here where its CLI is installed, else is refused", async () => {
+    const { dispatch, handed } = recordingDispatch();
+    const ask = { backend: "claude", prompt: "hi", onPermissionRequest: async () => ({ behavior: "deny" as const }) };
+    const bare = new Engine({ dispatch, env: { PATH: mkdtempSync(join(tmpdir(), "clinvk-no-cli-")) } });
+    await expect(bare.run(ask as RunRequest)).rejects.toMatchObject({
+      code: "invalid_request",
+      message: expect.stringContaining("claude is not installed on this server (role api)"),
+      hint: expect.stringContaining("install the CLI on the API instances too"),
+    });
+    const installed = new Engine({
+      dispatch,
+      backends: { claude: { binary: join(FAKE_CLI_DIR, "claude") } },
+      env: {
+        ...process.env,
+        FAKE_CLI_MODE: "replay",
+        FAKE_CLI_STDOUT: fixturePath("claude", "stream-json", "stdout"),
+        FAKE_CLI_EXIT: "0",
+      },
+    });
+    const answer = await installed.run(ask as RunRequest);
+    expect(answer.status).toBe("success");
+    expect(handed).toHaveLength(0);
+  });
+
   it("a dry run is answered here", async () => {
     const { dispatch, handed } = recordingDispatch();
     const answer = await new Engine({ dispatch }).run({ backend: "claude", prompt: "hi", dryRun: true });
@@ -75,11 +101,10 @@ describe("queuedRequest", () => {
     expect(queuedRequest(request)).toEqual(request);
   });
 
-  it("refuses what needs this instance while the run goes on, saying where to send it", () => {
+  it("refuses what needs this instance while the run goes on", () => {
     const tools = { backend: "claude", prompt: "p", clientTools: { tools: [] } } as unknown as RunRequest;
-    expect(() => queuedRequest(tools)).toThrow(
-      expect.objectContaining({ code: "invalid_request", hint: expect.stringContaining("role all") }),
-    );
+    expect(mustRunHere(tools)).toBe("a run with client-defined tools");
+    expect(() => queuedRequest(tools)).toThrow(expect.objectContaining({ code: "invalid_request" }));
     const ask = { backend: "claude", prompt: "p", onPermissionRequest: async () => ({ behavior: "deny" as const }) };
     expect(() => queuedRequest(ask as RunRequest)).toThrow(/a run that asks for permissions cannot be handed/);
     // Images go as bytes beside the request, not as this machine's paths.
