@@ -12,9 +12,14 @@ import { BUILD_ID } from "./config-cache.js";
 
 type EnableCompileCache = (directory?: string) => unknown;
 
-export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): void {
-  const enable = (nodeModule as { enableCompileCache?: EnableCompileCache }).enableCompileCache;
-  if (typeof enable !== "function" || BUILD_ID === undefined) return;
+/** `node` and `buildId` are Node's module namespace and the bundle's build id; tests give others. */
+export function enableCompileCache(
+  env: NodeJS.ProcessEnv = process.env,
+  node: { enableCompileCache?: EnableCompileCache } = nodeModule as { enableCompileCache?: EnableCompileCache },
+  buildId: string | undefined = BUILD_ID,
+): void {
+  const enable = node.enableCompileCache;
+  if (typeof enable !== "function" || buildId === undefined) return;
   try {
     enable(join(clinvkHome(env), "cache", "node-compile"));
   } catch {
