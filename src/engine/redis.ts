@@ -40,8 +40,9 @@ export async function connectRedis(url: string): Promise<Redis> {
     );
   }
   const where = describeRedisUrl(url);
-  // Imported here: doctor and serve without redis.url never load ioredis.
-  const { Redis } = await import("ioredis");
+  // Imported here: doctor and serve without redis.url never load ioredis. Through `default` (the
+  // CommonJS exports): the bundle's dynamic import of a CommonJS module has no named exports.
+  const { Redis } = (await import("ioredis")).default as unknown as { Redis: typeof import("ioredis").Redis };
   const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 5000,
