@@ -1,6 +1,7 @@
 /** The `clinvk` entry point: parse argv, run the command, map failures to exit codes. */
 
 import { VERSION } from "../version.js";
+import { enableCompileCache } from "./compile-cache.js";
 import { ExitCode } from "./exit-codes.js";
 
 async function main(argv: string[]): Promise<void> {
@@ -9,6 +10,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${VERSION}\n`);
     return;
   }
+  // Before anything else is imported: every chunk loaded from here on is read from the cache.
+  enableCompileCache();
   // SUPERVISE_COMMAND of process/supervisor.ts, spelled out so that no other start loads that module.
   if (argv[2] === "__supervise-runs") {
     const { supervise } = await import("../process/supervisor.js");

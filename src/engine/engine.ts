@@ -24,7 +24,7 @@ import { type EngineAdditions, type PreparedRun, prepareRun, type RunDefaults, t
 import { BackendRegistry } from "./registry.js";
 import type { RunStart, RunTracker } from "./run-tracker.js";
 import { compileSchema, type JsonSchema, nativeSchema, structuredRun } from "./structured-output.js";
-import { openToolBridge, type ToolBridgeRun } from "./tool-bridge.js";
+import type { ToolBridgeRun } from "./tool-bridge.js";
 import type { VersionCache } from "./version-cache.js";
 
 /** Lets sessions (and anything else) follow runs without the engine knowing about them. */
@@ -355,6 +355,8 @@ export class Engine {
       releaseSlot = yield* this.admit(prepared.backend.name, control.signal, stamp);
       if (request.clientTools) {
         // Opened once the run has its slot, and the command built again with its real address.
+        // Imported here: the MCP SDK it serves with is loaded by runs that offer tools, no others.
+        const { openToolBridge } = await import("./tool-bridge.js");
         bridge = await openToolBridge(offeredTools(request.clientTools), request.clientTools.handler);
         configDir = await mkdtemp(join(tmpdir(), "clinvk-tools-"));
         prepared = this.prepare(request, {

@@ -18,7 +18,7 @@ import { checkClientTools, offeredTools, toolChoiceInstruction } from "./client-
 import { checkImages } from "./images.js";
 import { chooseLive, type LiveChoice, type PreparedLive, preparedLive } from "./live-choice.js";
 import type { BackendRegistry } from "./registry.js";
-import { PLACEHOLDER_BRIDGE } from "./tool-bridge.js";
+import { PLACEHOLDER_BRIDGE } from "./tool-bridge-placeholder.js";
 
 /** Prompts above this size go through stdin: Linux limits one argv string to 128 KiB. */
 const ARGV_PROMPT_LIMIT = 100_000;

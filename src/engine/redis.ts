@@ -3,7 +3,7 @@
  * that a Redis that cannot be reached stops the server with a clear error (exit 3) rather than leaving
  * each instance to count on its own. Messages name it as host:port/db, never with its password.
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { ClinvkError } from "../core/errors.js";
 
 export type { Redis };
@@ -40,6 +40,9 @@ export async function connectRedis(url: string): Promise<Redis> {
     );
   }
   const where = describeRedisUrl(url);
+  // Imported here: doctor and serve without redis.url never load ioredis. Through `default` (the
+  // CommonJS exports): the bundle's dynamic import of a CommonJS module has no named exports.
+  const { Redis } = (await import("ioredis")).default as unknown as { Redis: typeof import("ioredis").Redis };
   const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 5000,

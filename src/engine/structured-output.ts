@@ -24,7 +24,8 @@ const MAX_ERRORS_SHOWN = 5;
 /** One argv string may hold 128 KiB (Linux MAX_ARG_STRLEN); a schema's characters can take 3 bytes each. */
 const MAX_ARGV_SCHEMA_BYTES = 64 * 1024;
 
-const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+/** Made by the first schema compiled: most runs have none, and the constructor compiles meta-schemas. */
+let ajv: Ajv | undefined;
 
 /** The schema compiled, or an invalid_request error before anything runs. */
 export function compileSchema(schema: unknown): ValidateFunction {
@@ -41,6 +42,7 @@ export function compileSchema(schema: unknown): ValidateFunction {
   // Drafts differ in little that matters here; ajv's default draft reads them all without $schema.
   const { $schema: _draft, ...rest } = schema as JsonSchema;
   try {
+    ajv ??= new Ajv({ allErrors: true, strict: false, validateFormats: false });
     return ajv.compile(rest);
   } catch (error) {
     throw new ClinvkError(

@@ -167,10 +167,3 @@ export async function openToolBridge(tools: ClientTool[], handler: ClientToolHan
     },
   };
 }
-
-/** What a run that is only prepared, never started, names instead (dry runs, validation). */
-export const PLACEHOLDER_BRIDGE = {
-  url: `http://127.0.0.1:0/mcp/${"0".repeat(16)}`,
-  token: "<token>",
-  configDir: "<run-config-dir>",
-};

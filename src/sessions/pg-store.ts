@@ -5,7 +5,7 @@
  * is lost and the conversation leases built on `update` hold across instances. The schema is
  * migrated on first use (pg-schema.ts).
  */
-import pg from "pg";
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from "pg";
 import { ClinvkError } from "../core/errors.js";
 import { checkSchemaName, migrate } from "./pg-schema.js";
 import { likeContaining, searchText } from "./search.js";
@@ -51,7 +51,9 @@ export function describeDatabaseUrl(url: string): string {
 export class PgSessionStore implements SessionStore {
   readonly schema: string;
   readonly where: string;
-  private readonly pool: pg.Pool;
+  private readonly options: PgStoreOptions;
+  /** The pool, made on first use: `pg` is imported then, so a CLI on the file store never loads it. */
+  private pool: Promise<Pool> | undefined;
   private ready: Promise<void> | undefined;
 
   constructor(options: PgStoreOptions) {
@@ -64,32 +66,43 @@ export class PgSessionStore implements SessionStore {
     }
     this.schema = checkSchemaName(options.schema ?? "public");
     this.where = describeDatabaseUrl(options.url);
-    this.pool = new pg.Pool({
-      connectionString: options.url,
-      max: options.maxConnections ?? 10,
-      connectionTimeoutMillis: 10_000,
-      // A short-lived command ends when its work is done, not when idle connections time out.
-      allowExitOnIdle: true,
-      application_name: "clinvk",
+    this.options = options;
+  }
+
+  private connection(): Promise<Pool> {
+    this.pool ??= import("pg").then(({ default: pg }) => {
+      const pool = new pg.Pool({
+        connectionString: this.options.url,
+        max: this.options.maxConnections ?? 10,
+        connectionTimeoutMillis: 10_000,
+        // A short-lived command ends when its work is done, not when idle connections time out.
+        allowExitOnIdle: true,
+        application_name: "clinvk",
+      });
+      // An idle connection that the server drops must not crash the process; the next query reconnects.
+      pool.on("error", () => undefined);
+      return pool;
     });
-    // An idle connection that the server drops must not crash the process; the next query reconnects.
-    this.pool.on("error", () => undefined);
+    return this.pool;
   }
 
   /** Connects and migrates once; a database that cannot be reached is an `invalid_config` error. */
   open(): Promise<void> {
-    this.ready ??= migrate(this.pool, this.schema).then(
-      () => undefined,
-      (error: unknown) => {
-        this.ready = undefined;
-        throw this.failure(error);
-      },
-    );
+    this.ready ??= this.connection()
+      .then((pool) => migrate(pool, this.schema))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.ready = undefined;
+          throw this.failure(error);
+        },
+      );
     return this.ready;
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    // A store never used has no pool to end.
+    await (await this.pool)?.end();
   }
 
   problems(): string[] {
@@ -258,21 +271,23 @@ export class PgSessionStore implements SessionStore {
     ];
   }
 
-  private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  private async query<R extends QueryResultRow = QueryResultRow>(
     text: string,
     values: unknown[],
-  ): Promise<pg.QueryResult<R>> {
+  ): Promise<QueryResult<R>> {
     await this.open();
+    const pool = await this.connection();
     try {
-      return await this.pool.query<R>(text, values);
+      return await pool.query<R>(text, values);
     } catch (error) {
       throw this.failure(error);
     }
   }
 
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     await this.open();
-    const client = await this.pool.connect().catch((error: unknown) => {
+    const pool = await this.connection();
+    const client = await pool.connect().catch((error: unknown) => {
       throw this.failure(error);
     });
     try {
