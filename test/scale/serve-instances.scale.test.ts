@@ -1,7 +1,7 @@
 // Sessions that move between `clinvk serve` instances over HTTP, with the real CLIs behind the provider stub:
 // each instance a machine of its own (CLINVK_HOME, HOME, CODEX_HOME), all on one PostgreSQL schema and one
 // Redis prefix. A conversation started through A goes on through B with its earlier turn sent to the
-// provider (the native API for each backend, the OpenAI chat completions for one), and a session runs one
+// provider (the native API for each backend; OpenAI chat completions with codex, Anthropic messages with claude), and a session runs one
 // turn at a time whichever instances its turns reach. (The shared rate limit is redis.scale.test.ts's.)
 import { describe, expect, it } from "vitest";
 import { CLI_NAMES } from "../e2e/cli-env.js";
@@ -73,38 +73,59 @@ describe("a conversation started through one instance goes on through another", 
     });
   }
 
-  it("codex: OpenAI chat completions, the replayed history continues A's session through B", async () => {
-    const [a, b] = await suite.start([{}, {}]);
-    const workdir = runDir(a.sb);
-    const chat = (instance: ServeInstance, messages: unknown[]) =>
-      post(instance, "/openai/v1/chat/completions", { model: "codex", messages }, { "x-clinvk-workdir": workdir });
-    const opening = { role: "user", content: "remember the word pelican" };
-    suite.stub.script({ text: "first answer" });
-    const first = await chat(a, [opening]);
-    expect(first.status, a.log()).toBe(200);
-    const session = first.headers.get("x-clinvk-session");
-    expect(session).toBeTruthy();
-    const firstBody = (await first.json()) as { choices: { message: { content: string } }[] };
-    expect(firstBody.choices[0]?.message.content).toBe("first answer");
+  const surfaces = [
+    {
+      name: "codex: OpenAI chat completions",
+      path: "/openai/v1/chat/completions",
+      provider: "openai",
+      body: (messages: unknown[]) => ({ model: "codex", messages }),
+      text: (body: unknown) => (body as { choices: { message: { content: string } }[] }).choices[0]?.message.content,
+      items: (sent: unknown) => (sent as { input?: unknown[] }).input ?? [],
+    },
+    {
+      name: "claude: Anthropic messages",
+      path: "/anthropic/v1/messages",
+      provider: "anthropic",
+      body: (messages: unknown[]) => ({ model: "claude", max_tokens: 1024, messages }),
+      text: (body: unknown) => (body as { content: { type: string; text?: string }[] }).content[0]?.text,
+      items: (sent: unknown) => (sent as { messages?: unknown[] }).messages ?? [],
+    },
+  ] as const;
 
-    suite.stub.script({ text: "second answer" });
-    const second = await chat(b, [
-      opening,
-      { role: "assistant", content: "first answer" },
-      { role: "user", content: "what was the word?" },
-    ]);
-    expect(second.status, b.log()).toBe(200);
-    // The same session, resumed (not a new one given the history as a transcript).
-    expect(second.headers.get("x-clinvk-session")).toBe(session);
-    const sent = suite.stub.lastRequest("openai")?.body as { input?: unknown[] };
-    const text = JSON.stringify(sent);
-    expect(text).toContain("what was the word?");
-    expect(text).toContain("remember the word pelican");
-    expect(text).toContain("first answer");
-    // Only the new message was the CLI's prompt: the earlier turn is the CLI's own history.
-    const userTurns = JSON.stringify(sent.input ?? []).match(/what was the word\?/g) ?? [];
-    expect(userTurns).toHaveLength(1);
-  });
+  for (const surface of surfaces) {
+    it(`${surface.name}: the replayed history continues A's session through B`, async () => {
+      const [a, b] = await suite.start([{}, {}]);
+      const workdir = runDir(a.sb);
+      const send = (instance: ServeInstance, messages: unknown[]) =>
+        post(instance, surface.path, surface.body(messages), { "x-clinvk-workdir": workdir });
+      const opening = { role: "user", content: "remember the word pelican" };
+      suite.stub.script({ text: "first answer" });
+      const first = await send(a, [opening]);
+      expect(first.status, a.log()).toBe(200);
+      const session = first.headers.get("x-clinvk-session");
+      expect(session).toBeTruthy();
+      expect(surface.text(await first.json())).toBe("first answer");
+
+      suite.stub.script({ text: "second answer" });
+      const second = await send(b, [
+        opening,
+        { role: "assistant", content: "first answer" },
+        { role: "user", content: "what was the word?" },
+      ]);
+      expect(second.status, b.log()).toBe(200);
+      expect(surface.text(await second.json())).toBe("second answer");
+      // The same session, resumed (not a new one given the history as a transcript).
+      expect(second.headers.get("x-clinvk-session")).toBe(session);
+      const sent = suite.stub.lastRequest(surface.provider)?.body;
+      const text = JSON.stringify(sent);
+      expect(text).toContain("remember the word pelican");
+      expect(text).toContain("first answer");
+      // The CLI was given the new message alone: the earlier turns came from its own history.
+      const asked = surface.items(sent).filter((item) => JSON.stringify(item).includes("what was the word?"));
+      expect(asked).toHaveLength(1);
+      expect(JSON.stringify(asked[0])).not.toContain("pelican");
+    });
+  }
 });
 
 describe("one turn at a time per session across instances", () => {
