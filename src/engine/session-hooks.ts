@@ -5,13 +5,13 @@
 
 import { ClinvkError } from "../core/errors.js";
 import type { RunResult } from "../core/request.js";
-import { processStartTime } from "../process/run-registry.js";
 import type { Session } from "../sessions/session.js";
 import type { SessionStore } from "../sessions/store.js";
 import { makeTurn, recordTurn } from "../sessions/turns.js";
 import type { RunHooks } from "./engine.js";
 import type { PreparedRun } from "./prepare.js";
 import { collectTranscript, restoreTranscript } from "./transcript-files.js";
+import { CLAIM_RENEW_MS, claimHolds, isOwnClaim, ownClaim } from "./turn-claim.js";
 
 export interface SessionPolicy {
   storeTokenUsage: boolean;
@@ -44,33 +44,61 @@ export async function settleInterrupted(
   return settled;
 }
 
-/** This process, as a session's `running` names it. */
-const thisProcess = () => ({ pid: process.pid, start: processStartTime(process.pid) ?? "" });
-
 /** Claims the session for one turn: a second turn at once would fork its CLI conversation. */
 function claimTurn(session: Session): void {
   const owner = session.running;
-  if (owner && processStartTime(owner.pid) === owner.start) {
+  if (owner && claimHolds(owner)) {
     throw new ClinvkError(
       "session_error",
       `session ${session.id.slice(0, 8)} is running a turn already (process ${owner.pid})`,
       "wait for that turn to finish, or fork the session to go on in parallel",
     );
   }
-  session.running = thisProcess();
+  session.running = ownClaim();
+}
+
+/** Gives the session's claim up, if it is still this process's. */
+function releaseTurn(session: Session): void {
+  if (isOwnClaim(session.running)) delete session.running;
 }
 
 export function sessionHooks(store: SessionStore, policy: SessionPolicy): RunHooks {
+  // The claims this process holds, renewed while their turns run (other machines cannot see it is alive).
+  const renewals = new Map<string, NodeJS.Timeout>();
+  const renew = (id: string) =>
+    store
+      .update(id, (session) => {
+        if (isOwnClaim(session.running)) session.running = ownClaim();
+      })
+      .catch(() => undefined); // the next renewal tries again; a deleted session has nothing to hold
+  const hold = (id: string) => {
+    clearInterval(renewals.get(id));
+    renewals.set(id, setInterval(() => void renew(id), CLAIM_RENEW_MS).unref());
+  };
+  const letGo = (id: string) => {
+    clearInterval(renewals.get(id));
+    renewals.delete(id);
+  };
+
   return {
     async beforeRun(request, prepared) {
       if (request.sessionId) {
-        const session = await store.update(request.sessionId, (session) => {
+        const id = request.sessionId;
+        const session = await store.update(id, (session) => {
           claimTurn(session);
           session.status = "active";
           session.last_used = new Date().toISOString();
         });
-        if (request.resume && !prepared.dryRun) await restore(store, session, prepared);
-        return { sessionId: request.sessionId };
+        hold(id);
+        try {
+          if (request.resume && !prepared.dryRun) await restore(store, session, prepared);
+        } catch (error) {
+          // No run follows, so neither afterRun nor afterAbandon would give the claim back.
+          letGo(id);
+          await store.update(id, releaseTurn).catch(() => undefined);
+          throw error;
+        }
+        return { sessionId: id };
       }
       if (request.ephemeral) return undefined;
       const session = await store.create({
@@ -88,14 +116,16 @@ export function sessionHooks(store: SessionStore, policy: SessionPolicy): RunHoo
 
     async afterAbandon(_request, sessionId) {
       if (!sessionId) return;
+      letGo(sessionId);
       await store.update(sessionId, (session) => {
-        delete session.running;
+        releaseTurn(session);
         if (session.status === "active") session.status = "paused";
       });
     },
 
     async afterRun(request, result: RunResult, prepared) {
       if (!result.session_id) return;
+      letGo(result.session_id);
       const shared = await save(store, result, prepared);
       const turn = makeTurn(
         {
@@ -111,7 +141,7 @@ export function sessionHooks(store: SessionStore, policy: SessionPolicy): RunHoo
       );
       await store.update(result.session_id, (session) => {
         if (shared) session.metadata.transcript = shared;
-        delete session.running;
+        releaseTurn(session);
         session.turn_count += 1;
         recordTurn(session, turn);
         session.last_used = new Date().toISOString();

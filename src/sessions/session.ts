@@ -51,8 +51,8 @@ export interface Session {
   parent_id?: string;
   error_message?: string;
   metadata: Record<string, string>;
-  /** The process running a turn of this session now (pid and start time): one turn at a time. */
-  running?: { pid: number; start: string };
+  /** The process running a turn of this session now (engine/turn-claim.ts): one turn at a time. */
+  running?: { pid: number; start: string; machine?: string; renewed_at?: string };
   /** The newest turns, oldest first, bounded (turns.ts); absent in records written before they were kept. */
   turns?: SessionTurn[];
   /** Turns dropped from `turns` to keep it bounded. */

@@ -1,12 +1,14 @@
 // The session hooks record each run as a turn of its session: prompt and answer (bounded, or not at all
-// with session.keep_turns off), status and error code, usage (unless store_token_usage is off), model, duration.
+// with session.keep_turns off), status and error code, usage (unless store_token_usage is off), model, duration;
+// and claim the session for one turn at a time, a claim that other machines can judge (turn-claim.ts).
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { RunRequest, RunResult } from "../../src/core/request.js";
 import type { PreparedRun } from "../../src/engine/prepare.js";
 import { type SessionPolicy, sessionHooks } from "../../src/engine/session-hooks.js";
+import { CLAIM_RENEW_MS, CLAIM_STALE_MS, thisMachine } from "../../src/engine/turn-claim.js";
 import { FileSessionStore } from "../../src/sessions/file-store.js";
 import { MAX_TURN_ANSWER_CHARS, MAX_TURN_PROMPT_CHARS } from "../../src/sessions/turns.js";
 
@@ -114,5 +116,69 @@ describe("session hooks keep a session's turns", () => {
       ["first", "the answer"],
       ["second", "second answer"],
     ]);
+  });
+});
+
+describe("session hooks claim a session for one turn, across machines", () => {
+  const elsewhere = (renewedAgoMs: number) => ({
+    pid: 999_999_999, // no process here: on another machine it is some process this one cannot see
+    start: "12345",
+    machine: "another-boot-id/pid:[1]",
+    renewed_at: new Date(Date.now() - renewedAgoMs).toISOString(),
+  });
+
+  async function sessionClaimed(running: ReturnType<typeof elsewhere> | undefined) {
+    const { store, id, hooks } = await oneTurn({}, { prompt: "first" });
+    await store.update(id, (s) => {
+      if (running) s.running = running;
+    });
+    return { store, id, hooks, again: { backend: "codex", prompt: "second", sessionId: id } as RunRequest };
+  }
+
+  it("a turn claimed lately on another machine holds, though its pid is nobody's here", async () => {
+    const { store, id, hooks, again } = await sessionClaimed(elsewhere(1000));
+    await expect(hooks.beforeRun?.(again, prepared)).rejects.toThrow(/is running a turn already/);
+    expect((await store.get(id)).running?.machine).toBe("another-boot-id/pid:[1]");
+  });
+
+  it("a claim another machine stopped renewing is taken over", async () => {
+    const { store, id, hooks, again } = await sessionClaimed(elsewhere(CLAIM_STALE_MS + 1000));
+    await hooks.beforeRun?.(again, prepared);
+    expect((await store.get(id)).running).toMatchObject({ pid: process.pid, machine: thisMachine() });
+    await hooks.afterRun?.(again, result(id), prepared);
+    expect((await store.get(id)).running).toBeUndefined();
+  });
+
+  it("a running turn renews its claim, and stops renewing after it", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      const { store, id, hooks, again } = await sessionClaimed(undefined);
+      await hooks.beforeRun?.(again, prepared);
+      const claimed = (await store.get(id)).running?.renewed_at as string;
+      await new Promise((resolve) => setTimeout(resolve, 5)); // a later timestamp
+      vi.advanceTimersByTime(CLAIM_RENEW_MS);
+      await vi.waitFor(async () => expect((await store.get(id)).running?.renewed_at).not.toBe(claimed));
+      await hooks.afterRun?.(again, result(id), prepared);
+      vi.advanceTimersByTime(CLAIM_RENEW_MS * 2);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await store.get(id)).running).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a transcript that cannot be restored gives the claim back: the next turn is not refused", async () => {
+    const { store, id, hooks, again } = await sessionClaimed(undefined);
+    const failing = Object.assign(store, {
+      loadTranscript: async () => {
+        throw new Error("checksum mismatch");
+      },
+    });
+    const resuming = { ...again, resume: { backendSessionId: "thread-1" } } as RunRequest;
+    const failingHooks = sessionHooks(failing, { storeTokenUsage: true, defaultTags: [] });
+    await expect(failingHooks.beforeRun?.(resuming, prepared)).rejects.toThrow("checksum mismatch");
+    expect((await store.get(id)).running).toBeUndefined();
+    await hooks.beforeRun?.(again, prepared);
+    expect((await store.get(id)).running?.pid).toBe(process.pid);
   });
 });

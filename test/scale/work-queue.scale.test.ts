@@ -9,7 +9,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliSandbox, prepareCliSandbox } from "../e2e/cli-env.js";
 import { runDir, snapshotClinvk, startServe } from "../e2e/clinvk-bin.js";
-import { type SandboxProcess, sandboxProcesses, waitForNoSandboxProcesses } from "../e2e/processes.js";
+import {
+  killSandboxProcesses,
+  type SandboxProcess,
+  sandboxProcesses,
+  waitForNoSandboxProcesses,
+} from "../e2e/processes.js";
 import { type ProviderStub, startProviderStub } from "../e2e/stub/index.js";
 import { dropRunSchemas, newSchemaName, TEST_PG_URL } from "./pg.js";
 import { deleteRunKeys, REDIS_PREFIX, TEST_REDIS_URL } from "./redis.js";
@@ -35,6 +40,8 @@ async function stopServer(server: ChildProcess): Promise<void> {
 
 afterAll(async () => {
   await Promise.all(servers.map(stopServer));
+  // A killed server's supervisor and CLIs may still write into its sandbox for a moment: gone before it is removed.
+  for (const sb of sandboxes) if ((await waitForNoSandboxProcesses(sb, 2000)).length > 0) killSandboxProcesses(sb);
   for (const sb of sandboxes) sb.cleanup();
   await stub?.close();
   bin?.cleanup();
