@@ -365,7 +365,8 @@ describe.each(CLI_NAMES)("clinvk -b %s (real CLI)", (cli) => {
     const { tool, flags } = SLEEP_TOOL[cli];
     stub.script({ toolCall: tool }, { hang: true, times: "always" });
     const watch = watchSandboxProcesses(sb);
-    const r = await clinvk(sb, runDir(sb), ["-b", cli, "-o", "stream-json", "--timeout", "6", ...flags, "wait"]);
+    // 12 s: on a loaded machine codex took over 6 s to reach the tool, and the timeout came before the sleep.
+    const r = await clinvk(sb, runDir(sb), ["-b", cli, "-o", "stream-json", "--timeout", "12", ...flags, "wait"]);
     const seen = watch.stop();
     leftAfterToolTimeout = await waitForNoSandboxProcesses(sb);
     killSandboxProcesses(sb);
