@@ -4,9 +4,14 @@
  * the work queue is taken out of it when cancelled.
  */
 import type { RunJournal } from "./run-journal.js";
-import type { BufferedEvent, RunListFilter, RunRecord, RunTracker } from "./run-tracker.js";
-
-export type RunMessage = BufferedEvent | { end: RunRecord };
+import {
+  endedRecord,
+  inFlight,
+  type RunListFilter,
+  type RunMessage,
+  type RunRecord,
+  type RunTracker,
+} from "./run-tracker.js";
 
 export interface RunDirectory {
   list(filter?: RunListFilter): Promise<RunRecord[]>;
@@ -20,8 +25,6 @@ export interface RunDirectory {
   cancel(id: string): Promise<boolean | undefined>;
   interrupt(id: string): Promise<boolean | undefined>;
 }
-
-export const inFlight = (run: RunRecord): boolean => run.state === "queued" || run.state === "running";
 
 /** The runs of this process. */
 export class LocalRunDirectory implements RunDirectory {
@@ -128,15 +131,8 @@ export class SharedRunDirectory implements RunDirectory {
     const queue = await this.journal.waitingIn(id);
     if (queue && (await this.waiting?.remove(id, queue))) {
       // No worker had taken it: it ends here, without a CLI ever started.
-      const now = Date.now();
       const code = action === "cancel" ? "cancelled" : "interrupted";
-      await this.journal.end(id, {
-        ...run,
-        state: code,
-        error: { code, message: `${action === "cancel" ? "cancelled" : "interrupted"} before a worker took it` },
-        finished_at: new Date(now).toISOString(),
-        duration_ms: Math.max(0, now - Date.parse(run.created_at)),
-      });
+      await this.journal.end(id, endedRecord(run, code, { code, message: `${code} before a worker took it` }));
       return true;
     }
     await this.journal.control(id, action);

@@ -14,9 +14,16 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
-import type { ErrorInfo } from "../core/errors.js";
 import type { RunEvent } from "../core/events.js";
-import { type BufferedEvent, newRunRecord, type RunListFilter, type RunRecord, type RunStart } from "./run-tracker.js";
+import {
+  type BufferedEvent,
+  endedRecord,
+  newRunRecord,
+  type RunListFilter,
+  type RunMessage,
+  type RunRecord,
+  type RunStart,
+} from "./run-tracker.js";
 
 /** Finished runs and their events are kept this long (and the newest MAX_RUNS of them). */
 const KEEP_MS = 60 * 60 * 1000;
@@ -54,8 +61,6 @@ redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1`;
 
 export type RunControlAction = "cancel" | "interrupt";
-
-export type JournalMessage = BufferedEvent | { end: RunRecord };
 
 interface StoredRun {
   record: RunRecord;
@@ -222,7 +227,7 @@ export class RunJournal {
    * Follows a run from the start of its stream: every event after `afterId`, then its end. Ends the
    * iteration after the end (or when `signal` aborts); a run whose instance died is ended as failed.
    */
-  async *follow(id: string, afterId: number, signal?: AbortSignal): AsyncGenerator<JournalMessage, void, undefined> {
+  async *follow(id: string, afterId: number, signal?: AbortSignal): AsyncGenerator<RunMessage, void, undefined> {
     const reader = this.redis.duplicate();
     reader.on("error", () => undefined);
     const stop = () => reader.disconnect();
@@ -284,19 +289,15 @@ export class RunJournal {
   private async settleIfOrphaned(id: string, stored: StoredRun): Promise<RunRecord | undefined> {
     if (stored.ended || !stored.owner || !INSTANCE_ID.test(stored.owner)) return undefined;
     if (await this.redis.exists(this.instanceKey(stored.owner))) return undefined;
-    const finished = this.now();
-    const failure: ErrorInfo = {
-      code: "backend_crashed",
-      message: `the instance running this run (${stored.owner}) stopped before it ended; it was not run again`,
-    };
-    const record: RunRecord = {
-      ...stored.record,
-      state: "failed",
-      error: { code: failure.code, message: failure.message },
-      finished_at: new Date(finished).toISOString(),
-      duration_ms: finished - Date.parse(stored.record.created_at),
-    };
-    delete record.queue_position;
+    const record = endedRecord(
+      stored.record,
+      "failed",
+      {
+        code: "backend_crashed",
+        message: `the instance running this run (${stored.owner}) stopped before it ended; it was not run again`,
+      },
+      this.now(),
+    );
     await this.end(id, record);
     return (await this.read(id))?.record ?? record;
   }
@@ -308,7 +309,7 @@ function live(record: RunRecord, now: number): RunRecord {
   return { ...record, duration_ms: Math.max(0, now - Date.parse(record.created_at)) };
 }
 
-function toMessage(fields: string[]): JournalMessage | undefined {
+function toMessage(fields: string[]): RunMessage | undefined {
   const value = (name: string) => {
     const at = fields.indexOf(name);
     return at >= 0 && at % 2 === 0 ? fields[at + 1] : undefined;

@@ -19,7 +19,7 @@ import type { RunEvent } from "../core/events.js";
 import type { RunRequest, RunResult } from "../core/request.js";
 import type { SharedRunDirectory, WaitingRuns } from "./run-directory.js";
 import type { RunJournal } from "./run-journal.js";
-import type { RunRecord, RunStart } from "./run-tracker.js";
+import { endedRecord, type RunRecord, type RunStart } from "./run-tracker.js";
 
 /** What a job carries: the run's id (its journal entry), its request as JSON, its images' bytes. */
 export interface QueuedRun {
@@ -199,9 +199,7 @@ export class RunDispatcher {
     } catch (error) {
       // Never queued: the record must not wait for a worker that will never come.
       const info = toClinvkError(error).toInfo();
-      await this.journal
-        .end(id, { ...record, state: "failed", error: { code: info.code, message: info.message } })
-        .catch(() => undefined);
+      await this.journal.end(id, endedRecord(record, "failed", info)).catch(() => undefined);
       throw error;
     }
     const cancel = () => void this.directory.cancel(id).catch(() => undefined);

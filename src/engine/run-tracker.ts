@@ -76,7 +76,29 @@ export interface RunListFilter {
   limit?: number;
 }
 
-export type RunListener = (event: BufferedEvent | { end: RunRecord }) => void;
+/** What a follower of a run is told: an event, or the run's end. */
+export type RunMessage = BufferedEvent | { end: RunRecord };
+
+export type RunListener = (message: RunMessage) => void;
+
+export const inFlight = (run: RunRecord): boolean => run.state === "queued" || run.state === "running";
+
+/** A run's record as it ends without a result of its own (refused, cancelled, its instance lost). */
+export function endedRecord(
+  record: RunRecord,
+  state: RunState,
+  error: Pick<ErrorInfo, "code" | "message">,
+  now = Date.now(),
+): RunRecord {
+  const { queue_position: _waiting, ...rest } = record;
+  return {
+    ...rest,
+    state,
+    error: { code: error.code, message: error.message },
+    finished_at: new Date(now).toISOString(),
+    duration_ms: Math.max(0, now - Date.parse(record.created_at)),
+  };
+}
 
 export interface RunTracker {
   begin(start: RunStart): TrackedRun;
@@ -274,7 +296,7 @@ export class MemoryRunTracker implements RunTracker {
     this.prune();
   }
 
-  private tell(entry: Entry, message: BufferedEvent | { end: RunRecord }): void {
+  private tell(entry: Entry, message: RunMessage): void {
     for (const listener of entry.listeners) {
       try {
         listener(message);

@@ -22,10 +22,9 @@ import type { RunEvent } from "../core/events.js";
 import type { RunResult } from "../core/request.js";
 import type { Engine } from "./engine.js";
 import { MAX_IMAGE_BYTES, MAX_IMAGES } from "./images.js";
-import { inFlight } from "./run-directory.js";
 import type { RunJournal } from "./run-journal.js";
 import { bullPrefix, type QueuedImage, type QueuedRun, queueName } from "./run-queue.js";
-import { RUN_ID_PATTERN } from "./run-tracker.js";
+import { endedRecord, inFlight, RUN_ID_PATTERN } from "./run-tracker.js";
 
 const RUN_ID = new RegExp(RUN_ID_PATTERN);
 
@@ -102,14 +101,7 @@ export class RunWorkers {
       // unless it failed before the tracker saw it.
       const info = toClinvkError(error).toInfo();
       const now = await journal.get(id);
-      if (now && inFlight(now)) {
-        await journal.end(id, {
-          ...now,
-          state: "failed",
-          error: { code: info.code, message: info.message },
-          finished_at: new Date().toISOString(),
-        });
-      }
+      if (now && inFlight(now)) await journal.end(id, endedRecord(now, "failed", info));
       return;
     } finally {
       await images?.remove();

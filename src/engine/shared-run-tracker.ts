@@ -6,6 +6,7 @@
  */
 import type { RunJournal } from "./run-journal.js";
 import {
+  inFlight,
   MemoryRunTracker,
   type MemoryRunTrackerOptions,
   type RunStart,
@@ -67,8 +68,7 @@ export class SharedRunTracker implements RunTracker {
 
   /** Cancels every run of this instance (a shutdown past its deadline). */
   cancelAll(): void {
-    for (const run of this.local.list())
-      if (run.state === "queued" || run.state === "running") this.local.cancel(run.id);
+    for (const run of this.local.list()) if (inFlight(run)) this.local.cancel(run.id);
   }
 
   list: RunTracker["list"] = (filter) => this.local.list(filter);

@@ -7,9 +7,9 @@ import { describe, expect, it } from "vitest";
 import type { RunEvent } from "../../src/core/events.js";
 import type { RunRequest, RunResult } from "../../src/core/request.js";
 import { Engine, type RunDispatch } from "../../src/engine/engine.js";
-import { LocalRunDirectory, type RunMessage } from "../../src/engine/run-directory.js";
+import { LocalRunDirectory } from "../../src/engine/run-directory.js";
 import { mustRunHere, queuedRequest } from "../../src/engine/run-queue.js";
-import { MemoryRunTracker, type RunStart } from "../../src/engine/run-tracker.js";
+import { MemoryRunTracker, type RunMessage, type RunStart } from "../../src/engine/run-tracker.js";
 import { FAKE_CLI_DIR, fixturePath } from "../helpers.js";
 
 const result: RunResult = {
