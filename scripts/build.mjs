@@ -1,42 +1,51 @@
-// Builds the `clinvk` binary as one fast-starting esbuild bundle (with code splitting so that each
-// subcommand's heavy modules load only when used) and the library as plain ESM with type declarations.
+// Builds the `clinvk` binary as two CommonJS files: dist/clinvk.cjs, the whole CLI in one bundle (so
+// that a start reads one file, whose compiled code src/cli/code-cache.ts keeps in V8's code cache),
+// and dist/cli.cjs, the small launcher that runs it; and the library as plain ESM with type declarations.
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chmodSync, existsSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 import { buildUi } from "./build-ui.mjs";
 
-const banner = [
-  'import { createRequire as __clinvkCreateRequire } from "node:module";',
-  'import { fileURLToPath as __clinvkFileURLToPath } from "node:url";',
-  'import { dirname as __clinvkDirname } from "node:path";',
-  "const require = __clinvkCreateRequire(import.meta.url);",
-  "const __filename = __clinvkFileURLToPath(import.meta.url);",
-  "const __dirname = __clinvkDirname(__filename);",
-].join("\n");
-
 // --cli (the tests' quick build) rebuilds the binary alone and leaves the library in dist/lib as it was.
 const onlyCli = process.argv.includes("--cli");
-for (const stale of onlyCli ? ["dist/cli.js", "dist/chunks"] : ["dist"])
+for (const stale of onlyCli ? ["dist/cli.cjs", "dist/clinvk.cjs", "dist/cli.js", "dist/chunks"] : ["dist"])
   rmSync(stale, { recursive: true, force: true });
 
-await build({
-  entryPoints: { cli: "src/cli/main.ts" },
-  outdir: "dist",
-  chunkNames: "chunks/[name]-[hash]",
+const common = {
   bundle: true,
-  splitting: true,
-  format: "esm",
+  format: "cjs",
   platform: "node",
   target: "node20",
-  banner: { js: `#!/usr/bin/env node\n${banner}` },
   logLevel: "warning",
   legalComments: "none",
-  // New on every build: what the CLI caches in $CLINVK_HOME (cli/config-cache.ts) is keyed by it.
-  define: { __CLINVK_BUILD_ID__: JSON.stringify(randomUUID()) },
+  // ASCII only, so that the launcher reads the bundle as a one-byte string without decoding it.
+  charset: "ascii",
+  // Half the bytes to read and to keep compiled, ~5% of a run (docs/performance.md); keepNames keeps
+  // every function's and class's .name as written (error names, fastify's plugin names).
+  minify: true,
+  keepNames: true,
+  // New on every build: what the CLI caches in $CLINVK_HOME (the configuration, the compiled code) is keyed by it.
+  define: { __CLINVK_BUILD_ID__: JSON.stringify(randomUUID()), "import.meta.url": "__clinvkImportMetaUrl" },
+};
+await build({
+  ...common,
+  entryPoints: ["src/cli/main.ts"],
+  outfile: "dist/clinvk.cjs",
+  banner: { js: 'var __clinvkImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
 });
+await build({
+  ...common,
+  entryPoints: ["src/cli/launcher.ts"],
+  outfile: "dist/cli.cjs",
+  banner: { js: "#!/usr/bin/env node" },
+});
+for (const file of ["dist/clinvk.cjs", "dist/cli.cjs"]) {
+  const offset = readFileSync(file).findIndex((byte) => byte > 0x7f);
+  if (offset !== -1) throw new Error(`${file} is not ASCII (byte ${offset}): code-cache.ts reads it as latin1`);
+}
 // The file is new on every build: keep it executable for `npm link`, which set the bit only once.
-chmodSync("dist/cli.js", 0o755);
+chmodSync("dist/cli.cjs", 0o755);
 
 // The dashboard (/ui on clinvk serve): static files in dist/ui, never imported by the CLI's code.
 if (!onlyCli) await buildUi();

@@ -4,12 +4,13 @@
  * (and the bench never removes dist/ under anyone else).
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { copyBinary, hasBinary, LAUNCHER } from "../../scripts/binary.mjs";
 
 export interface Bundle {
-  /** Path of cli.js; run it as `node <cli> ...`. */
+  /** Path of the launcher, dist/cli.cjs; run it as `node <cli> ...`. */
   cli: string;
   /** How it was made: "built from src/" or "copied from dist/". */
   origin: string;
@@ -25,19 +26,16 @@ export function prepareBundle(root: string, scratchParent = tmpdir()): Bundle {
       symlinkSync(join(root, name), join(scratch, name));
     }
     execFileSync(process.execPath, [join(root, "scripts", "build.mjs"), "--cli"], { cwd: scratch, stdio: "pipe" });
-    return { cli: join(scratch, "dist", "cli.js"), origin: "built from src/ by scripts/build.mjs --cli", cleanup };
+    return { cli: join(scratch, "dist", LAUNCHER), origin: "built from src/ by scripts/build.mjs --cli", cleanup };
   } catch (error) {
     // The sources may be mid-edit; a built dist/ is the next best thing.
     const dist = join(root, "dist");
-    if (!existsSync(join(dist, "cli.js"))) {
+    if (!hasBinary(dist)) {
       cleanup();
-      throw new Error(`could not build the CLI bundle, and there is no dist/cli.js: ${(error as Error).message}`);
+      throw new Error(`could not build the CLI bundle, and there is none in dist/: ${(error as Error).message}`);
     }
-    const copy = join(scratch, "dist");
-    mkdirSync(copy, { recursive: true });
-    cpSync(join(dist, "cli.js"), join(copy, "cli.js"));
-    if (existsSync(join(dist, "chunks"))) cpSync(join(dist, "chunks"), join(copy, "chunks"), { recursive: true });
-    const built = new Date(statSync(join(dist, "cli.js")).mtimeMs).toISOString();
-    return { cli: join(copy, "cli.js"), origin: `copied from dist/ (built ${built}); building failed`, cleanup };
+    const cli = copyBinary(dist, join(scratch, "dist"));
+    const built = new Date(statSync(cli).mtimeMs).toISOString();
+    return { cli, origin: `copied from dist/ (built ${built}); building failed`, cleanup };
   }
 }

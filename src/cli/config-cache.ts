@@ -14,11 +14,6 @@ import type { LoadedConfig, ValueSource } from "../config/load.js";
 import { clinvkHome, configLocation } from "../config/paths.js";
 import { SECRET_KEYS } from "../config/secrets.js";
 
-declare const __CLINVK_BUILD_ID__: string | undefined;
-
-/** Set by scripts/build.mjs, new on every build: a cache never outlives the code that wrote it. */
-export const BUILD_ID: string | undefined = typeof __CLINVK_BUILD_ID__ === "string" ? __CLINVK_BUILD_ID__ : undefined;
-
 const FORMAT = 1;
 
 interface CacheFile {

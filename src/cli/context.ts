@@ -8,7 +8,8 @@ import { composeEngine } from "../engine/from-config.js";
 import { sessionStoreFromConfig } from "../engine/session-store.js";
 import { fileVersionCache, type VersionCache } from "../engine/version-cache.js";
 import type { SessionStore } from "../sessions/store.js";
-import { BUILD_ID, loadConfigCached } from "./config-cache.js";
+import { BUILD_ID } from "./build-id.js";
+import { loadConfigCached } from "./config-cache.js";
 
 export interface CliContext {
   loaded: LoadedConfig;

@@ -1,17 +1,8 @@
-/** The `clinvk` entry point: parse argv, run the command, map failures to exit codes. */
+/** The bundled CLI (dist/clinvk.cjs, run by launcher.ts): parse argv, run the command, map failures to exit codes. */
 
-import { VERSION } from "../version.js";
-import { enableCompileCache } from "./compile-cache.js";
 import { ExitCode } from "./exit-codes.js";
 
 async function main(argv: string[]): Promise<void> {
-  // The version alone is answered before the command tree (commander and every command) is loaded.
-  if (argv.length === 3 && (argv[2] === "--version" || argv[2] === "-V")) {
-    process.stdout.write(`${VERSION}\n`);
-    return;
-  }
-  // Before anything else is imported: every chunk loaded from here on is read from the cache.
-  enableCompileCache();
   // SUPERVISE_COMMAND of process/supervisor.ts, spelled out so that no other start loads that module.
   if (argv[2] === "__supervise-runs") {
     const { supervise } = await import("../process/supervisor.js");
@@ -48,4 +39,4 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv);
+void main(process.argv);

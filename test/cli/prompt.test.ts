@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { VERSION } from "../../src/version.js";
 import { FAKE_CLI_DIR, fixturePath, ROOT } from "../helpers.js";
-import { runCli } from "./run-cli.js";
+import { CLI, runCli } from "./run-cli.js";
 
 const pathWithFakes = `${FAKE_CLI_DIR}:${process.env.PATH}`;
 const replayEnv = (cli: string, name: string, exit = "0", extra: Record<string, string> = {}) => ({
@@ -39,8 +39,8 @@ describe("clinvk basics", () => {
     expect(readFileSync(join(ROOT, "LICENSE"), "utf8")).toMatch(/^MIT License\n/);
   });
 
-  it("the built dist/cli.js is executable (npm link runs it after every rebuild)", () => {
-    expect(statSync(join(ROOT, "dist", "cli.js")).mode & 0o111).toBe(0o111);
+  it("the built dist/cli.cjs is executable (npm link runs it after every rebuild)", () => {
+    expect(statSync(CLI).mode & 0o111).toBe(0o111);
   });
 
   it("an unknown option is a usage error (3)", async () => {
@@ -198,7 +198,6 @@ describe("clinvk with a stdin left open by its parent", () => {
   it("goes on with the argument after a short wait, and says so", async () => {
     const record = join(mkdtempSync(join(tmpdir(), "clinvk-cli-")), "argv.jsonl");
     const { spawn } = await import("node:child_process");
-    const { CLI } = await import("./run-cli.js");
     const child = spawn(process.execPath, [CLI, "-b", "claude", "-o", "text", "the argument"], {
       env: replayEnv("claude", "stream-json", "0", { FAKE_CLI_RECORD: record }),
       stdio: ["pipe", "pipe", "pipe"],

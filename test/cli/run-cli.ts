@@ -2,9 +2,10 @@ import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { LAUNCHER } from "../../scripts/binary.mjs";
 import { ROOT } from "../helpers.js";
 
-export const CLI = join(ROOT, "dist", "cli.js");
+export const CLI = join(ROOT, "dist", LAUNCHER);
 
 export interface CliRun {
   code: number | null;

@@ -1,10 +1,11 @@
 // The bundled clinvk for e2e tests: copied out of dist/ when a test file starts, so that a rebuild meanwhile
 // cannot pull it away; run with a sandbox's env in a directory of the test's own.
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach } from "vitest";
+import { copyBinary, LAUNCHER } from "../../scripts/binary.mjs";
 import { type CliSandbox, prepareCliSandbox, REPO_ROOT, RUNTIME_NODE } from "./cli-env.js";
 import { type RunOptions, type RunResult, runInSandbox } from "./run-cli.js";
 import { type ProviderStub, startProviderStub } from "./stub/index.js";
@@ -14,11 +15,11 @@ export const RUN_TIMEOUT_MS = 60_000;
 export const NOTE = "hello from note.txt\n";
 
 /**
- * Fails early when dist/cli.js is missing, and warns when a source file is newer than it (the tests would run
+ * Fails early when dist/cli.cjs is missing, and warns when a source file is newer than it (the tests would run
  * the old build; `npm run test:e2e` builds first, a bare `vitest --config vitest.e2e.config.ts` does not).
  */
 function checkBuild(): void {
-  const cli = join(DIST, "cli.js");
+  const cli = join(DIST, LAUNCHER);
   if (!existsSync(cli))
     throw new Error(`${cli} is missing: run \`npm run build\` (\`npm run test:e2e\` builds it first)`);
   const built = statSync(cli).mtimeMs;
@@ -27,16 +28,14 @@ function checkBuild(): void {
     const stat = statSync(join(src, file), { throwIfNoEntry: false });
     return stat?.isFile() && stat.mtimeMs > built + 1000;
   });
-  if (newer) console.warn(`warning: dist/cli.js is older than src/${newer}: these tests run the older build`);
+  if (newer) console.warn(`warning: dist/cli.cjs is older than src/${newer}: these tests run the older build`);
 }
 
-/** Copies the bundle (cli.js and its chunks: self-contained) to a temp dir; returns its path and a cleanup. */
+/** Copies the binary (self-contained) to a temp dir; returns its launcher's path and a cleanup. */
 export function snapshotClinvk(): { cli: string; cleanup(): void } {
   checkBuild();
   const dir = mkdtempSync(join(tmpdir(), "clinvk-e2e-dist-"));
-  cpSync(join(DIST, "cli.js"), join(dir, "cli.js"));
-  if (existsSync(join(DIST, "chunks"))) cpSync(join(DIST, "chunks"), join(dir, "chunks"), { recursive: true });
-  return { cli: join(dir, "cli.js"), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { cli: copyBinary(DIST, dir), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** Runs clinvk (the snapshot at `cli`) in `dir` with the sandbox's env. */

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: clinvk's JSON output and provider wire JSON are read loosely.
 // clinvk's own commands against the REAL claude, codex and gemini CLIs (pinned, offline, talking to the provider stub).
-// Every run spawns the bundled clinvk (`node dist/cli.js`, built by `npm run test:e2e`) with the sandbox's env and
+// Every run spawns the bundled clinvk (`node dist/cli.cjs`, built by `npm run test:e2e`) with the sandbox's env and
 // stdin closed, so what is tested is what a user runs: argv → engine → real CLI → parser → renderer. One sandbox per
 // backend; each test runs in a directory of its own in it, because clinvk continues the newest session of the same
 // directory (session.auto_resume) and the tests must not chain into each other unless they mean to.

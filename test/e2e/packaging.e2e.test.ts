@@ -52,7 +52,8 @@ describe("npm pack and npm install -g", () => {
     expect(outside).toEqual([]);
     expect(paths).toEqual(
       expect.arrayContaining([
-        "dist/cli.js",
+        "dist/cli.cjs",
+        "dist/clinvk.cjs",
         "dist/lib/index.js",
         "dist/lib/index.d.ts",
         "dist/ui/index.html",

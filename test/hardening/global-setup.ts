@@ -6,10 +6,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { copyBinary } from "../../scripts/binary.mjs";
 import { CACHE, CLINVK, CLINVK_DIST, FIGURES_DIR, FIGURES_FILE, ROOT } from "./lib/paths.js";
 
 function snapshotClinvk(): void {
@@ -18,9 +19,7 @@ function snapshotClinvk(): void {
     try {
       execFileSync(process.execPath, ["scripts/build.mjs", "--cli"], { cwd: ROOT, stdio: "inherit" });
       rmSync(CLINVK_DIST, { recursive: true, force: true });
-      mkdirSync(CLINVK_DIST, { recursive: true });
-      cpSync(join(ROOT, "dist", "cli.js"), CLINVK);
-      cpSync(join(ROOT, "dist", "chunks"), join(CLINVK_DIST, "chunks"), { recursive: true });
+      copyBinary(join(ROOT, "dist"), CLINVK_DIST);
       // The bundle must run from its copy.
       execFileSync(process.execPath, [CLINVK, "--version"], { stdio: "ignore" });
       return;

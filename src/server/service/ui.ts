@@ -37,8 +37,8 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * The built dashboard: `ui/` beside the bundle (dist/ui next to dist/cli.js, whose server code may sit
- * in dist/chunks/), else the package's dist/ui (running from src/ in development).
+ * The built dashboard: `ui/` beside the bundle (dist/ui next to dist/clinvk.cjs), else the package's
+ * dist/ui (running from src/ in development).
  */
 export function defaultUiDirectory(): string {
   const here = dirname(fileURLToPath(import.meta.url));

@@ -1,5 +1,6 @@
 /** Where the hardening suite keeps its things: the clinvk snapshot, figures, scratch homes. */
 import { join } from "node:path";
+import { LAUNCHER } from "../../../scripts/binary.mjs";
 import { FAKE_CLI_DIR, ROOT } from "../../helpers.js";
 
 export { FAKE_CLI_DIR, ROOT };
@@ -7,7 +8,7 @@ export { FAKE_CLI_DIR, ROOT };
 export const CACHE = join(ROOT, ".cache", "hardening");
 /** A copy of the bundled clinvk made by the global setup, so that a rebuild of dist/ meanwhile cannot pull it away. */
 export const CLINVK_DIST = join(CACHE, "dist");
-export const CLINVK = join(CLINVK_DIST, "cli.js");
+export const CLINVK = join(CLINVK_DIST, LAUNCHER);
 /** One JSON file per section, merged into FIGURES_FILE by the global teardown. */
 export const FIGURES_DIR = join(CACHE, "figures");
 export const FIGURES_FILE = join(CACHE, "figures.json");
