@@ -4,8 +4,9 @@
  * own; Node 22's does not reach code run this way). The cache lives in `$CLINVK_HOME/cache/code` (the
  * user's own directory, not a shared temporary one: what is in it is run), one file per build and
  * kind of start. Per build, because V8 checks a cache against the source's length only: a cache must
- * never meet another build's code. Per kind, because the server's start compiles code a prompt never
- * runs, and a larger cache takes longer to read. NODE_DISABLE_COMPILE_CACHE=1 (Node's own switch) turns
+ * never meet another build's code. Per command, because V8 keeps the code a start has compiled: a
+ * cache written by `doctor` holds little of what a prompt runs, and one written by `serve` holds a
+ * server a prompt would read for nothing. NODE_DISABLE_COMPILE_CACHE=1 (Node's own switch) turns
  * it off. Why and how much: docs/performance.md.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -20,8 +21,26 @@ export type CodeCacheUse = "accepted" | "rejected" | "missing" | "off";
 /** A start compiles a kind's code by then, or it has exited: the moment the cache is written. */
 const WRITE_AFTER_MS = 2000;
 
-/** Three kinds of start for each of the last few builds. */
-const KEEP_CACHES = 9;
+/** Other builds' caches stay (two installs may share one $CLINVK_HOME), the newest few of them. */
+const KEEP_BUILDS = 3;
+
+/** The commands of cli/program.ts (a test keeps them equal) and the supervisor's start, each a cache of its own. */
+export const CACHED_COMMANDS = new Set([
+  "resume",
+  "sessions",
+  "parallel",
+  "chain",
+  "compare",
+  "serve",
+  "mcp",
+  "completion",
+  "__complete",
+  "help",
+  "version",
+  "doctor",
+  "config",
+  "__supervise-runs",
+]);
 
 /** The cache file of this build and start, or undefined when there is none to keep. */
 export function codeCacheFile(
@@ -30,8 +49,9 @@ export function codeCacheFile(
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
   if (buildId === undefined || env.NODE_DISABLE_COMPILE_CACHE === "1") return undefined;
-  const kind = argv[2] === "__supervise-runs" ? "supervisor" : argv.slice(2).includes("serve") ? "serve" : "cli";
-  return join(clinvkHome(env), "cache", "code", `${buildId}-${kind}.bin`);
+  // A prompt is the command when no other is named; a word of a prompt taken for one only costs speed.
+  const command = argv.slice(2).find((word) => CACHED_COMMANDS.has(word)) ?? "prompt";
+  return join(clinvkHome(env), "cache", "code", `${buildId}-${command.replace(/[^a-z]/g, "")}.bin`);
 }
 
 /**
@@ -77,14 +97,23 @@ function readIfPresent(path: string): Buffer | undefined {
 
 /**
  * Other builds' caches stay (two installs may share one $CLINVK_HOME, and neither should undo the
- * other's), but only the newest few: every rebuild leaves one behind.
+ * other's), but only those of the builds written last: every rebuild leaves its caches behind.
  */
 function forgetOldCaches(directory: string): void {
-  const caches = readdirSync(directory)
-    .filter((name) => name.endsWith(".bin") || name.endsWith(".tmp")) // .tmp: a writer that died
-    .map((name) => ({ path: join(directory, name), written: statSync(join(directory, name)).mtimeMs }))
-    .sort((a, b) => b.written - a.written);
-  for (const { path } of caches.slice(KEEP_CACHES)) rmSync(path, { force: true });
+  const lastWritten = new Map<string, number>();
+  const files = readdirSync(directory).map((name) => {
+    const build = name.slice(0, name.lastIndexOf("-")); // <build>-<command>.bin[.<pid>.tmp]
+    const written = statSync(join(directory, name)).mtimeMs;
+    lastWritten.set(build, Math.max(lastWritten.get(build) ?? 0, written));
+    return { path: join(directory, name), build };
+  });
+  const kept = new Set(
+    [...lastWritten]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, KEEP_BUILDS)
+      .map(([build]) => build),
+  );
+  for (const { path, build } of files) if (!kept.has(build)) rmSync(path, { force: true });
 }
 
 /** After the start (the bytecode of what it ran is in the cache then), or at exit if that comes first. */

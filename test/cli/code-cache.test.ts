@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { codeCacheFile, runWithCodeCache } from "../../src/cli/code-cache.js";
+import { CACHED_COMMANDS, codeCacheFile, runWithCodeCache } from "../../src/cli/code-cache.js";
+import { buildProgram } from "../../src/cli/program.js";
 import { FAKE_CLI_DIR } from "../helpers.js";
 import { runCli } from "./run-cli.js";
 
@@ -23,17 +24,25 @@ function writeBundle(dir: string, marker: string): string {
 const counter = (marker: string) => (globalThis as Record<string, unknown>)[marker];
 
 describe("codeCacheFile", () => {
-  it("is per build and kind of start, in $CLINVK_HOME/cache/code", () => {
+  it("is per build and command, in $CLINVK_HOME/cache/code", () => {
     const env = { CLINVK_HOME: "/tmp/some-home" };
     expect(codeCacheFile("b1", ["node", "cli.cjs", "-b", "codex", "hi"], env)).toBe(
-      "/tmp/some-home/cache/code/b1-cli.bin",
+      "/tmp/some-home/cache/code/b1-prompt.bin",
+    );
+    expect(codeCacheFile("b1", ["node", "cli.cjs", "-o", "json", "doctor"], env)).toBe(
+      "/tmp/some-home/cache/code/b1-doctor.bin",
     );
     expect(codeCacheFile("b1", ["node", "cli.cjs", "--config", "c.yaml", "serve"], env)).toBe(
       "/tmp/some-home/cache/code/b1-serve.bin",
     );
     expect(codeCacheFile("b1", ["node", "cli.cjs", "__supervise-runs", "/x", "1"], env)).toBe(
-      "/tmp/some-home/cache/code/b1-supervisor.bin",
+      "/tmp/some-home/cache/code/b1-superviseruns.bin",
     );
+  });
+
+  it("knows every command of the command tree", () => {
+    const names = buildProgram().commands.map((command) => command.name());
+    expect([...CACHED_COMMANDS].sort()).toEqual([...names, "__supervise-runs"].sort());
   });
 
   it("is none without a build id (the sources run unbundled) or with NODE_DISABLE_COMPILE_CACHE=1", () => {
@@ -69,24 +78,23 @@ describe("runWithCodeCache", () => {
     expect(readdirSync(dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
 
-  it("keeps other builds' caches, but only the newest nine", async () => {
+  it("keeps the caches of the three builds written last", async () => {
     const dir = scratch();
     const bundle = writeBundle(dir, "__codeCacheC");
     const caches = join(dir, "code");
-    runWithCodeCache(bundle, join(caches, "old-0-cli.bin"), 0);
+    runWithCodeCache(bundle, join(caches, "b0-prompt.bin"), 0);
     await sleep(50);
-    for (let i = 1; i <= 10; i++) {
-      const file = join(caches, `old-${i}-cli.bin`);
-      writeFileSync(file, "x");
-      utimesSync(file, new Date(Date.now() - i * 60_000), new Date(Date.now() - i * 60_000));
+    for (let i = 1; i <= 4; i++) {
+      for (const command of ["prompt", "doctor"]) {
+        const file = join(caches, `b${i}-${command}.bin`);
+        writeFileSync(file, "x");
+        utimesSync(file, new Date(Date.now() - i * 60_000), new Date(Date.now() - i * 60_000));
+      }
     }
-    runWithCodeCache(bundle, join(caches, "new-cli.bin"), 0);
+    runWithCodeCache(bundle, join(caches, "b5-prompt.bin"), 0);
     await sleep(50);
     const left = readdirSync(caches).sort();
-    expect(left).toHaveLength(9);
-    expect(left).toContain("new-cli.bin");
-    expect(left).toContain("old-1-cli.bin");
-    expect(left).not.toContain("old-10-cli.bin");
+    expect(left).toEqual(["b0-prompt.bin", "b1-doctor.bin", "b1-prompt.bin", "b5-prompt.bin"]);
   });
 
   it("runs without a cache when there is none to keep", () => {
@@ -108,7 +116,7 @@ describe("the built clinvk and its code cache", () => {
     const first = await runCli(["-b", "claude", "-o", "text", "--ephemeral", "hi"], { env });
     const caches = readdirSync(join(home, "cache", "code"));
     expect(caches).toHaveLength(1);
-    expect(caches[0]).toMatch(/^[0-9a-f-]{36}-cli\.bin$/);
+    expect(caches[0]).toMatch(/^[0-9a-f-]{36}-prompt\.bin$/);
     const written = statSync(join(home, "cache", "code", caches[0] as string)).mtimeMs;
     const second = await runCli(["-b", "claude", "-o", "text", "--ephemeral", "hi"], { env });
     expect([first.code, first.stdout]).toEqual([0, "echo: hi\n"]);
