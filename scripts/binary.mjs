@@ -4,7 +4,9 @@ import { cpSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 export const LAUNCHER = "cli.cjs";
-export const BINARY_FILES = [LAUNCHER, "clinvk.cjs"];
+/** The bundle the launcher runs (src/cli/launcher.ts names it too). */
+export const BUNDLE = "clinvk.cjs";
+export const BINARY_FILES = [LAUNCHER, BUNDLE];
 
 /** Copies the binary from `fromDir` (a dist/) into `toDir`; returns the copy's launcher. */
 export function copyBinary(fromDir, toDir) {

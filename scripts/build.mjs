@@ -4,13 +4,16 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { build } from "esbuild";
+import { BINARY_FILES, BUNDLE, LAUNCHER } from "./binary.mjs";
 import { buildUi } from "./build-ui.mjs";
 
 // --cli (the tests' quick build) rebuilds the binary alone and leaves the library in dist/lib as it was.
 const onlyCli = process.argv.includes("--cli");
-for (const stale of onlyCli ? ["dist/cli.cjs", "dist/clinvk.cjs", "dist/cli.js", "dist/chunks"] : ["dist"])
-  rmSync(stale, { recursive: true, force: true });
+// dist/cli.js and dist/chunks: the ES-module build of before the code cache.
+const stale = onlyCli ? [...BINARY_FILES, "cli.js", "chunks"].map((name) => join("dist", name)) : ["dist"];
+for (const path of stale) rmSync(path, { recursive: true, force: true });
 
 const common = {
   bundle: true,
@@ -31,21 +34,21 @@ const common = {
 await build({
   ...common,
   entryPoints: ["src/cli/main.ts"],
-  outfile: "dist/clinvk.cjs",
+  outfile: join("dist", BUNDLE),
   banner: { js: 'var __clinvkImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
 });
 await build({
   ...common,
   entryPoints: ["src/cli/launcher.ts"],
-  outfile: "dist/cli.cjs",
+  outfile: join("dist", LAUNCHER),
   banner: { js: "#!/usr/bin/env node" },
 });
-for (const file of ["dist/clinvk.cjs", "dist/cli.cjs"]) {
+for (const file of BINARY_FILES.map((name) => join("dist", name))) {
   const offset = readFileSync(file).findIndex((byte) => byte > 0x7f);
   if (offset !== -1) throw new Error(`${file} is not ASCII (byte ${offset}): code-cache.ts reads it as latin1`);
 }
 // The file is new on every build: keep it executable for `npm link`, which set the bit only once.
-chmodSync("dist/cli.cjs", 0o755);
+chmodSync(join("dist", LAUNCHER), 0o755);
 
 // The dashboard (/ui on clinvk serve): static files in dist/ui, never imported by the CLI's code.
 if (!onlyCli) await buildUi();

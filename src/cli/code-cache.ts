@@ -3,7 +3,7 @@
  * compiled instead of parsing and compiling the bundle again (Node 20 has no compile cache of its
  * own; Node 22's does not reach code run this way). The cache lives in `$CLINVK_HOME/cache/code` (the
  * user's own directory, not a shared temporary one: what is in it is run), one file per build and
- * kind of start. Per build, because V8 checks a cache against the source's length only: a cache must
+ * command. Per build, because V8 checks a cache against the source's length only: a cache must
  * never meet another build's code. Per command, because V8 keeps the code a start has compiled: a
  * cache written by `doctor` holds little of what a prompt runs, and one written by `serve` holds a
  * server a prompt would read for nothing. NODE_DISABLE_COMPILE_CACHE=1 (Node's own switch) turns
@@ -18,7 +18,7 @@ import { clinvkHome } from "../config/paths.js";
 /** What became of the cache on this start. */
 export type CodeCacheUse = "accepted" | "rejected" | "missing" | "off";
 
-/** A start compiles a kind's code by then, or it has exited: the moment the cache is written. */
+/** A start has compiled its command's code by then, or it has exited: the moment the cache is written. */
 const WRITE_AFTER_MS = 2000;
 
 /** Other builds' caches stay (two installs may share one $CLINVK_HOME), the newest few of them. */
@@ -57,8 +57,8 @@ export function codeCacheFile(
 /**
  * Runs `bundle` (a CommonJS file of ASCII text, as scripts/build.mjs makes it) as Node would run it as
  * a module, its code from `cacheFile` when that holds this bundle's. A cache that is missing or that
- * V8 rejects is written anew, whole or not at all, with the other builds' caches removed; a cache that
- * cannot be read or written only costs speed.
+ * V8 rejects is written anew, whole or not at all; a cache that cannot be read or written only costs
+ * speed.
  */
 export function runWithCodeCache(
   bundle: string,
