@@ -92,11 +92,14 @@ export const metricsPlugin = fp(
       unfollow();
     });
 
-    app.addHook("onResponse", async (request, reply) => {
-      if (!context.config.current.server.metrics_enabled) return; // off by default: no cost per request
-      const route = request.routeOptions.url ?? "unmatched";
-      requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-      latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    // A callback, not an async hook: no promise per request while metrics are off (the default).
+    app.addHook("onResponse", (request, reply, done) => {
+      if (context.config.current.server.metrics_enabled) {
+        const route = request.routeOptions.url ?? "unmatched";
+        requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+        latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+      }
+      done();
     });
 
     app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
