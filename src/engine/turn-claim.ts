@@ -9,16 +9,7 @@
 import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import { processStartTime } from "../process/run-registry.js";
-
-export interface TurnClaim {
-  pid: number;
-  /** The process's start time (clock ticks since boot). */
-  start: string;
-  /** Where pid and start mean something: see thisMachine(). Absent in claims of older versions. */
-  machine?: string;
-  /** When the claimer last said it still runs the turn (ISO time). */
-  renewed_at?: string;
-}
+import type { TurnClaim } from "../sessions/session.js";
 
 /** How often a running turn renews its claim. */
 export const CLAIM_RENEW_MS = 15_000;

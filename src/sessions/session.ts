@@ -34,6 +34,17 @@ export interface SessionTurn {
   answer_truncated?: true;
 }
 
+/** A session's claim by the process running its turn. */
+export interface TurnClaim {
+  pid: number;
+  /** The process's start time (clock ticks since boot). */
+  start: string;
+  /** Where pid and start mean something (engine/turn-claim.ts, thisMachine). Absent in claims of older versions. */
+  machine?: string;
+  /** When the claimer last said it still runs the turn (ISO time). */
+  renewed_at?: string;
+}
+
 export interface Session {
   id: string;
   backend: BackendName;
@@ -51,8 +62,8 @@ export interface Session {
   parent_id?: string;
   error_message?: string;
   metadata: Record<string, string>;
-  /** The process running a turn of this session now (engine/turn-claim.ts): one turn at a time. */
-  running?: { pid: number; start: string; machine?: string; renewed_at?: string };
+  /** The process running a turn of this session now (engine/turn-claim.ts judges it): one turn at a time. */
+  running?: TurnClaim;
   /** The newest turns, oldest first, bounded (turns.ts); absent in records written before they were kept. */
   turns?: SessionTurn[];
   /** Turns dropped from `turns` to keep it bounded. */

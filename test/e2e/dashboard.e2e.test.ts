@@ -44,6 +44,20 @@ afterAll(async () => {
 
 const shot = (name: string, fullPage = false) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 
+/** A claude run whose provider never answers, started through the API; returns its response and its row on the Runs page. */
+async function hangingRunOnRunsPage(prompt: string) {
+  e2e.stub.script({ provider: "anthropic", hang: true });
+  const slow = fetch(`${base}/api/v1/prompt`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": KEY },
+    body: JSON.stringify({ backend: "claude", prompt, workdir: e2e.sb.workDir }),
+  });
+  await page.goto(`${base}/ui/#/runs`);
+  const row = page.locator("tr[data-state=running]").first();
+  await row.waitFor();
+  return { slow, row };
+}
+
 describe("the dashboard", () => {
   it("asks for the key once, then shows the runs", async () => {
     const errors: string[] = [];
@@ -134,15 +148,7 @@ describe("the dashboard", () => {
 
   it("cancels a slow run from the Runs page, and its CLI process is gone", async () => {
     const before = new Set(sandboxProcesses(e2e.sb).map((p) => p.pid));
-    e2e.stub.script({ provider: "anthropic", hang: true });
-    const slow = fetch(`${base}/api/v1/prompt`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-api-key": KEY },
-      body: JSON.stringify({ backend: "claude", prompt: "Take your time.", workdir: e2e.sb.workDir }),
-    });
-    await page.goto(`${base}/ui/#/runs`);
-    const row = page.locator("tr[data-state=running]").first();
-    await row.waitFor();
+    const { slow, row } = await hangingRunOnRunsPage("Take your time.");
     // The CLI is running: the processes that are new since before the run are its own.
     const cli = await expect
       .poll(() => sandboxProcesses(e2e.sb).filter((p) => !before.has(p.pid) && /claude/.test(p.cmdline)), {
@@ -168,15 +174,7 @@ describe("the dashboard", () => {
   });
 
   it("interrupts a run from the Runs page: the turn ends as interrupted and its session stays", async () => {
-    e2e.stub.script({ provider: "anthropic", hang: true });
-    const slow = fetch(`${base}/api/v1/prompt`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-api-key": KEY },
-      body: JSON.stringify({ backend: "claude", prompt: "Think it over.", workdir: e2e.sb.workDir }),
-    });
-    await page.goto(`${base}/ui/#/runs`);
-    const row = page.locator("tr[data-state=running]").first();
-    await row.waitFor();
+    const { slow, row } = await hangingRunOnRunsPage("Think it over.");
     await row.locator("button").first().click();
     await page.locator(".event.start").waitFor();
     await page.click("button:has-text('Interrupt')");
